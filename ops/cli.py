@@ -1,0 +1,308 @@
+"""The ``regledger`` command line. cli.md is its stable contract; this module is the edge
+that turns expected failures into one clear line and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import psycopg
+import structlog
+import typer
+from eventsourcing.persistence import PersistenceError
+
+from domain.errors import (
+    EventRejected,
+    InputUnreadable,
+    InvalidRequest,
+    NotFound,
+    RegledgerError,
+    StoreCorrupted,
+    StoreUnavailable,
+)
+from domain.ledger import IngestSummary, Rejection
+from ops import progress
+from ops.lines import check_readable, open_inputs, total_bytes
+from ops.logging import configure_logging
+from ops.render import finding_json, to_csv, to_json, to_table
+from ops.settings import load_settings
+from ops.wiring import build_ledger, build_monitor, open_store
+from projections.store.base import FindingFilter
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_FINDINGS = 0, 1, 2, 3
+FOLLOW_POLL_S = 0.5
+
+app = typer.Typer(
+    name="regledger",
+    help="Event-sourced regulatory ledger and compliance monitor for SFC-licensed VA firms.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+quarantine_app = typer.Typer(help="Rejected input lines, kept with their reasons.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+log = structlog.get_logger("regledger.cli")
+
+
+class Format(str, Enum):
+    json = "json"
+    csv = "csv"
+    table = "table"
+
+
+class SummaryFormat(str, Enum):
+    json = "json"
+    table = "table"
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store URL: sqlite:///FILE or postgresql://... "
+        "[env REGLEDGER_DATABASE_URL; default sqlite:///regledger.db]",
+        show_default=False,
+    ),
+]
+
+
+def database_url(db: str | None) -> str:
+    return db or load_settings().database_url
+
+
+def fail(message: str, code: int = EXIT_UNREADABLE) -> NoReturn:
+    typer.echo(f"regledger: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r} is not an RFC 3339 timestamp")
+    if moment.tzinfo is None:
+        fail(f"{option}: {value!r} needs a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
+    return moment
+
+
+# --- ingest ---------------------------------------------------------------------------------
+def rejection_line(r: Rejection, many_files: bool) -> str:
+    where = f"{r.origin}:{r.line_no}" if many_files else f"line {r.line_no}"
+    event = f" event {r.event_id}" if r.event_id else ""
+    return f"{where}{event}: " + "; ".join(f"{x.field}: {x.reason}" for x in r.reasons)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="JSON Lines files, or - for standard input")],
+    db: DbOption = None,
+    output: Annotated[SummaryFormat, typer.Option("--format", help="summary format")] = SummaryFormat.table,
+    batch_size: Annotated[int, typer.Option(help="events per transaction (1-5000)", min=1, max=5000)] = 1000,
+) -> None:
+    """Validate and append events, then bring the compliance monitor up to date."""
+    check_readable(paths)
+    store = open_store(database_url(db), create=True)
+    try:
+        ledger = build_ledger(store)
+        monitor = build_monitor(store)
+        many = len(paths) > 1
+        with progress.bytes_bar("ingesting", total_bytes(paths)) as advance:
+
+            def after_batch(batch: IngestSummary) -> None:
+                for r in batch.rejections:
+                    typer.echo(rejection_line(r, many), err=True)
+                monitor.catch_up(until=batch.last_position)
+
+            summary = ledger.ingest(open_inputs(paths, advance), batch_size, after_batch)
+            monitor.catch_up()
+    finally:
+        store.close()
+    counts = {"accepted": summary.accepted, "duplicates": summary.duplicates, "rejected": summary.rejected}
+    if output is SummaryFormat.json:
+        typer.echo(json.dumps(counts))
+    else:
+        typer.echo(
+            f"accepted {summary.accepted}, duplicates {summary.duplicates}, "
+            f"rejected {summary.rejected}; ledger position {summary.last_position}"
+        )
+    raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+# --- findings -------------------------------------------------------------------------------
+FINDING_COLUMNS = ("finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at", "message")
+
+
+@app.command()
+def findings(
+    db: DbOption = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="rule id (repeatable)")] = None,
+    subject: Annotated[str | None, typer.Option(help="client, pledge, loan, contract, order, trade or market maker id")] = None,
+    since: Annotated[str | None, typer.Option(help="occurred_at of the triggering event >= this")] = None,
+    until: Annotated[str | None, typer.Option(help="occurred_at of the triggering event <= this")] = None,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    output: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """List compliance findings in detection order."""
+    store = open_store(database_url(db))
+    try:
+        where = FindingFilter(
+            rule_ids=tuple(rule or ()), subject=subject,
+            since=parse_time(since, "--since"), until=parse_time(until, "--until"),
+            limit=limit, offset=offset,
+        )
+        rows = [finding_json(r) for r in store.findings(where)]
+    finally:
+        store.close()
+    if output is Format.json:
+        typer.echo(to_json(rows))
+    elif output is Format.csv:
+        typer.echo(to_csv(rows, (*FINDING_COLUMNS, "parameters")), nl=False)
+    else:
+        typer.echo(to_table(rows, FINDING_COLUMNS, f"{len(rows)} findings"), nl=False)
+
+
+# --- check ----------------------------------------------------------------------------------
+@app.command()
+def check(
+    path: Annotated[str, typer.Argument(help="one JSON object: a file, or - for standard input")],
+    db: DbOption = None,
+) -> None:
+    """Pre-trade gate: the findings one proposed event would raise. Stores nothing.
+    Exit 0 if none, 3 if any, 1 if the event would be rejected."""
+    check_readable([path])
+    raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+    store = open_store(database_url(db))
+    try:
+        ledger = build_ledger(store)
+        try:
+            envelope = ledger.check(raw, store.load_entities, store.stored_states)
+        except EventRejected as e:
+            for r in e.reasons:
+                typer.echo(f"rejected: {r.field}: {r.reason}", err=True)
+            raise typer.Exit(EXIT_REJECTED) from None
+        if envelope is None:
+            typer.echo("[]")
+            typer.echo("note: this event_id is already recorded; a duplicate raises nothing", err=True)
+            raise typer.Exit(EXIT_OK)
+        found = build_monitor(store).preview(envelope)
+    finally:
+        store.close()
+    rows = [
+        {
+            "rule_id": f.rule_id, "severity": f.severity, "event_id": f.event_id,
+            "subject": f.subject, "message": f.message, "parameters": f.parameters,
+            "occurred_at": f.occurred_at.isoformat(), "detected_at": f.detected_at.isoformat(),
+            "finding_id": f.finding_id,
+        }
+        for f in found
+    ]
+    typer.echo(to_json(rows))
+    raise typer.Exit(EXIT_FINDINGS if rows else EXIT_OK)
+
+
+# --- monitor --------------------------------------------------------------------------------
+@app.command()
+def monitor(
+    db: DbOption = None,
+    follow: Annotated[bool, typer.Option("--follow", help="keep running, following new events")] = False,
+    poll_s: Annotated[float, typer.Option(help="seconds between catch-ups when following")] = FOLLOW_POLL_S,
+) -> None:
+    """Bring the compliance monitor up to date with the ledger (once, or continuously)."""
+    store = open_store(database_url(db), create=True)
+    runner = build_monitor(store)
+    try:
+        while True:
+            done = runner.catch_up()
+            if done.events:
+                log.info("monitor_caught_up", events=done.events, findings=done.findings, position=done.position)
+            if not follow:
+                typer.echo(f"monitor at position {done.position}: {done.events} events, {done.findings} findings")
+                return
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        return
+    finally:
+        store.close()
+
+
+@app.command()
+def migrate(db: DbOption = None) -> None:
+    """Create or upgrade the store's schema (idempotent; safe to run from several workers)."""
+    store = open_store(database_url(db), create=True)
+    store.close()
+    typer.echo("schema up to date")
+
+
+# --- quarantine -----------------------------------------------------------------------------
+@quarantine_app.command("list")
+def quarantine_list(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(min=1)] = 1000,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    output: Annotated[Format, typer.Option("--format")] = Format.table,
+) -> None:
+    """List rejected lines with their reasons."""
+    store = open_store(database_url(db))
+    try:
+        rows: list[dict[str, Any]] = []
+        for q in store.quarantined(limit, offset):
+            rows.append(
+                {
+                    "id": q["id"], "received_at": q["received_at"].isoformat(),
+                    "origin": q["origin"], "line": q["line"], "event_id": q["event_id"],
+                    "reasons": q["reasons"],
+                    "raw": q["raw"].decode("utf-8", errors="replace"),
+                    "resubmitted_as": q["resubmitted_as"],
+                }
+            )
+    finally:
+        store.close()
+    if output is Format.json:
+        typer.echo(to_json(rows))
+    elif output is Format.csv:
+        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw")), nl=False)
+    else:
+        for row in rows:
+            row["reasons"] = "; ".join(f"{r['field']}: {r['reason']}" for r in row["reasons"])
+        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "reasons"), f"{len(rows)} quarantined lines"), nl=False)
+
+
+# --- the edge -------------------------------------------------------------------------------
+def main() -> None:
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except (StoreUnavailable, InputUnreadable, StoreCorrupted) as e:
+        fail_exit(str(e), EXIT_UNREADABLE)
+    except (InvalidRequest, NotFound) as e:
+        fail_exit(str(e), EXIT_UNREADABLE)
+    except RegledgerError as e:
+        fail_exit(str(e), EXIT_UNREADABLE)
+    except (psycopg.Error, sqlite3.Error, PersistenceError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        fail_exit(f"database error: {first}", EXIT_UNREADABLE)
+    except KeyboardInterrupt:
+        fail_exit("interrupted", 130)
+    except Exception as e:  # the last line of defence: no traceback reaches a user
+        if settings.debug:
+            raise
+        log.error("internal_error", error=repr(e))
+        fail_exit(f"internal error: {e!r} (set REGLEDGER_DEBUG=1 for details)", 70)
+    sys.exit(0)
+
+
+def fail_exit(message: str, code: int) -> NoReturn:
+    print(f"regledger: {message}", file=sys.stderr)
+    sys.exit(code)

@@ -1,0 +1,65 @@
+"""Turning rows into the output formats of cli.md: json, csv and table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+from projections.store.base import FindingRow
+
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+
+def hk_time(moment: datetime) -> str:
+    """Business time is shown in Hong Kong time; the instant is what counts."""
+    return moment.astimezone(HONG_KONG).isoformat()
+
+
+def finding_json(row: FindingRow) -> dict[str, Any]:
+    return {
+        "finding_id": row.finding_id,
+        "rule_id": row.rule_id,
+        "severity": row.severity,
+        "event_id": row.event_id,
+        "subject": row.subject,
+        "occurred_at": hk_time(row.occurred_at),
+        "detected_at": hk_time(row.detected_at),
+        "message": row.message,
+        "parameters": json.loads(row.parameters),
+        "evidence": json.loads(row.evidence),
+        "position": row.position,
+    }
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: to_json(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+        )
+    return out.getvalue()
+
+
+def to_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str) -> str:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row.get(c, "")) for c in columns))
+    console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
+    console.print(table)
+    return console.export_text()

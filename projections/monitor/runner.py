@@ -1,0 +1,154 @@
+"""Runs the monitor engine over the ledger with exactly-once tracking.
+
+The runner pulls the log in bounded pages (eventsourcing 9.5's SQLite store has no
+subscriptions, so pulling is the one mechanism that works on both stores). Each page's
+findings, the engine's changed state records and the tracking position commit in one
+transaction; the tracking insert refuses to go backwards, and the writer re-reads the
+tracked position under lock, so two monitors never record the same event twice. When the
+commit fails or another monitor got there first, the in-memory engine is discarded and
+restored from the persisted records: nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from domain.events import Envelope
+from domain.ledger import decode_entry
+from policies.finding import Finding
+from projections.monitor.engine import MonitorEngine
+from projections.store.base import Store
+
+EVENTS_PER_PAGE_MAX = 2_000
+RESTORE_ATTEMPTS_MAX = 5
+
+log = structlog.get_logger("regledger.monitor")
+
+
+def finding_row(finding: Finding) -> Mapping[str, Any]:
+    return {
+        "finding_id": finding.finding_id,
+        "rule_id": finding.rule_id,
+        "severity": finding.severity,
+        "event_id": finding.event_id,
+        "subject": finding.subject,
+        "occurred_at": finding.occurred_at,
+        "detected_at": finding.detected_at,
+        "position": finding.position,
+        "message": finding.message,
+        "parameters": json.dumps(finding.parameters, sort_keys=True),
+        "evidence": json.dumps(finding.evidence, sort_keys=True, default=str),
+    }
+
+
+@dataclass(slots=True)
+class CatchUp:
+    events: int = 0
+    findings: int = 0
+    position: int = 0
+
+
+class MonitorRunner:
+    def __init__(
+        self,
+        store: Store,
+        page_size: int = EVENTS_PER_PAGE_MAX,
+        engine_factory: Callable[[], MonitorEngine] = MonitorEngine,
+    ):
+        assert 0 < page_size <= EVENTS_PER_PAGE_MAX
+        self.store = store
+        self.page_size = page_size
+        self.engine_factory = engine_factory
+        self.engine: MonitorEngine | None = None
+        self.position = 0
+
+    def restore(self) -> None:
+        """Load the persisted state; the tracked position is read before and after, so the
+        records belong to exactly that position."""
+        for _ in range(RESTORE_ATTEMPTS_MAX):
+            before = self.store.tracked_position()
+            records = list(self.store.monitor_records())
+            if self.store.tracked_position() == before:
+                self.engine = (
+                    MonitorEngine.restore(records) if records else self.engine_factory()
+                )
+                self.position = before
+                return
+        raise RuntimeError("the monitor state kept changing while it was being read")
+
+    def catch_up(
+        self, until: int | None = None, on_page: Callable[[CatchUp], None] | None = None
+    ) -> CatchUp:
+        """Process every event up to ``until`` (default: the tip at each page)."""
+        total = CatchUp(position=self.position)
+        if self.engine is None:
+            self.restore()
+        while until is None or self.position < until:
+            limit = self.page_size if until is None else min(self.page_size, until - self.position)
+            entries = self.store.read_entries(self.position, limit)
+            if not entries:
+                break
+            page = self._process_page(entries)
+            if page is None:
+                continue  # another monitor advanced; restored, go on from there
+            total.events += page.events
+            total.findings += page.findings
+            total.position = self.position
+            if on_page is not None:
+                on_page(page)
+        total.position = self.position
+        return total
+
+    def preview(self, envelope: Envelope) -> list[Finding]:
+        """The findings ``envelope`` would raise if it were appended now. Writes nothing: the
+        events the persisted state has not seen yet are applied in memory only."""
+        self.restore()
+        engine = self.engine
+        assert engine is not None
+        while True:
+            entries = self.store.read_entries(self.position, self.page_size)
+            if not entries:
+                break
+            for entry in entries:
+                engine.process(decode_entry(entry))
+            self.position = entries[-1].position
+        findings = engine.preview(envelope, self.position + 1)
+        self.engine = None  # its state is ahead of the persisted records now
+        return findings
+
+    def _process_page(self, entries: list[Any]) -> CatchUp | None:
+        engine = self.engine
+        assert engine is not None
+        findings: list[Finding] = []
+        try:
+            for entry in entries:
+                findings.extend(engine.process(decode_entry(entry)))
+            changes = engine.drain_changes()
+            last = entries[-1].position
+            with self.store.monitor_writer() as writer:
+                if writer.tracked_position() != self.position:
+                    raise _Overtaken
+                writer.record([finding_row(f) for f in findings], changes, last)
+        except _Overtaken:
+            self.engine = None
+            self.restore()
+            return None
+        except BaseException:
+            self.engine = None
+            raise
+        self.position = last
+        for f in findings:
+            log.info(
+                "finding_recorded", rule_id=f.rule_id, severity=f.severity,
+                subject=f.subject, event_id=f.event_id, finding_id=f.finding_id,
+            )
+        return CatchUp(events=len(entries), findings=len(findings), position=last)
+
+
+class _Overtaken(Exception):
+    """Another monitor recorded these events first."""

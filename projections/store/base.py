@@ -1,0 +1,97 @@
+"""What the rest of regledger needs from a store, independent of SQLite or PostgreSQL.
+
+A store holds four groups of tables: the ledger (eventsourcing's stored events with a gap-free
+position, ``recorded_at`` and a hash chain), the entity records the ingest validation reads,
+the quarantine of rejected lines, and the monitor's findings, state records and tracking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from eventsourcing.persistence import ApplicationRecorder
+
+from domain.chain import ChainedRow, Tip, chain_rows
+from domain.ledger_storage import LedgerWriter, NewEntry, QuarantinedLine, StoredEntry
+
+__all__ = [
+    "ChainedRow", "LedgerWriter", "NewEntry", "QuarantinedLine", "StoredEntry", "Tip", "chain_rows",
+]
+
+LEDGER_TABLE = "ledger_events"
+MONITOR_APPLICATION = "monitor"
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    seq: int
+    finding_id: str
+    rule_id: str
+    severity: str
+    event_id: str
+    subject: str
+    occurred_at: datetime
+    detected_at: datetime
+    position: int
+    message: str
+    parameters: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingFilter:
+    rule_ids: Collection[str] = ()
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+class MonitorWriter(Protocol):
+    """One monitor transaction: findings, state records and tracking commit together."""
+
+    def tracked_position(self) -> int: ...
+
+    def record(
+        self,
+        findings: Sequence[Mapping[str, Any]],
+        changes: Sequence[tuple[str, str, str | None]],
+        position: int,
+    ) -> None: ...
+
+
+class Store(Protocol):
+    kind: Literal["sqlite", "postgresql"]
+    recorder: ApplicationRecorder
+
+    def migrate(self) -> None: ...
+
+    def is_migrated(self) -> bool: ...
+
+    def writer(self) -> AbstractContextManager[LedgerWriter]: ...
+
+    def monitor_writer(self) -> AbstractContextManager[MonitorWriter]: ...
+
+    def tip(self) -> Tip: ...
+
+    def read_entries(self, after: int, limit: int) -> list[StoredEntry]: ...
+
+    def load_entities(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]: ...
+
+    def stored_states(self, event_ids: Collection[str]) -> Mapping[str, bytes]: ...
+
+    def tracked_position(self, application: str = MONITOR_APPLICATION) -> int: ...
+
+    def monitor_records(self) -> Iterator[tuple[str, str, str]]: ...
+
+    def findings(self, where: FindingFilter) -> list[FindingRow]: ...
+
+    def quarantined(self, limit: int, offset: int) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...

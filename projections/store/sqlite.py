@@ -1,0 +1,430 @@
+"""The embedded store: one SQLite file in WAL mode, written in ``BEGIN IMMEDIATE`` transactions.
+
+Writers are serialised by SQLite's own write lock, so the ledger tip read inside a write
+transaction is stable until commit: positions are gap-free and the hash chain cannot fork.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteTrackingRecorder,
+)
+
+from domain.errors import StoreCorrupted, StoreUnavailable
+from projections.store.base import (
+    LEDGER_TABLE,
+    MONITOR_APPLICATION,
+    SCHEMA_VERSION,
+    ChainedRow,
+    FindingFilter,
+    FindingRow,
+    NewEntry,
+    QuarantinedLine,
+    StoredEntry,
+    Tip,
+    chain_rows,
+)
+
+SQLITE_LOCK_TIMEOUT_S = 30
+
+
+def to_text(moment: datetime) -> str:
+    """Timestamps are stored as fixed-width UTC text so that text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+LEDGER_DDL = (
+    "CREATE TABLE IF NOT EXISTS ledger_events ("
+    " originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
+    " topic TEXT NOT NULL, state BLOB NOT NULL,"
+    " notification_id INTEGER NOT NULL UNIQUE, recorded_at TEXT NOT NULL,"
+    " chain_hash BLOB NOT NULL,"
+    " PRIMARY KEY (originator_id, originator_version))",
+    "CREATE TRIGGER IF NOT EXISTS ledger_events_no_update BEFORE UPDATE ON ledger_events"
+    " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS ledger_events_no_delete BEFORE DELETE ON ledger_events"
+    " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
+)
+
+STORE_DDL = (
+    "CREATE TABLE IF NOT EXISTS regledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ledger_entities ("
+    " kind TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,"
+    " PRIMARY KEY (kind, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS quarantine ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL, origin TEXT NOT NULL,"
+    " line_no INTEGER, event_id TEXT, reasons TEXT NOT NULL, raw BLOB NOT NULL,"
+    " resubmitted_as TEXT)",
+    "CREATE TABLE IF NOT EXISTS findings ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, finding_id TEXT NOT NULL UNIQUE,"
+    " rule_id TEXT NOT NULL, severity TEXT NOT NULL, event_id TEXT NOT NULL,"
+    " subject TEXT NOT NULL, occurred_at TEXT NOT NULL, detected_at TEXT NOT NULL,"
+    " position INTEGER NOT NULL, message TEXT NOT NULL, parameters TEXT NOT NULL,"
+    " evidence TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS findings_rule_idx ON findings (rule_id, seq)",
+    "CREATE INDEX IF NOT EXISTS findings_subject_idx ON findings (subject, seq)",
+    "CREATE TABLE IF NOT EXISTS monitor_state ("
+    " kind TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,"
+    " PRIMARY KEY (kind, key)) WITHOUT ROWID",
+    # eventsourcing's single-row tracking table, created here so that start-up is one transaction
+    "CREATE TABLE IF NOT EXISTS tracking ("
+    " application_name TEXT, notification_id INTEGER,"
+    " PRIMARY KEY (application_name)) WITHOUT ROWID",
+    "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)",
+)
+
+INSERT_LEDGER = (
+    "INSERT INTO ledger_events (originator_id, originator_version, topic, state,"
+    " notification_id, recorded_at, chain_hash) VALUES (?,?,?,?,?,?,?)"
+)
+SELECT_TIP = (
+    "SELECT notification_id, recorded_at, chain_hash FROM ledger_events"
+    " ORDER BY notification_id DESC LIMIT 1"
+)
+SELECT_ENTRIES = (
+    "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash"
+    " FROM ledger_events WHERE notification_id > ? ORDER BY notification_id LIMIT ?"
+)
+
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite application recorder with explicit gap-free notification ids,
+    ``recorded_at`` and a hash chain. Positions are eventsourcing notification ids."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = LEDGER_TABLE):
+        assert events_table_name == LEDGER_TABLE, "the ledger table name is fixed"
+        super().__init__(datastore, events_table_name)
+        self.select_max_notification_id_statement = (
+            "SELECT MAX(notification_id) FROM ledger_events"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        return list(LEDGER_DDL)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with write_transaction(self.datastore) as c:
+            return self._insert_events(c, stored_events, **kwargs)
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        entries = [
+            (str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events
+        ]
+        rows = self.append_rows(c, entries, kwargs.get("recorded_at") or datetime.now(UTC))
+        return [row.position for row in rows]
+
+    def append_rows(
+        self, c: SQLiteCursor, entries: Sequence[tuple[str, int, str, bytes]], recorded_at: datetime
+    ) -> list[ChainedRow]:
+        rows = chain_rows(read_tip(c), entries, recorded_at)
+        params = [
+            (r.event_id, r.version, r.type, r.state, r.position, to_text(r.recorded_at), r.chain_hash)
+            for r in rows
+        ]
+        try:
+            c.executemany(INSERT_LEDGER, params)
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(e) from e
+        return rows
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        low = 0 if start is None else (start if inclusive_of_start else start + 1)
+        high = stop if stop is not None else 2**62
+        params: list[Any] = [low, high]
+        statement = (
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            " FROM ledger_events WHERE notification_id >= ? AND notification_id <= ?"
+        )
+        if topics:
+            statement += " AND topic IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(list(topics)))
+        statement += " ORDER BY notification_id LIMIT ?"
+        params.append(limit)
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
+
+def read_tip(c: SQLiteCursor) -> Tip:
+    c.execute(SELECT_TIP)
+    row = c.fetchone()
+    if row is None:
+        return Tip.empty()
+    return Tip(row[0], bytes(row[2]), from_text(row[1]))
+
+
+@contextmanager
+def write_transaction(datastore: SQLiteDatastore) -> Iterator[SQLiteCursor]:
+    """``BEGIN IMMEDIATE``: take the write lock first, so a read inside never goes stale."""
+    with datastore.get_connection(commit=True) as conn:
+        c = conn.cursor()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            yield c
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+
+
+class SQLiteLedgerWriter:
+    def __init__(self, c: SQLiteCursor, recorder: LedgerSQLiteRecorder):
+        self.c = c
+        self.recorder = recorder
+        self.tip = read_tip(c)
+
+    def existing(self, event_ids: Collection[str]) -> Mapping[str, bytes]:
+        return self.existing_with(self.c, event_ids)
+
+    @staticmethod
+    def existing_with(c: SQLiteCursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
+        found: dict[str, bytes] = {}
+        ids = list(event_ids)
+        for start in range(0, len(ids), 500):
+            c.execute(
+                "SELECT originator_id, state FROM ledger_events"
+                " WHERE originator_version = 1 AND originator_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids[start : start + 500]),),
+            )
+            found.update((row[0], bytes(row[1])) for row in c.fetchall())
+        return found
+
+    def load_entities(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
+        return self.load_entities_with(self.c, keys)
+
+    @staticmethod
+    def load_entities_with(
+        c: SQLiteCursor, keys: Collection[tuple[str, str]]
+    ) -> Mapping[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        pairs = [list(k) for k in keys]
+        for start in range(0, len(pairs), 500):
+            c.execute(
+                "SELECT e.kind, e.key, e.state FROM ledger_entities e"
+                " JOIN json_each(?) j ON e.kind = json_extract(j.value, '$[0]')"
+                " AND e.key = json_extract(j.value, '$[1]')",
+                (json.dumps(pairs[start : start + 500]),),
+            )
+            found.update(((row[0], row[1]), row[2]) for row in c.fetchall())
+        return found
+
+    def append(self, entries: Sequence[NewEntry], recorded_at: datetime) -> list[ChainedRow]:
+        rows = self.recorder.append_rows(
+            self.c, [(e.event_id, 1, e.type, e.state) for e in entries], recorded_at
+        )
+        if rows:
+            last = rows[-1]
+            self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
+        return rows
+
+    def save_entities(self, changes: Sequence[tuple[str, str, str]]) -> None:
+        self.c.executemany(
+            "INSERT INTO ledger_entities (kind, key, state) VALUES (?,?,?)"
+            " ON CONFLICT (kind, key) DO UPDATE SET state = excluded.state",
+            changes,
+        )
+
+    def quarantine(self, lines: Sequence[QuarantinedLine], received_at: datetime) -> None:
+        self.c.executemany(
+            "INSERT INTO quarantine (received_at, origin, line_no, event_id, reasons, raw)"
+            " VALUES (?,?,?,?,?,?)",
+            [(to_text(received_at), q.origin, q.line_no, q.event_id, q.reasons, q.raw) for q in lines],
+        )
+
+
+class SQLiteMonitorWriter:
+    def __init__(self, c: SQLiteCursor, tracking: SQLiteTrackingRecorder):
+        self.c = c
+        self.tracking = tracking
+
+    def tracked_position(self) -> int:
+        return self.tracking._max_tracking_id(MONITOR_APPLICATION, self.c) or 0
+
+    def record(
+        self,
+        findings: Sequence[Mapping[str, Any]],
+        changes: Sequence[tuple[str, str, str | None]],
+        position: int,
+    ) -> None:
+        self.c.executemany(
+            "INSERT INTO findings (finding_id, rule_id, severity, event_id, subject, occurred_at,"
+            " detected_at, position, message, parameters, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    f["finding_id"], f["rule_id"], f["severity"], f["event_id"], f["subject"],
+                    to_text(f["occurred_at"]), to_text(f["detected_at"]), f["position"],
+                    f["message"], f["parameters"], f["evidence"],
+                )
+                for f in findings
+            ],
+        )
+        upserts = [(k, key, s) for k, key, s in changes if s is not None]
+        deletes = [(k, key) for k, key, s in changes if s is None]
+        self.c.executemany(
+            "INSERT INTO monitor_state (kind, key, state) VALUES (?,?,?)"
+            " ON CONFLICT (kind, key) DO UPDATE SET state = excluded.state",
+            upserts,
+        )
+        self.c.executemany("DELETE FROM monitor_state WHERE kind = ? AND key = ?", deletes)
+        self.tracking._insert_tracking(self.c, Tracking(MONITOR_APPLICATION, position))
+
+
+class SQLiteStore:
+    kind: Literal["sqlite", "postgresql"] = "sqlite"
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            self.datastore = SQLiteDatastore(
+                path, lock_timeout=SQLITE_LOCK_TIMEOUT_S, originator_id_type="text"
+            )
+            with self.datastore.transaction(commit=False) as c:
+                c.execute("SELECT 1")
+        except Exception as e:  # sqlite3 and eventsourcing wrap differently; all mean "cannot open"
+            raise StoreUnavailable(f"cannot open SQLite database {path!r}: {e}") from e
+        self.recorder = LedgerSQLiteRecorder(self.datastore)
+        self.tracking = SQLiteTrackingRecorder(self.datastore)
+
+    # --- schema -----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        with write_transaction(self.datastore) as c:
+            for statement in (*LEDGER_DDL, *STORE_DDL):
+                c.execute(statement)
+            c.execute("SELECT value FROM regledger_meta WHERE key = 'schema_version'")
+            row = c.fetchone()
+            if row is not None and int(row[0]) != SCHEMA_VERSION:
+                raise StoreCorrupted(f"schema version {row[0]} is not {SCHEMA_VERSION}")
+            c.execute(
+                "INSERT OR IGNORE INTO regledger_meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def is_migrated(self) -> bool:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='regledger_meta'")
+            return c.fetchone() is not None
+
+    # --- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def writer(self) -> Iterator[SQLiteLedgerWriter]:
+        with write_transaction(self.datastore) as c:
+            yield SQLiteLedgerWriter(c, self.recorder)
+
+    @contextmanager
+    def monitor_writer(self) -> Iterator[SQLiteMonitorWriter]:
+        with write_transaction(self.datastore) as c:
+            yield SQLiteMonitorWriter(c, self.tracking)
+
+    # --- reads --------------------------------------------------------------------------------
+    def tip(self) -> Tip:
+        with self.datastore.transaction(commit=False) as c:
+            return read_tip(c)
+
+    def read_entries(self, after: int, limit: int) -> list[StoredEntry]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(SELECT_ENTRIES, (after, limit))
+            return [
+                StoredEntry(r[0], r[1], r[2], bytes(r[3]), from_text(r[4]), bytes(r[5]))
+                for r in c.fetchall()
+            ]
+
+    def load_entities(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
+        with self.datastore.transaction(commit=False) as c:
+            return SQLiteLedgerWriter.load_entities_with(c, keys)
+
+    def stored_states(self, event_ids: Collection[str]) -> Mapping[str, bytes]:
+        with self.datastore.transaction(commit=False) as c:
+            return SQLiteLedgerWriter.existing_with(c, event_ids)
+
+    def tracked_position(self, application: str = MONITOR_APPLICATION) -> int:
+        return self.tracking.max_tracking_id(application) or 0
+
+    def monitor_records(self) -> Iterator[tuple[str, str, str]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT kind, key, state FROM monitor_state ORDER BY kind, key")
+            rows = c.fetchall()
+        for row in rows:
+            yield row[0], row[1], row[2]
+
+    def findings(self, where: FindingFilter) -> list[FindingRow]:
+        # Every filter is a fixed fragment whose value is bound as a parameter; a NULL
+        # parameter switches its fragment off.
+        statement = (
+            "SELECT seq, finding_id, rule_id, severity, event_id, subject, occurred_at,"
+            " detected_at, position, message, parameters, evidence FROM findings"
+            " WHERE (? IS NULL OR rule_id IN (SELECT value FROM json_each(?)))"
+            " AND (? IS NULL OR subject = ?)"
+            " AND (? IS NULL OR occurred_at >= ?) AND (? IS NULL OR occurred_at <= ?)"
+            " ORDER BY seq LIMIT ? OFFSET ?"
+        )
+        rules = json.dumps(list(where.rule_ids)) if where.rule_ids else None
+        since = to_text(where.since) if where.since else None
+        until = to_text(where.until) if where.until else None
+        params = (
+            rules, rules, where.subject, where.subject, since, since, until, until,
+            -1 if where.limit is None else where.limit, where.offset,
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                FindingRow(
+                    r[0], r[1], r[2], r[3], r[4], r[5], from_text(r[6]), from_text(r[7]),
+                    r[8], r[9], r[10], r[11],
+                )
+                for r in c.fetchall()
+            ]
+
+    def quarantined(self, limit: int, offset: int) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT id, received_at, origin, line_no, event_id, reasons, raw, resubmitted_as"
+                " FROM quarantine ORDER BY id LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+            return [
+                {
+                    "id": r[0], "received_at": from_text(r[1]), "origin": r[2], "line": r[3],
+                    "event_id": r[4], "reasons": json.loads(r[5]), "raw": bytes(r[6]),
+                    "resubmitted_as": r[7],
+                }
+                for r in c.fetchall()
+            ]
+
+    def close(self) -> None:
+        self.datastore.close()
