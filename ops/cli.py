@@ -8,7 +8,7 @@ import sqlite3
 import sys
 import time
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import psycopg
@@ -50,13 +50,13 @@ app.add_typer(quarantine_app, name="quarantine")
 log = structlog.get_logger("regledger.cli")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     csv = "csv"
     table = "table"
 
 
-class SummaryFormat(str, Enum):
+class SummaryFormat(StrEnum):
     json = "json"
     table = "table"
 

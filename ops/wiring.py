@@ -2,47 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from domain.errors import InvalidRequest
 from domain.ledger import Ledger
 from policies.registry import parameter_catalogue
 from projections.monitor.runner import MonitorRunner
+from projections.store import open_store
 from projections.store.base import Store
-from projections.store.postgres import PostgresStore
-from projections.store.sqlite import SQLiteStore
 
-SQLITE_PREFIX = "sqlite:///"
-POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-
-
-def sqlite_path(url: str) -> str:
-    """``sqlite:///rel/path.db`` is relative, ``sqlite:////abs/path.db`` absolute."""
-    path = url[len(SQLITE_PREFIX):]
-    if not path:
-        raise InvalidRequest(f"no file name in database URL {url!r}")
-    return path
-
-
-def open_store(url: str, *, create: bool = False) -> Store:
-    """Open a store; with ``create`` make the database and its schema when missing."""
-    if url.startswith(SQLITE_PREFIX):
-        path = sqlite_path(url)
-        if not create and path != ":memory:" and not Path(path).exists():
-            raise InvalidRequest(f"no ledger at {path!r} yet: ingest something first")
-        if create and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        store: Store = SQLiteStore(path)
-    elif url.startswith(POSTGRES_PREFIXES):
-        store = PostgresStore(url, create=create)
-    else:
-        raise InvalidRequest(
-            f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://..."
-        )
-    if create or not store.is_migrated():
-        store.migrate()
-    return store
-
+__all__ = ["build_ledger", "build_monitor", "open_store"]
 
 def build_ledger(store: Store) -> Ledger:
     return Ledger(store, store.recorder, parameter_catalogue())

@@ -73,7 +73,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
-    from ops.wiring import open_store
+    from projections.store import open_store
 
     opened = open_store(store_url, create=True)
     yield opened

@@ -8,6 +8,7 @@ so several workers starting at once do not race on DDL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -272,10 +273,9 @@ def ensure_database(conninfo: Mapping[str, Any]) -> None:
             "SELECT 1 FROM pg_database WHERE datname = %s", (conninfo["dbname"],)
         ).fetchone()
         if exists is None:
-            try:
+            # Another worker may create it first.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(SQL("CREATE DATABASE {}").format(Identifier(conninfo["dbname"])))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another worker created it first
 
 
 class PostgresStore:

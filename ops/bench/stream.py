@@ -1,0 +1,74 @@
+"""A deterministic, valid event stream for benchmarks: a platform's perpetual order flow with
+price ticks, margin deposits, trades and settlements, plus broker-side pledges and loans.
+
+(The market simulator of ``regledger simulate`` supersedes this for realism; this generator
+only needs to be valid, deterministic and cheap.)"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def _line(n: int, kind: str, at: datetime, data: dict[str, object]) -> bytes:
+    envelope = {"event_id": f"b-{n:09d}", "type": kind, "occurred_at": at.isoformat(), "source": "bench", "data": data}
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+def bench_stream(events: int, clients: int = 10_000, seed: int = 7) -> Iterator[bytes]:
+    """Yield exactly ``events`` lines (at least a few hundred for the reference data)."""
+    rng = random.Random(seed)
+    at = START
+    n = 0
+
+    def emit(kind: str, data: dict[str, object]) -> bytes:
+        nonlocal n, at
+        n += 1
+        at += timedelta(milliseconds=rng.randint(1, 40))
+        return _line(n, kind, at, data)
+
+    yield emit("AssetListed", {"asset": "HKD", "asset_kind": "fiat"})
+    yield emit("AssetListed", {"asset": "BTC", "asset_kind": "virtual_asset", "retail_spot_approved": True})
+    yield emit("PriceObserved", {"asset": "BTC", "price": "500000", "price_source": "bench"})
+    yield emit("PerpContractListed", {"contract_id": "BTC-PERP", "reference_asset": "BTC", "settlement_asset": "HKD",
+                                      "contract_size": "0.01", "initial_margin_rate": "0.1", "maintenance_margin_rate": "0.05"})
+    price = 500000
+    onboarded = 0
+    order_no = trade_no = 0
+    open_trades: list[str] = []
+    while n < events:
+        if onboarded < clients and (onboarded < 2 or rng.random() < 0.3):
+            cid = f"C{onboarded}"
+            onboarded += 1
+            yield emit("ClientOnboarded", {"client_id": cid, "client_type": "individual", "investor_class": "professional",
+                                           "pi_assessment": {"portfolio": "9000000", "total_assets": None, "assessed_on": "2026-01-15"},
+                                           "market_maker_id": None})
+            if n < events:
+                yield emit("PerpMarginDeposited", {"deposit_id": f"D{cid}", "client_id": cid, "asset": "HKD",
+                                                   "amount": "1000000", "funding_source": "client_funds"})
+            continue
+        roll = rng.random()
+        if roll < 0.15:
+            price = max(1000, price + rng.randint(-2000, 2000))
+            yield emit("PriceObserved", {"asset": "BTC", "price": str(price), "price_source": "bench"})
+        elif roll < 0.85 and n + 3 <= events:
+            buyer, seller = rng.sample(range(onboarded), 2)
+            qty = str(rng.randint(1, 5))
+            order_no += 2
+            buy, sell = f"O{order_no - 1}", f"O{order_no}"
+            yield emit("PerpOrderPlaced", {"order_id": buy, "client_id": f"C{buyer}", "contract_id": "BTC-PERP", "side": "buy",
+                                           "quantity": qty, "limit_price": str(price), "market_maker": False})
+            yield emit("PerpOrderPlaced", {"order_id": sell, "client_id": f"C{seller}", "contract_id": "BTC-PERP", "side": "sell",
+                                           "quantity": qty, "limit_price": str(price), "market_maker": False})
+            trade_no += 1
+            open_trades.append(f"T{trade_no}")
+            yield emit("PerpTradeExecuted", {"trade_id": f"T{trade_no}", "contract_id": "BTC-PERP", "buy_order_id": buy,
+                                             "sell_order_id": sell, "quantity": qty, "price": str(price)})
+        elif open_trades:
+            yield emit("PerpTradeSettled", {"trade_id": open_trades.pop(0), "settled_by": "platform"})
+        else:
+            yield emit("FundingSettled", {"contract_id": "BTC-PERP", "funding_rate": "0.0001"})

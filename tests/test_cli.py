@@ -1,0 +1,93 @@
+"""The stable command-line contract of cli.md, run as a user runs it: a real process."""
+
+from __future__ import annotations
+
+import collections
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCENARIO_NAMES, SCENARIOS
+
+
+def regledger(*args: str, stdin: bytes | None = None, db: str | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "ops", *args]
+    if db is not None:
+        command += ["--db", db]
+    return subprocess.run(
+        command, input=stdin.decode() if stdin is not None else None,
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def multiset(findings: list[dict[str, str]]) -> collections.Counter[tuple[str, str, str]]:
+    return collections.Counter((f["rule_id"], f["event_id"], f["subject"]) for f in findings)
+
+
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
+def test_ingest_then_findings_gives_each_scenarios_expected_findings(store_url: str, name: str) -> None:
+    done = regledger("ingest", str(SCENARIOS / f"{name}.jsonl"), "--format", "json", db=store_url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "accepted": json.loads((SCENARIOS / f"{name}.rejects.json").read_text())["accepted"],
+        "duplicates": 0, "rejected": 0,
+    }
+    listed = regledger("findings", "--format", "json", db=store_url)
+    assert listed.returncode == 0, listed.stderr
+    got = json.loads(listed.stdout)
+    expected = json.loads((SCENARIOS / f"{name}.expected.json").read_text())
+    assert multiset(got) == multiset(expected)
+    for finding in got:
+        assert {"finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at",
+                "detected_at", "message", "parameters"} <= finding.keys()
+
+
+def test_rejections_go_to_stderr_with_line_and_field_and_exit_code_1(sqlite_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    good = (SCENARIOS / "mf-day.jsonl").read_text().splitlines()[0]
+    path.write_text(good + "\n" + '{"event_id": "x1", "type": "PriceObserved", "occurred_at": "2026-03-02T09:00:00", "data": {"asset": "BTC", "price": 1.5, "price_source": "f"}}\n')
+    done = regledger("ingest", str(path), "--format", "json", db=sqlite_url)
+    assert done.returncode == 1
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"accepted": 1, "duplicates": 0, "rejected": 1}
+    assert "line 2" in done.stderr and "x1" in done.stderr
+    assert "occurred_at" in done.stderr and "data.price" in done.stderr
+    assert "Traceback" not in done.stderr
+    listed = regledger("quarantine", "list", "--format", "json", db=sqlite_url)
+    [row] = json.loads(listed.stdout)
+    assert row["line"] == 2 and row["event_id"] == "x1" and "1.5" in row["raw"]
+
+
+def test_standard_input_is_read_with_dash(sqlite_url: str) -> None:
+    done = regledger("ingest", "-", "--format", "json", stdin=(SCENARIOS / "mm-day.jsonl").read_bytes(), db=sqlite_url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["accepted"] == 40
+
+
+def test_a_missing_input_file_is_exit_code_2_and_nothing_is_ingested(sqlite_url: str, tmp_path: Path) -> None:
+    done = regledger("ingest", str(SCENARIOS / "mf-day.jsonl"), str(tmp_path / "nope.jsonl"), db=sqlite_url)
+    assert done.returncode == 2
+    assert "nope.jsonl" in done.stderr and "Traceback" not in done.stderr
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+
+
+def test_an_unreachable_postgresql_is_one_line_and_exit_code_2() -> None:
+    done = regledger("findings", db="postgresql://nobody@127.0.0.1:1/none")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "PostgreSQL" in done.stderr
+
+
+def test_check_reports_what_an_event_would_raise_and_stores_nothing(sqlite_url: str) -> None:
+    regledger("ingest", str(SCENARIOS / "perp-day.jsonl"), db=sqlite_url)
+    proposed = {
+        "event_id": "proposed-1", "type": "PerpOrderPlaced", "occurred_at": "2026-03-02T09:30:00+08:00",
+        "data": {"order_id": "O-new", "client_id": "R1", "contract_id": "BTC-PERP", "side": "buy",
+                 "quantity": "1", "limit_price": "500000", "market_maker": False},
+    }
+    done = regledger("check", "-", stdin=json.dumps(proposed).encode(), db=sqlite_url)
+    assert done.returncode == 3, done.stderr
+    assert "PI-01" in {f["rule_id"] for f in json.loads(done.stdout)}
+    listed = json.loads(regledger("findings", "--format", "json", "--rule", "PI-01", db=sqlite_url).stdout)
+    assert "proposed-1" not in {f["event_id"] for f in listed}
