@@ -1,0 +1,156 @@
+"""From a line of JSON to a validated ``Envelope``: the ingest hot path.
+
+The payload is validated by the model its ``type`` names, so pydantic never tries 35
+models in turn; the envelope is then validated around the payload instance. Whatever
+fails, everything that can still be judged is, so one rejection lists every failing field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.errors import EventRejected, Reason
+from domain.events.catalogue import EVENT_TYPES
+from domain.events.envelope import Envelope, EnvelopeHead
+from domain.events.payload import Payload
+from domain.events.reasons import reasons_from
+from domain.values import ID_PATTERN
+
+WHOLE_EVENT = "event"  # the field named when the line as a whole is at fault
+
+_EVENT_ID = re.compile(ID_PATTERN)
+
+
+class _NotJson(ValueError):
+    """A token Python's ``json`` accepts but JSON does not (``NaN``, ``Infinity``)."""
+
+
+def parse_line(line: str | bytes) -> tuple[Envelope, dict[str, Any]]:
+    """The envelope of one JSON Lines line, and the decoded object it came from."""
+    value, repeated = _decode(_text_of(line))
+    if not repeated:
+        return parse_event(value), value
+    try:
+        parse_event(value)
+    except EventRejected as rejected:
+        raise EventRejected(repeated + list(rejected.reasons), rejected.event_id) from None
+    raise EventRejected(repeated, _readable_event_id(value))
+
+
+def parse_event(obj: object) -> Envelope:
+    """The envelope of an already-decoded JSON value; ``EventRejected`` lists every fault."""
+    if not isinstance(obj, dict):
+        raise EventRejected([Reason(WHOLE_EVENT, "must be a JSON object")])
+    payload_reasons: list[Reason] = []
+    payload = _validated_payload(obj, payload_reasons)
+    try:
+        if payload is None:  # only the envelope's own fields can still be judged
+            EnvelopeHead.model_validate(_without_data(obj))
+        else:
+            return Envelope.model_validate({**obj, "data": payload})
+    except ValidationError as error:
+        reasons = reasons_from(error, (), "the envelope") + payload_reasons
+    else:
+        reasons = payload_reasons
+    raise EventRejected(reasons, _readable_event_id(obj))
+
+
+def _validated_payload(obj: dict[Any, Any], reasons: list[Reason]) -> Payload | None:
+    event_type = obj.get("type")
+    model = EVENT_TYPES.get(event_type) if type(event_type) is str else None
+    if "data" not in obj:
+        reasons.append(Reason("data", "is required"))
+        return None
+    data = obj["data"]
+    if not isinstance(data, dict):
+        reasons.append(Reason("data", "must be an object"))
+        return None
+    if model is None:  # the envelope's reasons already say why
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        reasons.extend(reasons_from(error, ("data",), model.__name__))
+        return None
+
+
+def _without_data(obj: dict[Any, Any]) -> dict[Any, Any]:
+    head = obj.copy()
+    head.pop("data", None)
+    return head
+
+
+def _readable_event_id(obj: object) -> str | None:
+    event_id = obj.get("event_id") if isinstance(obj, dict) else None
+    return event_id if type(event_id) is str and _EVENT_ID.fullmatch(event_id) else None
+
+
+def _text_of(line: str | bytes) -> str:
+    if isinstance(line, str):
+        return line
+    try:
+        return bytes(line).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise EventRejected(
+            [Reason(WHOLE_EVENT, f"is not valid UTF-8 (byte {error.start + 1})")]
+        ) from None
+
+
+def _decode(text: str) -> tuple[Any, list[Reason]]:
+    """The JSON value of ``text``, and a reason for each key an object names twice."""
+    repeated: list[tuple[dict[str, Any], list[str]]] = []
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            counts = Counter(key for key, _ in pairs)
+            repeated.append((obj, sorted(key for key, count in counts.items() if count > 1)))
+        return obj
+
+    try:
+        value = json.loads(text, object_pairs_hook=unique_keys, parse_constant=_refuse)
+    except json.JSONDecodeError as error:
+        reason = f"is not valid JSON: {error.msg} (column {error.colno})"
+        raise EventRejected([Reason(WHOLE_EVENT, reason)]) from None
+    except _NotJson as error:
+        raise EventRejected([Reason(WHOLE_EVENT, f"is not valid JSON: {error}")]) from None
+    except (ValueError, RecursionError):  # an integer of over 4300 digits; deep nesting
+        reason = "is not valid JSON for an event (a number too long or nesting too deep)"
+        raise EventRejected([Reason(WHOLE_EVENT, reason)]) from None
+    return value, _repeated_key_reasons(value, repeated)
+
+
+def _refuse(constant: str) -> object:
+    raise _NotJson(f"{constant} is not a JSON number")
+
+
+def _repeated_key_reasons(
+    root: object, repeated: list[tuple[dict[str, Any], list[str]]]
+) -> list[Reason]:
+    if not repeated:
+        return []
+    paths = _paths_of(root, {id(obj) for obj, _ in repeated})
+    return [
+        Reason(".".join([*paths[id(obj)], key]), "appears more than once in its JSON object")
+        for obj, keys in repeated
+        for key in keys
+    ]
+
+
+def _paths_of(root: object, wanted: set[int]) -> dict[int, list[str]]:
+    paths: dict[int, list[str]] = {}
+    stack: list[tuple[list[str], object]] = [([], root)]
+    while stack:
+        path, node = stack.pop()
+        if id(node) in wanted:
+            paths[id(node)] = path
+        if isinstance(node, dict):
+            stack.extend(([*path, str(key)], child) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend(([*path, str(index)], child) for index, child in enumerate(node))
+    return paths

@@ -1,0 +1,139 @@
+"""The value types of the event contract (events.md, "Value conventions").
+
+Each type is an ``Annotated`` alias for pydantic. Python-level checks run as
+``BeforeValidator``s and leave the final type check, the bounds and the serialisation to
+pydantic's core, so a ``Decimal`` still dumps to JSON as an exact string.
+
+Every message is addressed to the person who fixes the upstream system; the edge prints it
+after the field's dotted path.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from annotated_types import Ge, Gt, Le
+from pydantic import AwareDatetime, BeforeValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+ASSET_PATTERN = r"^[A-Z0-9._-]{1,32}$"
+SOURCE_CHARS_MAX = 64
+TEXT_CHARS_MAX = 1000
+DECIMAL_TEXT_CHARS_MAX = 64
+DECIMAL_INTEGER_DIGITS_MAX = 40
+
+REASON_ERROR = "regledger_reason"  # pydantic error type of ``invalid``
+
+ID_RULE = "must be an id: 1-128 characters of A-Za-z0-9._:-"
+ASSET_RULE = "must be an asset symbol: 1-32 characters of A-Z0-9._- (upper case)"
+DECIMAL_RULE = "must be a decimal written as a string or an integer"
+FLOAT_RULE = f"{DECIMAL_RULE}, not a floating-point number"
+TIMESTAMP_EXAMPLE = "2026-03-02T09:00:00+08:00"
+
+# Tab, line feed and carriage return may appear in free text; other control characters
+# (NUL above all) cannot be stored or shown safely. The pattern also makes pydantic refuse
+# strings with unpaired surrogates, which cannot be encoded as UTF-8.
+_TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+
+# Plain notation with an optional short exponent: Python's ``str(Decimal)`` writes
+# ``1E-8``, but ``1e999999999`` or ``NaN`` would only ever be junk.
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,2})?")
+_DECIMAL_INTEGER_LIMIT = 10**DECIMAL_INTEGER_DIGITS_MAX
+
+_TIMESTAMP = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:\.(?P<micro>[0-9]{1,6})(?P<beyond>[0-9]*))?"
+    r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def invalid(message: str) -> PydanticCustomError:
+    """A validation error whose message is already a reason, passed on word for word."""
+    return PydanticCustomError(REASON_ERROR, message)
+
+
+def decimal_from_json(value: object) -> Decimal:
+    """The exact ``Decimal`` of a JSON string or integer; ``ValueError`` for anything else."""
+    if type(value) is str:
+        if len(value) > DECIMAL_TEXT_CHARS_MAX or not _DECIMAL_TEXT.fullmatch(value):
+            raise ValueError(
+                f'{DECIMAL_RULE}, like "1234.5" (at most {DECIMAL_TEXT_CHARS_MAX} characters)'
+            )
+        return Decimal(value)
+    if type(value) is int:
+        if not -_DECIMAL_INTEGER_LIMIT < value < _DECIMAL_INTEGER_LIMIT:
+            raise ValueError(f"has more than {DECIMAL_INTEGER_DIGITS_MAX} digits")
+        return Decimal(value)
+    if type(value) is float:
+        raise ValueError(FLOAT_RULE)
+    if type(value) is bool:
+        raise ValueError(f"{DECIMAL_RULE}, not true or false")
+    raise ValueError(DECIMAL_RULE)
+
+
+def _decimal(value: object) -> object:
+    if type(value) is Decimal:  # built in Python (tests, the registry): pydantic checks it
+        return value
+    try:
+        return decimal_from_json(value)
+    except ValueError as error:
+        raise invalid(str(error)) from None
+
+
+def _timestamp(value: object) -> object:
+    if type(value) is datetime:
+        return value
+    if type(value) is not str:
+        raise invalid(f"must be an RFC 3339 timestamp string, like {TIMESTAMP_EXAMPLE}")
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        raise invalid(f"must be an RFC 3339 timestamp with offset, like {TIMESTAMP_EXAMPLE}")
+    if match["offset"] is None:
+        raise invalid("timestamp must include a UTC offset")
+    if match["beyond"] and match["beyond"].strip("0"):
+        raise invalid("fractional seconds finer than microseconds cannot be kept")
+    offset = "+00:00" if match["offset"] in ("Z", "z") else match["offset"]
+    micro = f".{match['micro']}" if match["micro"] else ""
+    try:
+        return datetime.fromisoformat(f"{match['date']}T{match['time']}{micro}{offset}")
+    except ValueError:
+        raise invalid("is not a real date and time (or its offset is out of range)") from None
+
+
+def _date(value: object) -> object:
+    if type(value) is date:
+        return value
+    if type(value) is not str or not _DATE.fullmatch(value):
+        raise invalid("must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise invalid("is not a real calendar date") from None
+
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Asset = Annotated[str, StringConstraints(pattern=ASSET_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_CHARS_MAX, pattern=_TEXT_PATTERN)]
+Source = Annotated[
+    str, StringConstraints(min_length=1, max_length=SOURCE_CHARS_MAX, pattern=_TEXT_PATTERN)
+]
+
+DecimalValue = Annotated[Decimal, BeforeValidator(_decimal)]
+PositiveDecimal = Annotated[Decimal, BeforeValidator(_decimal), Gt(0)]
+NonNegativeDecimal = Annotated[Decimal, BeforeValidator(_decimal), Ge(0)]
+Rate = Annotated[Decimal, BeforeValidator(_decimal), Ge(0), Le(1)]
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp)]
+Date = Annotated[date, BeforeValidator(_date)]
+
+# Messages for the pattern-constrained strings, keyed by the pattern pydantic reports.
+PATTERN_RULES = {
+    ID_PATTERN: ID_RULE,
+    ASSET_PATTERN: ASSET_RULE,
+    _TEXT_PATTERN: "must not contain control characters other than tab and line breaks",
+}
