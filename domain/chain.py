@@ -29,11 +29,14 @@ def format_recorded_at(recorded_at: datetime) -> str:
     return recorded_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def chain_hash(position: int, recorded_at: datetime, previous: bytes, state: bytes) -> bytes:
+def chain_hash(
+    position: int, recorded_at: datetime, previous: bytes, state: bytes, *, recorded_at_text: bytes = b""
+) -> bytes:
+    """``recorded_at_text`` may pass the formatted time in, when a whole batch shares it."""
     assert position >= 1 and len(previous) == 32
     digest = hashlib.sha256(CHAIN_VERSION_TAG)
     digest.update(b"%d\n" % position)
-    digest.update(format_recorded_at(recorded_at).encode("ascii") + b"\n")
+    digest.update((recorded_at_text or format_recorded_at(recorded_at).encode("ascii")) + b"\n")
     digest.update(previous.hex().encode("ascii") + b"\n")
     digest.update(state)
     return digest.digest()
@@ -73,8 +76,9 @@ def chain_rows(
         recorded_at = tip.recorded_at
     rows = []
     previous, position = tip.chain_hash, tip.position
+    text = format_recorded_at(recorded_at).encode("ascii")
     for event_id, version, topic, state in entries:
         position += 1
-        previous = chain_hash(position, recorded_at, previous, state)
+        previous = chain_hash(position, recorded_at, previous, state, recorded_at_text=text)
         rows.append(ChainedRow(position, event_id, version, topic, state, recorded_at, previous))
     return rows

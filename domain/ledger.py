@@ -77,7 +77,12 @@ class IngestSummary:
 class _Parsed:
     line: InputLine
     envelope: Envelope
-    content: bytes
+    raw: dict[str, Any]
+
+    @property
+    def content(self) -> bytes:
+        # Only needed when an event_id is seen twice, so computed on demand.
+        return canonical_content(self.raw)
 
 
 def reasons_json(reasons: Sequence[Reason]) -> str:
@@ -156,25 +161,27 @@ class Ledger(Application):
             except EventRejected as e:
                 self._reject(summary, quarantined, line, e.event_id, e.reasons)
                 continue
-            parsed.append(_Parsed(line, envelope, canonical_content(raw)))
+            parsed.append(_Parsed(line, envelope, raw))
         try:
             with self.storage.writer() as writer:
                 self._sync_registry(writer.tip.position, writer.load_entities)
                 stored = writer.existing({p.envelope.event_id for p in parsed})
-                stored_content = {
-                    event_id: canonical_content(json.loads(state))
-                    for event_id, state in stored.items()
-                }
-                fresh = [p for p in parsed if p.envelope.event_id not in stored_content]
+                accepted_now: dict[str, _Parsed] = {}
+
+                def content_known(event_id: str) -> bytes:
+                    if event_id in accepted_now:
+                        return accepted_now[event_id].content
+                    return canonical_content(json.loads(stored[event_id]))
+
+                fresh = [p for p in parsed if p.envelope.event_id not in stored]
                 self.registry.prefetch(
                     {key for p in fresh for key in self.registry.references(p.envelope)}
                 )
                 entries: list[NewEntry] = []
                 for p in parsed:
                     event_id = p.envelope.event_id
-                    known = stored_content.get(event_id)
-                    if known is not None:
-                        if known == p.content:
+                    if event_id in stored or event_id in accepted_now:
+                        if content_known(event_id) == p.content:
                             summary.duplicates += 1
                             summary.duplicate_lines.append(p.line.line_no)
                         else:
@@ -187,7 +194,7 @@ class Ledger(Application):
                         self._reject(summary, quarantined, p.line, event_id, e.reasons)
                         continue
                     entries.append(NewEntry(event_id, p.envelope.type, p.line.raw))
-                    stored_content[event_id] = p.content
+                    accepted_now[event_id] = p
                 now = self.clock()
                 rows = writer.append(entries, now)
                 writer.save_entities(self.registry.drain_changes())

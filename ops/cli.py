@@ -281,9 +281,18 @@ def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)
+    except typer.Abort:
+        fail_exit("aborted", 130)
+    except typer.TyperException as e:  # usage errors: the parser's own message, exit code 2
+        show = getattr(e, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"regledger: {e}", file=sys.stderr)
+        sys.exit(getattr(e, "exit_code", EXIT_UNREADABLE))
     except (StoreUnavailable, InputUnreadable, StoreCorrupted) as e:
         fail_exit(str(e), EXIT_UNREADABLE)
     except (InvalidRequest, NotFound) as e:
@@ -300,7 +309,7 @@ def main() -> None:
             raise
         log.error("internal_error", error=repr(e))
         fail_exit(f"internal error: {e!r} (set REGLEDGER_DEBUG=1 for details)", 70)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def fail_exit(message: str, code: int) -> NoReturn:

@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from domain.ledger import IngestSummary
 from ops.bench.baselines import eventsourcing_save_rate, raw_copy_rate, raw_sqlite_rate
 from ops.bench.stream import bench_stream
 from ops.lines import open_inputs
@@ -55,10 +56,12 @@ def ingest_rate(url: str, path: Path, with_monitor: bool) -> float:
         ledger = build_ledger(store)
         monitor = build_monitor(store) if with_monitor else None
         started = time.perf_counter()
-        summary = ledger.ingest(
-            open_inputs([str(path)]), 1000,
-            (lambda b: monitor.catch_up(until=b.last_position)) if monitor else None,
-        )
+
+        def after_batch(batch: IngestSummary) -> None:
+            if monitor is not None:
+                monitor.catch_up(until=batch.last_position)
+
+        summary = ledger.ingest(open_inputs([str(path)]), 1000, after_batch)
         elapsed = time.perf_counter() - started
         assert summary.rejected == 0, summary.rejections[:3]
         return summary.accepted / elapsed

@@ -68,7 +68,9 @@ class MonitorWriter(Protocol):
 
 class Store(Protocol):
     kind: Literal["sqlite", "postgresql"]
-    recorder: ApplicationRecorder
+
+    @property
+    def recorder(self) -> ApplicationRecorder: ...
 
     def migrate(self) -> None: ...
 

@@ -282,7 +282,7 @@ class PostgresStore:
     kind: Literal["sqlite", "postgresql"] = "postgresql"
 
     def __init__(self, url: str, *, create: bool = False, pool_size: int = 2):
-        params = psycopg.conninfo.conninfo_to_dict(url)
+        params: dict[str, Any] = dict(psycopg.conninfo.conninfo_to_dict(url))
         params.setdefault("dbname", params.get("user") or "postgres")
         params.setdefault("user", "postgres")
         self.conninfo = params
@@ -314,7 +314,7 @@ class PostgresStore:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
             for statement in (*LEDGER_DDL, *STORE_DDL):
-                curs.execute(statement)  # type: ignore[arg-type]  # literal DDL, no parameters
+                curs.execute(statement)
             curs.execute("SELECT value FROM regledger_meta WHERE key = 'schema_version'")
             row = curs.fetchone()
             if row is not None and int(row["value"]) != SCHEMA_VERSION:

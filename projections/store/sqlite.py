@@ -135,8 +135,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, entries: Sequence[tuple[str, int, str, bytes]], recorded_at: datetime
     ) -> list[ChainedRow]:
         rows = chain_rows(read_tip(c), entries, recorded_at)
+        recorded_at_text = to_text(rows[0].recorded_at) if rows else ""
         params = [
-            (r.event_id, r.version, r.type, r.state, r.position, to_text(r.recorded_at), r.chain_hash)
+            (r.event_id, r.version, r.type, r.state, r.position, recorded_at_text, r.chain_hash)
             for r in rows
         ]
         try:
