@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -46,16 +47,28 @@ def require_postgres() -> None:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    with fresh_store_url("postgresql", tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def fresh_store_url(kind: str, directory: Path) -> Iterator[str]:
+    """A new empty store of ``kind`` for code that cannot take fixtures (hypothesis bodies)."""
+    if kind == "sqlite":
+        directory.mkdir(parents=True, exist_ok=True)
+        yield f"sqlite:///{directory / f'{uuid.uuid4().hex}.db'}"
+        return
     require_postgres()
     name = f"regledger_t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
 
 
 @pytest.fixture

@@ -19,8 +19,11 @@ def _line(n: int, kind: str, at: datetime, data: dict[str, object]) -> bytes:
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
-def bench_stream(events: int, clients: int = 10_000, seed: int = 7) -> Iterator[bytes]:
-    """Yield exactly ``events`` lines (at least a few hundred for the reference data)."""
+def bench_stream(
+    events: int, clients: int = 10_000, seed: int = 7, retail_share: float = 0.0
+) -> Iterator[bytes]:
+    """Yield exactly ``events`` lines (at least a few hundred for the reference data).
+    ``retail_share`` of the clients are retail, so their deposits and orders breach PI-01."""
     rng = random.Random(seed)
     at = START
     n = 0
@@ -44,7 +47,8 @@ def bench_stream(events: int, clients: int = 10_000, seed: int = 7) -> Iterator[
         if onboarded < clients and (onboarded < 2 or rng.random() < 0.3):
             cid = f"C{onboarded}"
             onboarded += 1
-            yield emit("ClientOnboarded", {"client_id": cid, "client_type": "individual", "investor_class": "professional",
+            investor_class = "retail" if rng.random() < retail_share else "professional"
+            yield emit("ClientOnboarded", {"client_id": cid, "client_type": "individual", "investor_class": investor_class,
                                            "pi_assessment": {"portfolio": "9000000", "total_assets": None, "assessed_on": "2026-01-15"},
                                            "market_maker_id": None})
             if n < events:
