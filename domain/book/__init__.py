@@ -1,0 +1,1 @@
+"""The state the compliance rules read, built from the ledger's events in ledger order."""

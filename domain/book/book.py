@@ -1,0 +1,201 @@
+"""The book: every fact the rules read, kept in journaled tables.
+
+Only ``domain.book.apply`` changes it, in ledger order. Rules see it through ``BookView``.
+Besides the persisted tables it keeps derived lookups (owners of pledges, loans, calls and
+accounts; client orders resting per contract side; a heap of obligation deadlines) and, per
+event, a scratch of what changed for the monitor's step (5): the clients touched and the
+prices that moved.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from domain.book.amendments import AmendmentIndex
+from domain.book.entities import (
+    HKD,
+    Account,
+    Amendment,
+    Asset,
+    Client,
+    Contract,
+    MarketMaker,
+    Obligation,
+    Order,
+    Pledge,
+)
+from domain.book.journal import Journal
+from domain.book.money import ONE, ZERO
+from domain.book.table import Table
+from domain.parameters import ParameterType
+
+CONTRACT_MARK_PREFIX = "#"  # price key of a contract marked at its last trade price
+DEADLINE_SLACK_ENTRIES = 64
+StatusRegime = tuple[tuple[str, ...], Decimal]  # (eligible assets, min haircut) of step (5)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceMove:
+    key: str  # an asset, or "#" + contract id for a contract marked at its last trade
+    old: Decimal
+    new: Decimal
+    first: bool  # the asset had never been priced
+
+
+class Book:
+    def __init__(self, parameter_types: Mapping[str, Mapping[str, ParameterType]]) -> None:
+        self.parameter_types = parameter_types  # how amended values are read
+        j = self.journal = Journal()
+        self.assets: Table[Asset] = Table(j, "asset", copy=Asset.copy)
+        self.clients: Table[Client] = Table(j, "client", copy=Client.copy)
+        self.contracts: Table[Contract] = Table(j, "contract", copy=Contract.copy)
+        self.orders: Table[Order] = Table(j, "order", on_change=self._index_order)
+        self.market_makers: Table[MarketMaker] = Table(j, "market_maker")
+        self.obligations: Table[Obligation] = Table(j, "obligation", on_change=self._schedule)
+        self.parameters = AmendmentIndex()
+        self.amendments: Table[Amendment] = Table(j, "amendment", on_change=self.parameters.on_change)
+        self.insurance_fund: Table[Decimal] = Table(j, "insurance_fund")
+        self.status_regime: Table[StatusRegime] = Table(j, "status_regime")
+        self.tables: tuple[Table[Any], ...] = (
+            self.assets, self.clients, self.contracts, self.orders, self.market_makers,
+            self.obligations, self.amendments, self.insurance_fund, self.status_regime,
+        )
+        self.pledge_owner: Table[str] = Table(j)
+        self.loan_owner: Table[str] = Table(j)
+        self.call_owner: Table[str] = Table(j)
+        self.account_owner: Table[str] = Table(j)
+        self._resting: dict[tuple[str, str], SortedList] = {}
+        self.deadlines: list[tuple[datetime, str]] = []
+        self.touched: set[str] = set()
+        self.moves: list[PriceMove] = []
+
+    # -- reading (BookView) ------------------------------------------------------------
+    def asset(self, symbol: str) -> Asset | None:
+        return self.assets.get(symbol)
+
+    def is_priced(self, symbol: str) -> bool:
+        asset = self.assets.get(symbol)
+        return symbol == HKD or (asset is not None and asset.price is not None)
+
+    def price(self, symbol: str) -> Decimal:
+        """HKD is 1; an asset never priced is worth 0 (conservative)."""
+        if symbol == HKD:
+            return ONE
+        asset = self.assets.get(symbol)
+        return ZERO if asset is None or asset.price is None else asset.price
+
+    def client(self, client_id: str) -> Client | None:
+        return self.clients.get(client_id)
+
+    def account(self, account_id: str) -> Account | None:
+        owner = self.account_owner.get(account_id)
+        return None if owner is None else self.clients[owner].accounts.get(account_id)
+
+    def pledge(self, pledge_id: str) -> Pledge | None:
+        owner = self.pledge_owner.get(pledge_id)
+        return None if owner is None else self.clients[owner].pledges.get(pledge_id)
+
+    def all_pledges(self) -> Iterator[Pledge]:
+        """Every pledge, open or not (a full scan: for rare events only)."""
+        for client in self.clients.values():
+            yield from client.pledges.values()
+
+    def contract(self, contract_id: str) -> Contract | None:
+        return self.contracts.get(contract_id)
+
+    def mark(self, contract: Contract) -> Decimal | None:
+        """The reference asset's price; if never priced, the last trade price (or None)."""
+        if self.is_priced(contract.reference_asset):
+            return self.price(contract.reference_asset)
+        return contract.last_trade_price
+
+    def mark_key(self, contract: Contract) -> str:
+        if self.is_priced(contract.reference_asset):
+            return contract.reference_asset
+        return CONTRACT_MARK_PREFIX + contract.contract_id
+
+    def key_price(self, key: str) -> Decimal:
+        if key.startswith(CONTRACT_MARK_PREFIX):
+            last = self.contracts[key[len(CONTRACT_MARK_PREFIX):]].last_trade_price
+            return ZERO if last is None else last
+        return self.price(key)
+
+    def order(self, order_id: str) -> Order | None:
+        return self.orders.get(order_id)
+
+    def market_maker(self, mm_id: str) -> MarketMaker | None:
+        return self.market_makers.get(mm_id)
+
+    def affiliate_of(self, client: Client) -> MarketMaker | None:
+        """The affiliate market maker whose account this is, if it is one."""
+        mm = None if client.market_maker_id is None else self.market_makers.get(client.market_maker_id)
+        return mm if mm is not None and mm.affiliate else None
+
+    def fund_balance(self) -> Decimal:
+        return self.insurance_fund.get("balance") or ZERO
+
+    def obligation(self, key: str) -> Obligation | None:
+        return self.obligations.get(key)
+
+    def resting_client_orders(self, contract_id: str, side: str) -> Iterator[Order]:
+        """Resting orders of clients that are not market-maker accounts, best price first
+        (orders without a limit before any limit)."""
+        for *_, order_id in self._resting.get((contract_id, side), ()):
+            yield self.orders[order_id]
+
+    # -- writing (domain.book.apply) -------------------------------------------------------
+    def edit_client(self, client_id: str) -> Client:
+        self.touched.add(client_id)
+        return self.clients.edit(client_id)
+
+    def edit_asset(self, symbol: str) -> Asset:
+        if symbol not in self.assets:
+            self.assets.put(symbol, Asset(symbol))
+        return self.assets.edit(symbol)
+
+    def pop_overdue(self, now: datetime) -> list[Obligation]:
+        """Take the open obligations whose deadline is strictly before ``now``, earliest
+        first (they stay open until the caller drops them)."""
+        due: dict[str, Obligation] = {}
+        while self.deadlines and self.deadlines[0][0] < now:
+            deadline, key = heapq.heappop(self.deadlines)
+            obligation = self.obligations.get(key)
+            if obligation is not None and obligation.deadline == deadline:
+                due.setdefault(key, obligation)
+        return list(due.values())
+
+    def take_scratch(self) -> tuple[set[str], list[PriceMove]]:
+        """What changed since the last call: the clients touched and the prices moved."""
+        touched, moves = self.touched, self.moves
+        self.touched, self.moves = set(), []
+        return touched, moves
+
+    # -- derived lookups ------------------------------------------------------------------
+    def _index_order(self, order_id: str, old: Order | None, new: Order | None) -> None:
+        if old is not None and not old.market_maker_account:
+            self._resting[(old.contract_id, old.side)].remove(_rank(old))
+        if new is not None and not new.market_maker_account:
+            self._resting.setdefault((new.contract_id, new.side), SortedList()).add(_rank(new))
+
+    def _schedule(self, key: str, old: Obligation | None, new: Obligation | None) -> None:
+        if new is not None:
+            heapq.heappush(self.deadlines, (new.deadline, key))
+        if len(self.deadlines) > 2 * len(self.obligations) + DEADLINE_SLACK_ENTRIES:
+            # Entries of met or cancelled obligations are skipped lazily; compact them away
+            # so the heap grows with open obligations only.
+            self.deadlines = [(o.deadline, k) for k, o in self.obligations.items()]
+            heapq.heapify(self.deadlines)
+
+
+def _rank(order: Order) -> tuple[bool, Decimal, str]:
+    if order.limit_price is None:
+        return (False, ZERO, order.order_id)
+    price = -order.limit_price if order.side == "buy" else order.limit_price
+    return (True, price, order.order_id)

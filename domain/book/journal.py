@@ -1,0 +1,49 @@
+"""An undo journal: how ``preview`` leaves the book exactly as it found it.
+
+Every mutation of the book (and of the monitor's derived indexes) records its inverse here
+while a journal is open; rolling back runs the inverses newest first. The cost of a preview
+is therefore proportional to what the previewed event touched, never to the size of the book.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+
+Undo = Callable[[], None]
+
+
+class Journal:
+    __slots__ = ("_snapshotted", "_undo")
+
+    def __init__(self) -> None:
+        self._undo: list[Undo] | None = None
+        self._snapshotted: set[Hashable] = set()
+
+    @property
+    def active(self) -> bool:
+        return self._undo is not None
+
+    def record(self, undo: Undo) -> None:
+        if self._undo is not None:
+            self._undo.append(undo)
+
+    def first_edit(self, token: Hashable) -> bool:
+        """True the first time ``token`` is edited under this journal (snapshot it then)."""
+        if self._undo is None or token in self._snapshotted:
+            return False
+        self._snapshotted.add(token)
+        return True
+
+    @contextmanager
+    def rolled_back(self) -> Iterator[None]:
+        """Everything done inside the block is undone when it ends, whatever happens."""
+        assert self._undo is None, "journals do not nest"
+        self._undo = []
+        try:
+            yield
+        finally:
+            undo, self._undo = self._undo, None
+            self._snapshotted.clear()
+            for step in reversed(undo):
+                step()

@@ -1,0 +1,104 @@
+"""A keyed collection of the book: journaled, change-tracked, with an optional change hook.
+
+A table with a ``kind`` is persisted (one record per key); changes are collected for
+``drain_changes``. A table without one is a derived lookup that only needs undoing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, ItemsView, Iterator, KeysView, ValuesView
+from typing import Generic, TypeVar
+
+from domain.book.journal import Journal
+
+T = TypeVar("T")
+
+ChangeHook = Callable[[str, T | None, T | None], None]
+
+
+class Table(Generic[T]):
+    __slots__ = ("_copy", "_journal", "_on_change", "_rows", "changed", "kind")
+
+    def __init__(
+        self,
+        journal: Journal,
+        kind: str | None = None,
+        *,
+        copy: Callable[[T], T] | None = None,
+        on_change: ChangeHook[T] | None = None,
+    ) -> None:
+        self._journal = journal
+        self.kind = kind
+        self._copy = copy
+        self._on_change = on_change
+        self._rows: dict[str, T] = {}
+        self.changed: set[str] = set()  # keys changed since the last drain
+
+    def get(self, key: str) -> T | None:
+        return self._rows.get(key)
+
+    def __getitem__(self, key: str) -> T:
+        return self._rows[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def keys(self) -> KeysView[str]:
+        return self._rows.keys()
+
+    def values(self) -> ValuesView[T]:
+        return self._rows.values()
+
+    def items(self) -> ItemsView[str, T]:
+        return self._rows.items()
+
+    def put(self, key: str, value: T) -> None:
+        self._remember(key)
+        self._set(key, value)
+
+    def drop(self, key: str) -> None:
+        if key in self._rows:
+            self._remember(key)
+            self._set(key, None)
+
+    def edit(self, key: str) -> T:
+        """The live row, to change in place; the journal snapshots it on the first edit."""
+        assert self._copy is not None, f"rows of {self.kind} are replaced, not edited"
+        row = self._rows[key]
+        if self._journal.first_edit((id(self), key)):
+            snapshot = self._copy(row)
+            self._journal.record(lambda: self._set(key, snapshot))
+        self._mark(key)
+        return row
+
+    def load(self, key: str, value: T) -> None:
+        """Put a restored row: no journal, no change record."""
+        self._rows[key] = value
+        if self._on_change is not None:
+            self._on_change(key, None, value)
+
+    def _remember(self, key: str) -> None:
+        if self._journal.active:
+            old = self._rows.get(key)  # rows are never None: None means absent
+            self._journal.record(lambda: self._set(key, old))
+        self._mark(key)
+
+    def _mark(self, key: str) -> None:
+        if self.kind is not None and key not in self.changed:
+            self.changed.add(key)
+            self._journal.record(lambda: self.changed.discard(key))
+
+    def _set(self, key: str, value: T | None) -> None:
+        old = self._rows.get(key)
+        if value is None:
+            self._rows.pop(key, None)
+        else:
+            self._rows[key] = value
+        if self._on_change is not None:
+            self._on_change(key, old, value)

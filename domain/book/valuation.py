@@ -1,0 +1,94 @@
+"""The figures the rules compare (rulebook.md, "Shared definitions"), exact.
+
+Lending value, debt and requirements are exact ``Decimal``s (the callers run under
+``money.exact``); equity involves the average entry price and is an exact ``Fraction``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from decimal import Decimal
+from fractions import Fraction
+
+from domain.book.entities import Client, Contract
+from domain.book.money import ONE, ZERO
+from domain.book.view import BookView
+
+
+def effective_haircut(haircut: Decimal, min_haircut: Decimal) -> Decimal:
+    return max(haircut, min_haircut)
+
+
+def lending_value(
+    book: BookView, client: Client, eligible: Collection[str], min_haircut: Decimal
+) -> Decimal:
+    """Open accounts' marginable value plus open eligible pledges after haircut."""
+    total = sum((a.marginable_value for a in client.accounts.values() if a.open), ZERO)
+    for pledge in client.pledges.values():
+        if pledge.is_open and pledge.asset in eligible:
+            h = effective_haircut(pledge.haircut, min_haircut)
+            total += pledge.quantity * book.price(pledge.asset) * (ONE - h)
+    return total
+
+
+def debt(client: Client) -> Decimal:
+    """VA financing outstanding plus open accounts' reported securities loan balances."""
+    securities = sum((a.loan_balance for a in client.accounts.values() if a.open), ZERO)
+    return sum(client.loans.values(), ZERO) + securities
+
+
+def is_short(book: BookView, client: Client, eligible: Collection[str], min_haircut: Decimal) -> bool:
+    return debt(client) > lending_value(book, client, eligible, min_haircut)
+
+
+def margin_balance(book: BookView, client: Client) -> Fraction:
+    deposits = sum((net * book.price(asset) for asset, net in client.margin.items()), ZERO)
+    return Fraction(deposits) + client.realised
+
+
+def contract_mark(book: BookView, contract: Contract, fallback: Decimal | None = None) -> Decimal:
+    """The contract's mark; ``fallback`` (else 0) where it has none."""
+    mark = book.mark(contract)
+    if mark is not None:
+        return mark
+    return ZERO if fallback is None else fallback
+
+
+def equity(book: BookView, client: Client) -> Fraction:
+    total = margin_balance(book, client)
+    for contract_id, position in client.positions.items():
+        contract = book.contract(contract_id)
+        assert contract is not None, "a position is always in a listed contract"
+        k, m = contract.contract_size, contract_mark(book, contract)
+        total += Fraction(position.quantity * k) * (Fraction(m) - position.entry)
+    return total
+
+
+def requirement(
+    book: BookView,
+    quantities: Mapping[str, Decimal],
+    *,
+    maintenance: bool,
+    fallback_marks: Mapping[str, Decimal] | None = None,
+) -> Decimal:
+    """Sum of ``|q| x k x m x rate`` (initial, or maintenance), over the given positions."""
+    total = ZERO
+    for contract_id, quantity in quantities.items():
+        contract = book.contract(contract_id)
+        assert contract is not None, "a position is always in a listed contract"
+        fallback = None if fallback_marks is None else fallback_marks.get(contract_id)
+        mark = contract_mark(book, contract, fallback)
+        rate = contract.maintenance_margin_rate if maintenance else contract.initial_margin_rate
+        total += abs(quantity) * contract.contract_size * mark * rate
+    return total
+
+
+def quantities(client: Client) -> dict[str, Decimal]:
+    return {contract_id: p.quantity for contract_id, p in client.positions.items()}
+
+
+def is_below_maintenance(book: BookView, client: Client) -> bool:
+    """Some non-zero position and equity below the maintenance requirement (reading 11)."""
+    if not client.positions:
+        return False
+    return equity(book, client) < requirement(book, quantities(client), maintenance=True)

@@ -1,0 +1,150 @@
+"""What a rule is: its metadata, its parameters and how the monitor calls it.
+
+A rule module declares ``RULE_ID``, ``TITLE``, ``SEVERITY``, ``CITATION``, ``PARAMETERS`` and
+one ``RULE`` built from them, whose callables are pure functions of a ``Context`` (the event,
+a read-only view of the book, the parameters in force) returning effects: findings, and for
+deadline rules the obligations they open and close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from domain.book.entities import Amendment, Obligation
+from domain.book.view import BookView
+from domain.events import Envelope, Payload
+from domain.parameters import ParameterType, ParameterValue
+
+if TYPE_CHECKING:
+    from policies.finding import Finding
+
+P = TypeVar("P", bound=Payload)
+Severity = Literal["critical", "high", "medium", "low"]
+Phase = Literal["before", "after"]  # judged on the state before E, or with E applied
+Status = Literal["short", "below_maintenance"]
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    type: ParameterType
+    default: ParameterValue
+
+
+class ParamsInForce:
+    """The value of every parameter in force at one instant, read on demand and cached."""
+
+    __slots__ = ("_cache", "_lookup")
+
+    def __init__(self, lookup: Callable[[str, str], ParameterValue]) -> None:
+        self._lookup = lookup
+        self._cache: dict[tuple[str, str], ParameterValue] = {}
+
+    def value(self, rule_id: str, name: str) -> ParameterValue:
+        key = (rule_id, name)
+        if key not in self._cache:
+            self._cache[key] = self._lookup(rule_id, name)
+        return self._cache[key]
+
+    def decimal(self, rule_id: str, name: str) -> Decimal:
+        value = self.value(rule_id, name)
+        assert isinstance(value, Decimal), f"{rule_id} {name} is not a decimal"
+        return value
+
+    def integer(self, rule_id: str, name: str) -> int:
+        value = self.value(rule_id, name)
+        assert isinstance(value, int), f"{rule_id} {name} is not an integer"
+        return value
+
+    def assets(self, rule_id: str, name: str) -> tuple[str, ...]:
+        value = self.value(rule_id, name)
+        assert isinstance(value, tuple), f"{rule_id} {name} is not a list of assets"
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    event: Envelope  # E, the event being processed
+    position: int  # E's ledger position
+    params: ParamsInForce  # in force at E.occurred_at
+    book: BookView
+
+    @property
+    def now(self) -> datetime:
+        return self.event.occurred_at
+
+    def data(self, kind: type[P]) -> P:
+        """E's payload, as the type the trigger was registered for."""
+        data = self.event.data
+        assert isinstance(data, kind), f"{self.event.type} is not a {kind.__name__}"
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    """Open an obligation started by E (one per rule and subject at a time)."""
+
+    rule_id: str
+    subject: str
+    deadline: datetime
+    evidence: Mapping[str, object] | None = None  # what was judged when it opened
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The obligation is met or cancelled (a no-op when none is open)."""
+
+    rule_id: str
+    subject: str
+
+
+Evaluate = Callable[[Context], Iterable["Finding | Open | Close"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    event_type: str
+    phase: Phase
+    evaluate: Evaluate
+
+
+@dataclass(frozen=True, slots=True)
+class StatusWatch:
+    """Step (5): called for each client whose status was re-evaluated, with the stored
+    status before and the status now."""
+
+    status: Status
+    reconcile: Callable[[Context, str, bool, bool], Iterable[Open | Close]]
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentWatch:
+    """Steps (2) and (4): called when an amendment of ``parameter`` takes effect, with the
+    value in force just before its ``effective_from``."""
+
+    parameter: str
+    on_effective: Callable[[Context, Amendment, ParameterValue], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule_id: str
+    title: str
+    severity: Severity
+    citation: str
+    obligation: str  # the module docstring: the obligation in plain English
+    parameters: tuple[Parameter, ...] = ()
+    uses: tuple[tuple[str, str], ...] = ()  # other rules' parameters its verdicts depend on
+    triggers: tuple[Trigger, ...] = ()
+    status_watch: StatusWatch | None = None
+    overdue: Callable[[Context, Obligation], Finding] | None = None
+    amendment_watch: AmendmentWatch | None = None
+
+    def parameters_in_force(self, params: ParamsInForce) -> tuple[tuple[str, ParameterValue], ...]:
+        """Every parameter that decides this rule's verdicts, as in force now."""
+        own = tuple((p.name, params.value(self.rule_id, p.name)) for p in self.parameters)
+        return own + tuple((name, params.value(rule_id, name)) for rule_id, name in self.uses)

@@ -1,0 +1,184 @@
+"""The compliance monitor: applies accepted events in ledger order and returns findings.
+
+One event E is evaluated in the rulebook's order: (1) obligations past their deadline raise;
+(2) recorded amendments whose time has come take effect; (3) the rules naming E's type judge
+the state before E, E is applied, the "after which" rules judge the state with E; (4) an
+amendment E already effective takes effect at once; (5) short and below-maintenance statuses
+are re-evaluated, opening and closing the deadline rules' obligations. The engine is pure:
+no I/O, no clock; its state is records the runner persists with the findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+
+from domain.book import persistence
+from domain.book.apply import apply
+from domain.book.book import Book
+from domain.book.entities import Amendment, Obligation, obligation_key
+from domain.book.money import exact
+from domain.events import Envelope, RecordedEvent
+from domain.parameters import ParameterValue
+from policies.finding import Finding, evidence_json, number_repeats, parameters_json
+from policies.registry import (
+    AMENDMENT_WATCHERS,
+    RULES_BY_ID,
+    STATUS_WATCHERS,
+    TRIGGERS,
+    parameter_catalogue,
+)
+from policies.rule import Close, Context, Open, ParamsInForce, Phase, Rule
+from projections.monitor.parameters import base_values
+from projections.monitor.statuses import REGIME_KEY, StatusTracker
+
+Overrides = Mapping[tuple[str, str], object]
+_NO_OVERRIDES: Overrides = MappingProxyType({})
+STATUSES = ("short", "below_maintenance")  # as StatusTracker.evaluate returns them
+
+
+class MonitorEngine:
+    def __init__(self, overrides: Overrides = _NO_OVERRIDES) -> None:
+        """``overrides``: (rule id, parameter) -> value in force from the beginning of time,
+        for what-if replays; amendments in the stream still apply on top."""
+        self._base = base_values(overrides)
+        self._book = Book(parameter_catalogue())
+        self._statuses = StatusTracker(self._book)
+
+    @classmethod
+    def restore(
+        cls, records: Iterable[tuple[str, str, str]], overrides: Overrides = _NO_OVERRIDES
+    ) -> MonitorEngine:
+        """Rebuild an engine from the records ``iter_records``/``drain_changes`` gave."""
+        engine = cls(overrides)
+        with exact():
+            persistence.load_records(engine._book, records)
+            engine._statuses.rebuild()
+        engine._book.take_scratch()
+        for table in engine._book.tables:
+            table.changed.clear()
+        return engine
+
+    def process(self, event: RecordedEvent) -> list[Finding]:
+        """Apply one accepted event, in ledger order; the findings it raises."""
+        with exact():
+            return self._evaluate(event.envelope, event.position)
+
+    def preview(self, envelope: Envelope, position: int) -> list[Finding]:
+        """The findings processing ``envelope`` now would raise; the state is left exactly as
+        it was (an undo journal: the cost is what the event touches)."""
+        with exact(), self._book.journal.rolled_back():
+            return self._evaluate(envelope, position)
+
+    def drain_changes(self) -> list[tuple[str, str, str | None]]:
+        """Records changed since the last drain: (kind, key, JSON, or None when deleted)."""
+        return persistence.drain_changes(self._book)
+
+    def iter_records(self) -> Iterator[tuple[str, str, str]]:
+        """Every record, canonical JSON, sorted by (kind, key)."""
+        return persistence.iter_records(self._book)
+
+    def state_digest(self) -> str:
+        digest = hashlib.sha256()
+        for kind, key, text in self.iter_records():
+            digest.update(f"{kind}\x1f{key}\x1f{text}\x1e".encode())
+        return digest.hexdigest()
+
+    # -- one event ---------------------------------------------------------------------
+    def _context(self, envelope: Envelope, position: int) -> Context:
+        book, at = self._book, envelope.occurred_at
+
+        def lookup(rule_id: str, name: str) -> ParameterValue:
+            base = self._base[(rule_id, name)]
+            return book.parameters.value_at((rule_id, name), at, base)
+
+        return Context(envelope, position, ParamsInForce(lookup), book)
+
+    def _evaluate(self, envelope: Envelope, position: int) -> list[Finding]:
+        book = self._book
+        book.take_scratch()
+        ctx = self._context(envelope, position)
+        found = self._overdue(ctx)  # (1)
+        found += self._take_effect(ctx)  # (2)
+        found += self._judge(ctx, "before")  # (3)
+        apply(book, envelope, position)
+        found += self._judge(ctx, "after")
+        if envelope.type == "RuleParameterAmended":  # (4)
+            ctx = self._context(envelope, position)  # E's own amendment is now recorded
+            found += self._take_effect(ctx)
+        found += self._reevaluate_statuses(ctx)  # (5)
+        book.take_scratch()
+        return number_repeats(found)
+
+    def _overdue(self, ctx: Context) -> list[Finding]:
+        found = []
+        for obligation in self._book.pop_overdue(ctx.now):
+            overdue = RULES_BY_ID[obligation.rule_id].overdue
+            assert overdue is not None, f"{obligation.rule_id} opened an obligation"
+            found.append(overdue(ctx, obligation))
+            self._book.obligations.drop(obligation.key)
+        return found
+
+    def _take_effect(self, ctx: Context) -> list[Finding]:
+        book, found = self._book, []
+        for key, amendment in book.parameters.due(ctx.now):
+            book.amendments.put(key, replace(amendment, pending=False))
+            found += self._amendment_effects(ctx, amendment)
+        return found
+
+    def _amendment_effects(self, ctx: Context, amendment: Amendment) -> list[Finding]:
+        found: list[Finding] = []
+        parameter = (amendment.rule_id, amendment.parameter)
+        for rule in AMENDMENT_WATCHERS:
+            watch = rule.amendment_watch
+            assert watch is not None
+            if parameter == (rule.rule_id, watch.parameter):
+                before = self._book.parameters.value_before(
+                    parameter, amendment.effective_from, self._base[parameter]
+                )
+                found += watch.on_effective(ctx, amendment, before)
+        return found
+
+    def _judge(self, ctx: Context, phase: Phase) -> list[Finding]:
+        found: list[Finding] = []
+        for rule, trigger in TRIGGERS.get(ctx.event.type, ()):
+            if trigger.phase == phase:
+                found += self._effects(ctx, rule, trigger.evaluate(ctx))
+        return found
+
+    def _reevaluate_statuses(self, ctx: Context) -> list[Finding]:
+        book, found = self._book, []
+        touched, moves = book.take_scratch()
+        recheck = self._statuses.to_recheck(ctx, touched, moves)
+        regime = book.status_regime.get(REGIME_KEY)
+        for client_id in recheck:
+            client = book.clients[client_id]
+            was = (client.short, client.below_maintenance)
+            now = self._statuses.evaluate(client_id, regime)
+            for rule in STATUS_WATCHERS:
+                watch = rule.status_watch
+                assert watch is not None
+                index = STATUSES.index(watch.status)
+                found += self._effects(ctx, rule, watch.reconcile(ctx, client_id, was[index], now[index]))
+            if now != was:
+                edited = book.edit_client(client_id)
+                edited.short, edited.below_maintenance = now
+        return found
+
+    def _effects(self, ctx: Context, rule: Rule, effects: Iterable[Finding | Open | Close]) -> list[Finding]:
+        found = []
+        for effect in effects:
+            if isinstance(effect, Finding):
+                found.append(effect)
+            elif isinstance(effect, Open):
+                obligation = Obligation(
+                    effect.rule_id, effect.subject, ctx.event.event_id, ctx.now, effect.deadline,
+                    tuple(parameters_json(rule.parameters_in_force(ctx.params)).items()),
+                    tuple(evidence_json(effect.evidence).items()),
+                )
+                self._book.obligations.put(obligation.key, obligation)
+            else:
+                self._book.obligations.drop(obligation_key(effect.rule_id, effect.subject))
+        return found
