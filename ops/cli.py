@@ -27,6 +27,7 @@ from domain.errors import (
 )
 from domain.ledger import IngestSummary, Rejection
 from ops import progress
+from ops.commands import register_all
 from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
 from ops.render import finding_json, to_csv, to_json, to_table
@@ -274,6 +275,9 @@ def quarantine_list(
         for row in rows:
             row["reasons"] = "; ".join(f"{r['field']}: {r['reason']}" for r in row["reasons"])
         typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "reasons"), f"{len(rows)} quarantined lines"), nl=False)
+
+
+register_all(app)
 
 
 # --- the edge -------------------------------------------------------------------------------

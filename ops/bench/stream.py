@@ -51,6 +51,13 @@ def bench_stream(
             yield emit("ClientOnboarded", {"client_id": cid, "client_type": "individual", "investor_class": investor_class,
                                            "pi_assessment": {"portfolio": "9000000", "total_assets": None, "assessed_on": "2026-01-15"},
                                            "market_maker_id": None})
+            onboarding: tuple[tuple[str, dict[str, object]], ...] = (
+                ("DerivativesKnowledgeAssessed", {"client_id": cid, "has_knowledge": True, "basis": "training"}),
+                ("RiskDisclosureAcknowledged", {"client_id": cid, "product": "perpetuals", "version": "2026.1"}),
+            )
+            for kind, data in onboarding:
+                if n < events:
+                    yield emit(kind, data)
             if n < events:
                 yield emit("PerpMarginDeposited", {"deposit_id": f"D{cid}", "client_id": cid, "asset": "HKD",
                                                    "amount": "1000000", "funding_source": "client_funds"})

@@ -36,6 +36,6 @@ def open_store(url: str, *, create: bool = False) -> Store:
         raise InvalidRequest(
             f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://..."
         )
-    if create or not store.is_migrated():
+    if not store.is_migrated():
         store.migrate()
     return store

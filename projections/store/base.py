@@ -7,6 +7,7 @@ the quarantine of rejected lines, and the monitor's findings, state records and 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -24,7 +25,11 @@ __all__ = [
 
 LEDGER_TABLE = "ledger_events"
 MONITOR_APPLICATION = "monitor"
-SCHEMA_VERSION = 1
+
+
+def schema_fingerprint(statements: Sequence[str]) -> str:
+    """Identifies a schema: stores record it, and migrate when the code's differs."""
+    return hashlib.sha256("\n".join(statements).encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from domain.errors import StoreCorrupted, StoreUnavailable
+from domain.errors import StoreUnavailable
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
-    SCHEMA_VERSION,
     ChainedRow,
     FindingFilter,
     FindingRow,
@@ -39,6 +38,7 @@ from projections.store.base import (
     StoredEntry,
     Tip,
     chain_rows,
+    schema_fingerprint,
 )
 
 MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
@@ -63,7 +63,7 @@ LEDGER_DDL = (
     " ON ledger_events FOR EACH STATEMENT EXECUTE FUNCTION regledger_refuse_change()",
 )
 
-STORE_DDL = (
+CORE_DDL = (
     "CREATE TABLE IF NOT EXISTS regledger_meta (key text PRIMARY KEY, value text NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ledger_entities ("
     " kind text NOT NULL, key text NOT NULL, state text NOT NULL, PRIMARY KEY (kind, key))",
@@ -86,6 +86,12 @@ STORE_DDL = (
     " application_name text, notification_id bigint, PRIMARY KEY (application_name))",
     "INSERT INTO notification_tracking VALUES ('__migration__', 1) ON CONFLICT DO NOTHING",
 )
+
+# Every table of the store, ledger first. A feature adds its own tuple of additive,
+# idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
+# fingerprint differs from this schema's is migrated on open.
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL)
+SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 COPY_LEDGER = SQL(
     "COPY ledger_events (originator_id, originator_version, topic, state,"
@@ -313,22 +319,24 @@ class PostgresStore:
     def migrate(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-            for statement in (*LEDGER_DDL, *STORE_DDL):
+            for statement in SCHEMA:
                 curs.execute(statement)
-            curs.execute("SELECT value FROM regledger_meta WHERE key = 'schema_version'")
-            row = curs.fetchone()
-            if row is not None and int(row["value"]) != SCHEMA_VERSION:
-                raise StoreCorrupted(f"schema version {row['value']} is not {SCHEMA_VERSION}")
             curs.execute(
-                "INSERT INTO regledger_meta VALUES ('schema_version', %s) ON CONFLICT DO NOTHING",
-                (str(SCHEMA_VERSION),),
+                "INSERT INTO regledger_meta VALUES ('schema', %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (SCHEMA_FINGERPRINT,),
             )
 
     def is_migrated(self) -> bool:
+        """True when the store holds exactly this code's schema."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute("SELECT to_regclass('regledger_meta') IS NOT NULL AS present")
             row = curs.fetchone()
-            return bool(row and row["present"])
+            if not (row and row["present"]):
+                return False
+            curs.execute("SELECT value FROM regledger_meta WHERE key = 'schema'")
+            found = curs.fetchone()
+            return found is not None and found["value"] == SCHEMA_FINGERPRINT
 
     # --- transactions -------------------------------------------------------------------------
     @contextmanager

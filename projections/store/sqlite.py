@@ -21,11 +21,10 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
-from domain.errors import StoreCorrupted, StoreUnavailable
+from domain.errors import StoreUnavailable
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
-    SCHEMA_VERSION,
     ChainedRow,
     FindingFilter,
     FindingRow,
@@ -34,6 +33,7 @@ from projections.store.base import (
     StoredEntry,
     Tip,
     chain_rows,
+    schema_fingerprint,
 )
 
 SQLITE_LOCK_TIMEOUT_S = 30
@@ -61,7 +61,7 @@ LEDGER_DDL = (
     " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
 )
 
-STORE_DDL = (
+CORE_DDL = (
     "CREATE TABLE IF NOT EXISTS regledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ledger_entities ("
     " kind TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,"
@@ -87,6 +87,12 @@ STORE_DDL = (
     " PRIMARY KEY (application_name)) WITHOUT ROWID",
     "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)",
 )
+
+# Every table of the store, ledger first. A feature adds its own tuple of additive,
+# idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
+# fingerprint differs from this schema's is migrated on open.
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL)
+SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 INSERT_LEDGER = (
     "INSERT INTO ledger_events (originator_id, originator_version, topic, state,"
@@ -325,21 +331,23 @@ class SQLiteStore:
     # --- schema -----------------------------------------------------------------------------
     def migrate(self) -> None:
         with write_transaction(self.datastore) as c:
-            for statement in (*LEDGER_DDL, *STORE_DDL):
+            for statement in SCHEMA:
                 c.execute(statement)
-            c.execute("SELECT value FROM regledger_meta WHERE key = 'schema_version'")
-            row = c.fetchone()
-            if row is not None and int(row[0]) != SCHEMA_VERSION:
-                raise StoreCorrupted(f"schema version {row[0]} is not {SCHEMA_VERSION}")
             c.execute(
-                "INSERT OR IGNORE INTO regledger_meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
+                "INSERT INTO regledger_meta (key, value) VALUES ('schema', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (SCHEMA_FINGERPRINT,),
             )
 
     def is_migrated(self) -> bool:
+        """True when the store holds exactly this code's schema."""
         with self.datastore.transaction(commit=False) as c:
             c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='regledger_meta'")
-            return c.fetchone() is not None
+            if c.fetchone() is None:
+                return False
+            c.execute("SELECT value FROM regledger_meta WHERE key = 'schema'")
+            row = c.fetchone()
+            return row is not None and row[0] == SCHEMA_FINGERPRINT
 
     # --- transactions -------------------------------------------------------------------------
     @contextmanager
