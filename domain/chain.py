@@ -30,7 +30,15 @@ def format_recorded_at(recorded_at: datetime) -> str:
 
 
 def chain_hash(
-    position: int, recorded_at: datetime, previous: bytes, state: bytes, *, recorded_at_text: bytes = b""
+    position: int,
+    recorded_at: datetime,
+    previous: bytes,
+    originator_id: str,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+    *,
+    recorded_at_text: bytes = b"",
 ) -> bytes:
     """``recorded_at_text`` may pass the formatted time in, when a whole batch shares it."""
     assert position >= 1 and len(previous) == 32
@@ -38,6 +46,8 @@ def chain_hash(
     digest.update(b"%d\n" % position)
     digest.update((recorded_at_text or format_recorded_at(recorded_at).encode("ascii")) + b"\n")
     digest.update(previous.hex().encode("ascii") + b"\n")
+    identifier, kind = originator_id.encode(), topic.encode()
+    digest.update(b"%d:%s\n%d\n%d:%s\n" % (len(identifier), identifier, originator_version, len(kind), kind))
     digest.update(state)
     return digest.digest()
 
@@ -79,6 +89,8 @@ def chain_rows(
     text = format_recorded_at(recorded_at).encode("ascii")
     for event_id, version, topic, state in entries:
         position += 1
-        previous = chain_hash(position, recorded_at, previous, state, recorded_at_text=text)
+        previous = chain_hash(
+            position, recorded_at, previous, event_id, version, topic, state, recorded_at_text=text
+        )
         rows.append(ChainedRow(position, event_id, version, topic, state, recorded_at, previous))
     return rows

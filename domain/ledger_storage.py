@@ -31,6 +31,7 @@ class StoredEntry:
     state: bytes
     recorded_at: datetime
     chain_hash: bytes
+    version: int = 1  # 1 for upstream facts; aggregate events (cases) count up
 
 
 @dataclass(frozen=True, slots=True)

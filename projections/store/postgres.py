@@ -357,14 +357,15 @@ class PostgresStore:
     def read_entries(self, after: int, limit: int) -> list[StoredEntry]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
-                "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash"
+                "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash,"
+                " originator_version"
                 " FROM ledger_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
                 (after, limit),
             )
             return [
                 StoredEntry(
                     r["notification_id"], r["originator_id"], r["topic"], bytes(r["state"]),
-                    r["recorded_at"], bytes(r["chain_hash"]),
+                    r["recorded_at"], bytes(r["chain_hash"]), r["originator_version"],
                 )
                 for r in curs.fetchall()
             ]

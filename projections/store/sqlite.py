@@ -103,7 +103,7 @@ SELECT_TIP = (
     " ORDER BY notification_id DESC LIMIT 1"
 )
 SELECT_ENTRIES = (
-    "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash"
+    "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash, originator_version"
     " FROM ledger_events WHERE notification_id > ? ORDER BY notification_id LIMIT ?"
 )
 
@@ -369,7 +369,7 @@ class SQLiteStore:
         with self.datastore.transaction(commit=False) as c:
             c.execute(SELECT_ENTRIES, (after, limit))
             return [
-                StoredEntry(r[0], r[1], r[2], bytes(r[3]), from_text(r[4]), bytes(r[5]))
+                StoredEntry(r[0], r[1], r[2], bytes(r[3]), from_text(r[4]), bytes(r[5]), r[6])
                 for r in c.fetchall()
             ]
 

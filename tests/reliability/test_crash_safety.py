@@ -35,7 +35,7 @@ def snapshot(url: str) -> tuple[list[tuple[int, str, bytes]], list[tuple[str, st
         entries = store.read_entries(0, 10**9)
         previous = GENESIS_HASH
         for e in entries:  # each ledger's own chain is intact
-            assert e.chain_hash == chain_hash(e.position, e.recorded_at, previous, e.state), e.position
+            assert e.chain_hash == chain_hash(e.position, e.recorded_at, previous, e.event_id, e.version, e.type, e.state), e.position
             previous = e.chain_hash
         findings = [(f.finding_id, f.rule_id, f.event_id, f.subject, f.position) for f in store.findings(FindingFilter())]
         return [(e.position, e.event_id, e.state) for e in entries], findings, list(store.monitor_records())

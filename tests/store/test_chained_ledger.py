@@ -29,7 +29,7 @@ def test_positions_are_gap_free_and_the_chain_recomputes(store: Store) -> None:
     assert [e.position for e in entries] == [1, 2, 3]
     previous = GENESIS_HASH
     for e in entries:
-        assert e.chain_hash == chain_hash(e.position, e.recorded_at, previous, e.state)
+        assert e.chain_hash == chain_hash(e.position, e.recorded_at, previous, e.event_id, e.version, e.type, e.state)
         previous = e.chain_hash
     assert store.tip().chain_hash == previous
 
@@ -84,3 +84,15 @@ def test_migration_is_idempotent_and_safe_from_several_workers_at_once(store_url
     store = open_store(store_url)
     assert store.is_migrated()
     store.close()
+
+
+def test_every_field_of_a_row_enters_its_chain_hash() -> None:
+    fields = {"position": 7, "recorded_at": T0, "previous": bytes(range(32)), "originator_id": "e-1",
+              "originator_version": 1, "topic": "PriceObserved", "state": b'{"a":1}'}
+    base = chain_hash(**fields)  # type: ignore[arg-type]
+    changed = {"position": 8, "recorded_at": T0 + timedelta(microseconds=1), "previous": bytes(32),
+               "originator_id": "e-2", "originator_version": 2, "topic": "PriceObserve", "state": b'{"a":2}'}
+    for name, value in changed.items():
+        assert chain_hash(**{**fields, name: value}) != base, name  # type: ignore[arg-type]
+    # lengths are framed: moving a character between id and topic changes the hash
+    assert chain_hash(**{**fields, "originator_id": "e-1P", "topic": "riceObserved"}) != base  # type: ignore[arg-type]
