@@ -22,8 +22,9 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder
 
-from domain.errors import EventRejected, Reason
-from domain.events import Envelope, RecordedEvent, canonical_content, parse_line
+from domain.chain import GENESIS_HASH, ChainedRow, chain_hash
+from domain.errors import EventRejected, InvalidRequest, Reason, StoreCorrupted
+from domain.events import EVENT_TYPES, Envelope, RecordedEvent, canonical_content, parse_line
 from domain.ledger_storage import LedgerStorage, NewEntry, QuarantinedLine, StoredEntry
 from domain.registry import Registry
 
@@ -89,7 +90,15 @@ def reasons_json(reasons: Sequence[Reason]) -> str:
     return json.dumps([{"field": r.field, "reason": r.reason} for r in reasons])
 
 
+def is_catalogue_topic(topic: str) -> bool:
+    """True for an upstream fact of the catalogue. The ledger table also holds the officers'
+    case actions (eventsourcing aggregate events of ``domain.cases``), which readers of the
+    catalogue's events must skip."""
+    return topic in EVENT_TYPES
+
+
 def decode_entry(entry: StoredEntry) -> RecordedEvent:
+    assert is_catalogue_topic(entry.type), f"not a catalogue event: {entry.type}"
     envelope, _ = parse_line(entry.state)
     return RecordedEvent(position=entry.position, recorded_at=entry.recorded_at, envelope=envelope)
 
@@ -249,6 +258,63 @@ class Ledger(Application):
         registry.check(envelope)
         return envelope
 
+    # --- importing a ledger exported from another store ----------------------------------------
+    def import_rows(self, rows: Iterator[ChainedRow], batch_size: int = EVENTS_PER_BATCH_MAX) -> int:
+        """Load an exported log into this (empty) store, keeping positions, times and hashes.
+
+        Every row's hash is recomputed from its own fields before anything is written, and the
+        facts go through the registry again, so the entity records validation needs are rebuilt
+        and an import can never smuggle in what ingest would have refused."""
+        if self.storage.tip().position != 0:
+            raise InvalidRequest("import needs an empty store: this one already holds events")
+        imported, previous = 0, GENESIS_HASH
+        batch: list[ChainedRow] = []
+        for row in rows:
+            expected = chain_hash(
+                row.position, row.recorded_at, previous, row.event_id, row.version, row.type, row.state
+            )
+            if row.position != imported + len(batch) + 1 or expected != row.chain_hash:
+                raise StoreCorrupted(
+                    f"export row at position {row.position}: its hash or position does not continue"
+                    " the chain; nothing after position "
+                    f"{imported} was imported"
+                )
+            previous = row.chain_hash
+            batch.append(row)
+            if len(batch) >= batch_size:
+                imported += self._import_batch(batch)
+                batch = []
+        if batch:
+            imported += self._import_batch(batch)
+        return imported
+
+    def _import_batch(self, batch: list[ChainedRow]) -> int:
+        try:
+            with self.storage.writer() as writer:
+                self._sync_registry(writer.tip.position, writer.load_entities)
+                if writer.tip.position != batch[0].position - 1:
+                    raise InvalidRequest("another writer appended to the store during the import")
+                for row in batch:
+                    if is_catalogue_topic(row.type):
+                        envelope, _ = parse_line(row.state)
+                        self.registry.accept(envelope)
+                writer.import_rows(batch)
+                writer.save_entities(self.registry.drain_changes())
+        except EventRejected as e:
+            self._registry_position = None
+            self.registry.clear()
+            raise StoreCorrupted(f"an exported event is not valid here: {e}") from e
+        except BaseException:
+            self._registry_position = None
+            self.registry.clear()
+            raise
+        self._registry_position = batch[-1].position
+        return len(batch)
+
     # --- reading ------------------------------------------------------------------------------
     def read(self, after: int, limit: int) -> list[RecordedEvent]:
-        return [decode_entry(entry) for entry in self.storage.read_entries(after, limit)]
+        return [
+            decode_entry(entry)
+            for entry in self.storage.read_entries(after, limit)
+            if is_catalogue_topic(entry.type)
+        ]

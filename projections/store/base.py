@@ -56,6 +56,7 @@ class FindingFilter:
     until: datetime | None = None
     limit: int | None = None
     offset: int = 0
+    case_status: str | None = None  # a finding without case actions is "open"
 
 
 class MonitorWriter(Protocol):

@@ -87,10 +87,32 @@ CORE_DDL = (
     "INSERT INTO notification_tracking VALUES ('__migration__', 1) ON CONFLICT DO NOTHING",
 )
 
+# The audit trail's index (projections.audit): each event once with its filterable fields,
+# each event under every subject it concerns, and the owners of ids (never changing).
+AUDIT_DDL = (
+    "CREATE TABLE IF NOT EXISTS audit_events ("
+    " position bigint PRIMARY KEY, event_id text NOT NULL, type text NOT NULL,"
+    " source text NOT NULL, occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_events_recorded_idx ON audit_events (recorded_at, position)",
+    "CREATE TABLE IF NOT EXISTS audit_subjects ("
+    " subject text NOT NULL, position bigint NOT NULL, type text NOT NULL,"
+    " source text NOT NULL, occurred_at timestamptz NOT NULL, PRIMARY KEY (subject, position))",
+    "CREATE TABLE IF NOT EXISTS audit_owners ("
+    " kind text NOT NULL, id text NOT NULL, owners text NOT NULL, PRIMARY KEY (kind, id))",
+)
+
+# The case status read model (domain.cases), written with the case events it summarises.
+CASES_DDL = (
+    "CREATE TABLE IF NOT EXISTS finding_cases ("
+    " finding_id text PRIMARY KEY, case_id text NOT NULL, status text NOT NULL,"
+    " assignee text, resolution text, updated_at timestamptz NOT NULL,"
+    " updated_by text NOT NULL, version bigint NOT NULL)",
+)
+
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL)
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 COPY_LEDGER = SQL(
@@ -161,8 +183,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     ) -> list[ChainedRow]:
         self._lock_table(curs)
         rows = chain_rows(read_tip(curs), entries, recorded_at)
+        self.insert_rows(curs, rows)
+        return rows
+
+    def insert_rows(self, curs: Cursor[DictRow], rows: Sequence[ChainedRow]) -> None:
+        """Insert rows already numbered and hashed (by ``append_rows``, or by an import)."""
         if not rows:
-            return rows
+            return
         self._notify_channel(curs)
         try:
             with curs.copy(COPY_LEDGER) as copy:
@@ -173,7 +200,6 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                     )
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
-        return rows
 
 
 class PostgresLedgerWriter:
@@ -197,6 +223,13 @@ class PostgresLedgerWriter:
             last = rows[-1]
             self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
         return rows
+
+    def import_rows(self, rows: Sequence[ChainedRow]) -> None:
+        """Append rows exported from another store, keeping their positions, times and hashes."""
+        self.recorder.insert_rows(self.curs, rows)
+        if rows:
+            last = rows[-1]
+            self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
 
     def save_entities(self, changes: Sequence[tuple[str, str, str]]) -> None:
         latest = {(kind, key): state for kind, key, state in changes}
@@ -399,12 +432,16 @@ class PostgresStore:
                 " AND (%(subject)s::text IS NULL OR subject = %(subject)s::text)"
                 " AND (%(since)s::timestamptz IS NULL OR occurred_at >= %(since)s::timestamptz)"
                 " AND (%(until)s::timestamptz IS NULL OR occurred_at <= %(until)s::timestamptz)"
+                " AND (%(case_status)s::text IS NULL OR COALESCE((SELECT c.status FROM"
+                " finding_cases c WHERE c.finding_id = findings.finding_id), 'open')"
+                " = %(case_status)s::text)"
                 " ORDER BY seq LIMIT %(limit)s OFFSET %(offset)s",
                 {
                     "rules": list(where.rule_ids) or None,
                     "subject": where.subject,
                     "since": where.since,
                     "until": where.until,
+                    "case_status": where.case_status,
                     "limit": where.limit,
                     "offset": where.offset,
                 },

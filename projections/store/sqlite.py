@@ -88,10 +88,34 @@ CORE_DDL = (
     "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)",
 )
 
+# The audit trail's index (projections.audit): each event once with its filterable fields,
+# each event under every subject it concerns, and the owners of ids (never changing).
+AUDIT_DDL = (
+    "CREATE TABLE IF NOT EXISTS audit_events ("
+    " position INTEGER PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL,"
+    " source TEXT NOT NULL, occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_events_recorded_idx ON audit_events (recorded_at, position)",
+    "CREATE TABLE IF NOT EXISTS audit_subjects ("
+    " subject TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL,"
+    " source TEXT NOT NULL, occurred_at TEXT NOT NULL,"
+    " PRIMARY KEY (subject, position)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS audit_owners ("
+    " kind TEXT NOT NULL, id TEXT NOT NULL, owners TEXT NOT NULL,"
+    " PRIMARY KEY (kind, id)) WITHOUT ROWID",
+)
+
+# The case status read model (domain.cases), written with the case events it summarises.
+CASES_DDL = (
+    "CREATE TABLE IF NOT EXISTS finding_cases ("
+    " finding_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, status TEXT NOT NULL,"
+    " assignee TEXT, resolution TEXT, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL,"
+    " version INTEGER NOT NULL) WITHOUT ROWID",
+)
+
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL)
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 INSERT_LEDGER = (
@@ -141,16 +165,19 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, entries: Sequence[tuple[str, int, str, bytes]], recorded_at: datetime
     ) -> list[ChainedRow]:
         rows = chain_rows(read_tip(c), entries, recorded_at)
-        recorded_at_text = to_text(rows[0].recorded_at) if rows else ""
+        self.insert_rows(c, rows)
+        return rows
+
+    def insert_rows(self, c: SQLiteCursor, rows: Sequence[ChainedRow]) -> None:
+        """Insert rows already numbered and hashed (by ``append_rows``, or by an import)."""
         params = [
-            (r.event_id, r.version, r.type, r.state, r.position, recorded_at_text, r.chain_hash)
+            (r.event_id, r.version, r.type, r.state, r.position, to_text(r.recorded_at), r.chain_hash)
             for r in rows
         ]
         try:
             c.executemany(INSERT_LEDGER, params)
         except sqlite3.IntegrityError as e:
             raise IntegrityError(e) from e
-        return rows
 
     def select_notifications(
         self,
@@ -259,6 +286,13 @@ class SQLiteLedgerWriter:
             last = rows[-1]
             self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
         return rows
+
+    def import_rows(self, rows: Sequence[ChainedRow]) -> None:
+        """Append rows exported from another store, keeping their positions, times and hashes."""
+        self.recorder.insert_rows(self.c, rows)
+        if rows:
+            last = rows[-1]
+            self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
 
     def save_entities(self, changes: Sequence[tuple[str, str, str]]) -> None:
         self.c.executemany(
@@ -400,6 +434,8 @@ class SQLiteStore:
             " WHERE (? IS NULL OR rule_id IN (SELECT value FROM json_each(?)))"
             " AND (? IS NULL OR subject = ?)"
             " AND (? IS NULL OR occurred_at >= ?) AND (? IS NULL OR occurred_at <= ?)"
+            " AND (? IS NULL OR COALESCE((SELECT c.status FROM finding_cases c"
+            " WHERE c.finding_id = findings.finding_id), 'open') = ?)"
             " ORDER BY seq LIMIT ? OFFSET ?"
         )
         rules = json.dumps(list(where.rule_ids)) if where.rule_ids else None
@@ -407,6 +443,7 @@ class SQLiteStore:
         until = to_text(where.until) if where.until else None
         params = (
             rules, rules, where.subject, where.subject, since, since, until, until,
+            where.case_status, where.case_status,
             -1 if where.limit is None else where.limit, where.offset,
         )
         with self.datastore.transaction(commit=False) as c:
