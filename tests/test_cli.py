@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,14 @@ def test_check_reports_what_an_event_would_raise_and_stores_nothing(sqlite_url: 
     assert "PI-01" in {f["rule_id"] for f in json.loads(done.stdout)}
     listed = json.loads(regledger("findings", "--format", "json", "--rule", "PI-01", db=sqlite_url).stdout)
     assert "proposed-1" not in {f["event_id"] for f in listed}
+
+
+def test_a_database_password_never_reaches_the_output_or_the_logs() -> None:
+    secret = "s3cr3t-Pa55word"
+    done = subprocess.run(
+        [sys.executable, "-m", "ops", "findings", "--db", f"postgresql://auditor:{secret}@127.0.0.1:1/none"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "REGLEDGER_LOG_LEVEL": "debug", "REGLEDGER_LOG_FORMAT": "json"},
+    )
+    assert done.returncode == 2
+    assert secret not in done.stderr and secret not in done.stdout

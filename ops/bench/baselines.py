@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from psycopg.sql import SQL, Identifier
 
 
 class Fact(Aggregate):
@@ -54,19 +55,20 @@ def eventsourcing_save_rate(url: str, envelopes: Sequence[dict[str, Any]], per_s
 
 def raw_copy_rate(url: str, lines: Sequence[bytes]) -> float:
     """The physical limit on PostgreSQL: binary COPY of the same rows into a bare table."""
-    table = f"bench_copy_{uuid.uuid4().hex[:8]}"
+    table = Identifier(f"bench_copy_{uuid.uuid4().hex[:8]}")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE UNLOGGED TABLE {table} (id text, version bigint, topic text, state bytea, position bigint)")  # generated name
-        conn.execute(f"ALTER TABLE {table} SET LOGGED")
+        conn.execute(
+            SQL("CREATE TABLE {} (id text, version bigint, topic text, state bytea, position bigint)").format(table)
+        )
         started = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur, cur.copy(
-            f"COPY {table} FROM STDIN (FORMAT BINARY)"
+            SQL("COPY {} FROM STDIN (FORMAT BINARY)").format(table)
         ) as copy:
             copy.set_types(("text", "int8", "text", "bytea", "int8"))
             for n, line in enumerate(lines, 1):
                 copy.write_row((f"e{n}", 1, "T", line, n))
         elapsed = time.perf_counter() - started
-        conn.execute(f"DROP TABLE {table}")
+        conn.execute(SQL("DROP TABLE {}").format(table))
     return len(lines) / elapsed
 
 
