@@ -37,6 +37,12 @@ from projections.store.base import FindingFilter
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_FINDINGS = 0, 1, 2, 3
 FOLLOW_POLL_S = 0.5
+FOLLOW_RETRY_MIN_S, FOLLOW_RETRY_MAX_S = 0.5, 30.0
+DATABASE_ERRORS = (psycopg.Error, sqlite3.Error, PersistenceError)
+
+
+def first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 app = typer.Typer(
     name="regledger",
@@ -221,8 +227,19 @@ def monitor(
     store = open_store(database_url(db), create=True)
     runner = build_monitor(store)
     try:
+        retry_in_s = 0.0
         while True:
-            done = runner.catch_up()
+            try:
+                done = runner.catch_up()
+            except DATABASE_ERRORS as e:
+                if not follow:
+                    raise
+                # A follower outlives database restarts: back off, reconnect, resume from tracking.
+                retry_in_s = min(FOLLOW_RETRY_MAX_S, max(FOLLOW_RETRY_MIN_S, retry_in_s * 2))
+                log.warning("monitor_store_unavailable", error=first_line(e), retry_in_s=retry_in_s)
+                time.sleep(retry_in_s)
+                continue
+            retry_in_s = 0.0
             if done.events:
                 log.info("monitor_caught_up", events=done.events, findings=done.findings, position=done.position)
             if not follow:
@@ -303,9 +320,8 @@ def main() -> None:
         fail_exit(str(e), EXIT_UNREADABLE)
     except RegledgerError as e:
         fail_exit(str(e), EXIT_UNREADABLE)
-    except (psycopg.Error, sqlite3.Error, PersistenceError) as e:
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        fail_exit(f"database error: {first}", EXIT_UNREADABLE)
+    except DATABASE_ERRORS as e:
+        fail_exit(f"database error: {first_line(e)}", EXIT_UNREADABLE)
     except KeyboardInterrupt:
         fail_exit("interrupted", 130)
     except Exception as e:  # the last line of defence: no traceback reaches a user
