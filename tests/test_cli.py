@@ -103,3 +103,26 @@ def test_a_database_password_never_reaches_the_output_or_the_logs() -> None:
     )
     assert done.returncode == 2
     assert secret not in done.stderr and secret not in done.stdout
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_nothing_extra_when_piped(tmp_path: Path) -> None:
+    import pty
+
+    stream = SCENARIOS / "mf-day.jsonl"
+    piped = regledger("ingest", str(stream), db=f"sqlite:///{tmp_path / 'piped.db'}")
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.strip() == "accepted 38, duplicates 0, rejected 0; ledger position 38"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: regledger on a terminal
+        os.execv(sys.executable, [sys.executable, "-m", "ops", "ingest", str(stream), "--db", f"sqlite:///{tmp_path / 'tty.db'}"])
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.waitpid(pid, 0)
+    assert b"ingesting" in seen and b"accepted 38" in seen
