@@ -126,3 +126,17 @@ def test_a_progress_bar_shows_on_a_terminal_and_nothing_extra_when_piped(tmp_pat
         seen += chunk
     os.waitpid(pid, 0)
     assert b"ingesting" in seen and b"accepted 38" in seen
+
+
+def test_every_finding_is_logged_as_structured_json_for_log_pipelines(sqlite_url: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ops", "ingest", str(SCENARIOS / "mm-day.jsonl"), "--db", sqlite_url],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "REGLEDGER_LOG_LEVEL": "info", "REGLEDGER_LOG_FORMAT": "json"},
+    )
+    assert done.returncode == 0, done.stderr
+    logged = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    recorded = [(x["rule_id"], x["event_id"], x["subject"]) for x in logged if x.get("event") == "finding_recorded"]
+    expected = json.loads((SCENARIOS / "mm-day.expected.json").read_text())
+    assert collections.Counter(recorded) == multiset(expected)
+    assert all({"timestamp", "level", "finding_id", "severity"} <= x.keys() for x in logged if x.get("event") == "finding_recorded")
