@@ -1,0 +1,228 @@
+"""The FastAPI application: everything the CLI does, over HTTP, by role."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from domain.errors import EventRejected, InvalidRequest, NotFound, RegledgerError, StoreUnavailable
+from domain.ledger import IngestSummary
+from ops.api.bodies import BODY_BYTES_MAX, BatchRefused, split_batch
+from ops.api.security import require
+from ops.pipeline import IngestPipeline
+from ops.render import finding_json
+from ops.wiring import build_ledger, build_monitor, open_store
+from projections.store.base import FindingFilter, Store
+from projections.tokens import ROLES, Principal, TokenStore
+
+CHECK_BODY_BYTES_MAX = 1 << 20
+PAGE_ROWS_MAX = 1_000
+
+log = structlog.get_logger("regledger.api")
+
+
+class TokenRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    role: str = Field(description=f"one of {', '.join(ROLES)}")
+
+
+class IngestOutcome(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    rejections: list[dict[str, Any]]
+
+
+def outcome(summary: IngestSummary) -> IngestOutcome:
+    return IngestOutcome(
+        accepted=summary.accepted, duplicates=summary.duplicates, rejected=summary.rejected,
+        rejections=[
+            {"line": r.line_no, "event_id": r.event_id,
+             "errors": [{"field": x.field, "reason": x.reason} for x in r.reasons]}
+            for r in summary.rejections
+        ],
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it passes ``limit`` (never read whole first)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is over the limit of {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(database_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(database_url, create=True)
+        app.state.store = store
+        app.state.tokens = TokenStore(store)
+        app.state.pipeline = IngestPipeline(store)
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="regledger",
+        summary="Event-sourced regulatory ledger and compliance monitor for SFC-licensed VA firms",
+        version="1",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    install_request_log(app)
+    add_core_routes(app)
+    from ops.api.routes import register_feature_routes
+
+    register_feature_routes(app)
+    return app
+
+
+def store_of(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def add_core_routes(app: FastAPI) -> None:
+    @app.get("/v1/health", tags=["operations"])
+    def health(request: Request) -> dict[str, Any]:
+        """Liveness and the ledger's tip; needs no token."""
+        return {"status": "ok", "position": store_of(request).tip().position}
+
+    @app.post("/v1/events", tags=["ingest"], response_model=IngestOutcome,
+              responses={422: {"model": IngestOutcome}, 413: {}, 400: {}})
+    async def post_events(
+        request: Request, principal: Annotated[Principal, Depends(require("ingest"))]
+    ) -> Response:
+        """Append events: a JSON array or JSON Lines. Same validation, idempotency and
+        per-line errors as `regledger ingest`; valid events are kept even when others are
+        rejected (then the status is 422)."""
+        body = await read_body(request, BODY_BYTES_MAX)
+        try:
+            lines = split_batch(body, f"http:{principal.name}")
+        except BatchRefused as e:
+            raise HTTPException(400, str(e)) from e
+        summary = await run_in_threadpool(request.app.state.pipeline.ingest, iter(lines), 1000)
+        status = 422 if summary.rejected else 200
+        return JSONResponse(outcome(summary).model_dump(), status_code=status)
+
+    @app.post("/v1/check", tags=["ingest"], responses={422: {}})
+    async def post_check(
+        request: Request, principal: Annotated[Principal, Depends(require("check"))]
+    ) -> dict[str, Any]:
+        """The pre-trade gate: the findings one proposed event would raise. Stores nothing."""
+        body = await read_body(request, CHECK_BODY_BYTES_MAX)
+        return await run_in_threadpool(check_event, store_of(request), body)
+
+    @app.get("/v1/findings", tags=["findings"])
+    def get_findings(
+        request: Request,
+        principal: Annotated[Principal, Depends(require("read"))],
+        rule: Annotated[list[str] | None, Query(description="rule id (repeatable)")] = None,
+        subject: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[dict[str, Any]]:
+        """Findings in detection order, filtered like `regledger findings`."""
+        for name, moment in (("since", since), ("until", until)):
+            if moment is not None and moment.tzinfo is None:
+                raise HTTPException(422, f"{name} needs a UTC offset")
+        where = FindingFilter(rule_ids=tuple(rule or ()), subject=subject, since=since, until=until,
+                              limit=limit, offset=offset)
+        return [finding_json(row) for row in store_of(request).findings(where)]
+
+    @app.get("/v1/quarantine", tags=["ingest"])
+    def get_quarantine(
+        request: Request,
+        principal: Annotated[Principal, Depends(require("read"))],
+        limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> list[dict[str, Any]]:
+        """Rejected lines with their reasons and raw text."""
+        return [
+            {**q, "received_at": q["received_at"].isoformat(), "raw": q["raw"].decode("utf-8", "replace")}
+            for q in store_of(request).quarantined(limit, offset)
+        ]
+
+    @app.post("/v1/tokens", tags=["tokens"], status_code=201)
+    def post_token(request: Request, body: TokenRequest,
+                   principal: Annotated[Principal, Depends(require("tokens"))]) -> dict[str, str]:
+        """Create a token; it is shown once, only its hash is kept."""
+        token = request.app.state.tokens.create(body.name, body.role, datetime.now(UTC))
+        return {"name": body.name, "role": body.role, "token": token}
+
+    @app.get("/v1/tokens", tags=["tokens"])
+    def get_tokens(request: Request,
+                   principal: Annotated[Principal, Depends(require("tokens"))]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = request.app.state.tokens.list()
+        return rows
+
+    @app.delete("/v1/tokens/{name}", tags=["tokens"], status_code=204)
+    def delete_token(request: Request, name: str,
+                     principal: Annotated[Principal, Depends(require("tokens"))]) -> Response:
+        request.app.state.tokens.revoke(name, datetime.now(UTC))
+        return Response(status_code=204)
+
+
+def check_event(store: Store, body: bytes) -> dict[str, Any]:
+    envelope = build_ledger(store).check(body, store.load_entities, store.stored_states)
+    if envelope is None:
+        return {"findings": [], "note": "this event_id is already recorded; a duplicate raises nothing"}
+    found = build_monitor(store).preview(envelope)
+    return {
+        "findings": [
+            {"rule_id": f.rule_id, "severity": f.severity, "event_id": f.event_id, "subject": f.subject,
+             "message": f.message, "parameters": f.parameters, "finding_id": f.finding_id,
+             "occurred_at": f.occurred_at.isoformat(), "detected_at": f.detected_at.isoformat()}
+            for f in found
+        ]
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    def handler(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+        async def handle(request: Request, exc: Exception) -> JSONResponse:
+            body: dict[str, Any] = {"detail": str(exc)}
+            if isinstance(exc, EventRejected):
+                body["errors"] = [{"field": r.field, "reason": r.reason} for r in exc.reasons]
+            return JSONResponse(body, status_code=status)
+
+        return handle
+
+    app.add_exception_handler(EventRejected, handler(422))
+    app.add_exception_handler(InvalidRequest, handler(400))
+    app.add_exception_handler(NotFound, handler(404))
+    app.add_exception_handler(StoreUnavailable, handler(503))
+    app.add_exception_handler(RegledgerError, handler(400))
+
+
+def install_request_log(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def log_request(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        principal = getattr(request.state, "principal", None)
+        log.info(
+            "request_served", method=request.method, path=request.url.path, status=response.status_code,
+            token_name=principal.name if principal else None, role=principal.role if principal else None,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return response

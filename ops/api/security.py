@@ -1,0 +1,39 @@
+"""Bearer tokens and roles: 401 without a valid token, 403 outside the role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from projections.tokens import Principal
+
+bearer = HTTPBearer(auto_error=False, description="a token from `regledger token create`")
+
+# What each role may do. "read" covers findings, audit, state, explain, quarantine, reports,
+# digests and proofs; "cases" is working cases; "replay" covers replay and verify.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "ingest": frozenset({"ingest", "check"}),
+    "officer": frozenset({"read", "cases", "check"}),
+    "regulator": frozenset({"read", "replay"}),
+    "admin": frozenset({"tokens"}),
+}
+
+
+def require(permission: str) -> Callable[..., Principal]:
+    def dependency(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Principal:
+        principal = None
+        if credentials is not None:
+            principal = request.app.state.tokens.authenticate(credentials.credentials)
+        if principal is None:
+            raise HTTPException(401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
+        request.state.principal = principal
+        if permission not in PERMISSIONS.get(principal.role, frozenset()):
+            raise HTTPException(403, f"the {principal.role} role may not {permission}")
+        return principal
+
+    return dependency

@@ -1,0 +1,43 @@
+"""The ingest pipeline the CLI and the API share: validated, batched appends, and every
+tracked projection brought up to date batch by batch."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+from domain.ledger import IngestSummary, InputLine
+from ops.wiring import build_ledger, build_monitor
+from projections.store.base import Store
+
+
+class IngestPipeline:
+    """One per process and store. Calls are serialised: the ledger's registry cache and the
+    monitor's in-memory engine belong to one writer at a time."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.ledger = build_ledger(store)
+        self.monitor = build_monitor(store)
+        self.catch_ups: list[Callable[[int | None], object]] = [
+            lambda until: self.monitor.catch_up(until=until)
+        ]
+        self._lock = threading.Lock()
+
+    def ingest(
+        self,
+        lines: Iterator[InputLine],
+        batch_size: int,
+        on_batch: Callable[[IngestSummary], None] | None = None,
+    ) -> IngestSummary:
+        def after_batch(batch: IngestSummary) -> None:
+            if on_batch is not None:
+                on_batch(batch)
+            for catch_up in self.catch_ups:
+                catch_up(batch.last_position)
+
+        with self._lock:
+            summary = self.ledger.ingest(lines, batch_size, after_batch)
+            for catch_up in self.catch_ups:
+                catch_up(None)
+            return summary

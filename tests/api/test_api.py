@@ -1,0 +1,137 @@
+"""The HTTP API through a real uvicorn: roles, ingest equal to file ingest, bad input as 4xx."""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from ops.lines import open_inputs
+from ops.pipeline import IngestPipeline
+from projections.store import open_store
+from projections.store.base import FindingFilter
+from tests.api.conftest import LiveApi
+from tests.conftest import SCENARIO_NAMES, SCENARIOS, fresh_store_url
+
+# endpoint family -> (method, path, body) and the roles allowed
+FAMILIES = {
+    "ingest": (("POST", "/v1/events", b"[]"), {"ingest"}),
+    "check": (("POST", "/v1/check", b"{}"), {"ingest", "officer"}),
+    "findings": (("GET", "/v1/findings", None), {"officer", "regulator"}),
+    "quarantine": (("GET", "/v1/quarantine", None), {"officer", "regulator"}),
+    "tokens": (("GET", "/v1/tokens", None), {"admin"}),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_each_role_against_each_endpoint_family_is_allowed_401_or_403(live_api: LiveApi, family: str) -> None:
+    (method, path, body), allowed = FAMILIES[family]
+    with live_api.client() as anonymous:
+        assert anonymous.request(method, path, content=body).status_code == 401
+    with live_api.client() as forged:
+        forged.headers["Authorization"] = "Bearer rlg_not-a-token"
+        assert forged.request(method, path, content=body).status_code == 401
+    for role in live_api.tokens:
+        with live_api.client(role) as client:
+            status = client.request(method, path, content=body).status_code
+            if role in allowed:
+                assert status not in (401, 403), (role, status)
+            else:
+                assert status == 403, (role, status)
+
+
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
+def test_ingest_over_http_equals_ingest_by_file(live_api: LiveApi, name: str, tmp_path: object) -> None:
+    lines = (SCENARIOS / f"{name}.jsonl").read_bytes()
+    with live_api.client("ingest") as client:
+        response = client.post("/v1/events", content=lines, headers={"Content-Type": "application/x-ndjson"})
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == json.loads((SCENARIOS / f"{name}.rejects.json").read_text())["accepted"]
+    with live_api.client("officer") as client:
+        over_http = client.get("/v1/findings", params={"limit": 1000}).json()
+    kind = "postgresql" if live_api.store_url.startswith("postgresql") else "sqlite"
+    with fresh_store_url(kind, __import__("pathlib").Path(str(tmp_path))) as url:
+        store = open_store(url, create=True)
+        IngestPipeline(store).ingest(open_inputs([str(SCENARIOS / f"{name}.jsonl")]), 1000)
+        by_file = [(f.finding_id, f.rule_id, f.event_id, f.subject) for f in store.findings(FindingFilter())]
+        entries = [(e.position, e.event_id, e.state) for e in store.read_entries(0, 10_000)]
+        store.close()
+    assert [(f["finding_id"], f["rule_id"], f["event_id"], f["subject"]) for f in over_http] == by_file
+    http_store = open_store(live_api.store_url)
+    assert [(e.position, e.event_id, e.state) for e in http_store.read_entries(0, 10_000)] == entries
+    http_store.close()
+
+
+def test_a_json_array_body_stores_each_element_exactly_as_sent(live_api: LiveApi) -> None:
+    raw = (SCENARIOS / "mf-day.jsonl").read_text().splitlines()[:3]
+    body = "[\n " + ",\n ".join(raw) + "\n]"
+    with live_api.client("ingest") as client:
+        response = client.post("/v1/events", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200 and response.json()["accepted"] == 3
+    store = open_store(live_api.store_url)
+    assert [e.state.decode() for e in store.read_entries(0, 10)] == raw
+    store.close()
+
+
+def test_rejected_lines_come_back_as_422_with_per_line_reasons_and_valid_ones_are_kept(live_api: LiveApi) -> None:
+    good = (SCENARIOS / "mf-day.jsonl").read_text().splitlines()[0]
+    bad = '{"event_id": "x", "type": "PriceObserved", "occurred_at": "2026-03-02T09:00:00", "data": {}}'
+    with live_api.client("ingest") as client:
+        response = client.post("/v1/events", content=f"{good}\n{bad}\n")
+    assert response.status_code == 422
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert body["rejections"][0]["line"] == 2 and body["rejections"][0]["event_id"] == "x"
+    assert {e["field"] for e in body["rejections"][0]["errors"]} >= {"occurred_at", "data.asset"}
+
+
+@pytest.mark.parametrize("body", [b"", b"[", b"[1,", b"\xff\xfe", b"[] trailing", b'{"a": 1} {"b": 2}'])
+def test_malformed_bodies_are_4xx_never_5xx(live_api: LiveApi, body: bytes) -> None:
+    with live_api.client("ingest") as client:
+        response = client.post("/v1/events", content=body)
+    assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
+
+
+def test_a_body_over_the_limit_is_refused_with_413(live_api: LiveApi) -> None:
+    from ops.api.bodies import BODY_BYTES_MAX
+
+    with live_api.client("ingest") as client:
+        response = client.post("/v1/events", content=b" " * (BODY_BYTES_MAX + 1))
+    assert response.status_code == 413
+
+
+def test_a_revoked_token_is_refused_and_tokens_are_never_listed(live_api: LiveApi) -> None:
+    with live_api.client("admin") as admin:
+        created = admin.post("/v1/tokens", json={"name": "upstream-oms", "role": "ingest"})
+        assert created.status_code == 201
+        token = created.json()["token"]
+        listed = admin.get("/v1/tokens").json()
+        assert "upstream-oms" in {t["name"] for t in listed} and token not in json.dumps(listed)
+        assert admin.delete("/v1/tokens/upstream-oms").status_code == 204
+    with live_api.client() as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        assert client.post("/v1/events", content=b"[]").status_code == 401
+
+
+def test_the_server_keeps_serving_under_a_flood_of_bad_requests(live_api: LiveApi) -> None:
+    statuses = collections.Counter()
+    with live_api.client("ingest") as client:
+        for n in range(300):
+            statuses[client.post("/v1/events", content=b"{" * (n % 7 + 1)).status_code // 100] += 1
+        assert client.get("/v1/health").status_code == 200
+    assert statuses[5] == 0
+
+
+def test_check_over_http_reports_findings_and_stores_nothing(live_api: LiveApi) -> None:
+    with live_api.client("ingest") as client:
+        client.post("/v1/events", content=(SCENARIOS / "perp-day.jsonl").read_bytes())
+        proposed = {"event_id": "p-1", "type": "PerpOrderPlaced", "occurred_at": "2026-03-02T09:30:00+08:00",
+                    "data": {"order_id": "O-new", "client_id": "R1", "contract_id": "BTC-PERP", "side": "buy",
+                             "quantity": "1", "limit_price": "500000", "market_maker": False}}
+        response = client.post("/v1/check", json=proposed)
+    assert response.status_code == 200
+    assert "PI-01" in {f["rule_id"] for f in response.json()["findings"]}
+    store = open_store(live_api.store_url)
+    assert "p-1" not in {e.event_id for e in store.read_entries(0, 10_000)}
+    store.close()
