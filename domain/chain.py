@@ -6,7 +6,10 @@ Each stored event carries ``hash_n = SHA-256(encoding_n)`` where ``encoding_n`` 
     + decimal ASCII of the position n            + b"\\n"
     + recorded_at as UTC "YYYY-MM-DDTHH:MM:SS.ffffffZ" + b"\\n"
     + lower-case hex of hash_{n-1}               + b"\\n"
-    + the stored envelope bytes (UTF-8 JSON exactly as stored)
+    + byte length of originator_id (UTF-8), b":", originator_id + b"\\n"
+    + decimal ASCII of originator_version        + b"\\n"
+    + byte length of the topic (UTF-8), b":", the topic + b"\\n"
+    + the stored state bytes (for a catalogue event: the envelope exactly as sent)
 
 and ``hash_0`` is 32 zero bytes. ``ops/VERIFYING.md`` restates this for regulators; change
 both together, and only with a new version tag.

@@ -56,3 +56,13 @@ class NotFound(RegledgerError):
 
 class InvalidRequest(RegledgerError):
     """A command-line or API request whose arguments make no sense."""
+
+
+class CaseActionRefused(InvalidRequest):
+    """An officer's action that the case workflow does not allow now (resolve without a code,
+    reopen a case that is not resolved ...), or that lost a race with another officer's."""
+
+
+class EvidenceUnreadable(InvalidRequest):
+    """A digest, proof or key file that is not well-formed: not what regledger writes, so it
+    cannot even be checked (a well-formed one that does not verify is a verdict, not this)."""

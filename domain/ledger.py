@@ -64,6 +64,9 @@ class IngestSummary:
     rejections: list[Rejection] = field(default_factory=list)
     duplicate_lines: list[int | None] = field(default_factory=list)
     last_position: int = 0
+    # A batch's accepted events as recorded, in ledger order, for a projection in the same
+    # process to take without reading them back; not carried into totals by ``add``.
+    recorded: list[RecordedEvent] = field(default_factory=list)
 
     def add(self, other: IngestSummary) -> None:
         self.accepted += other.accepted
@@ -187,6 +190,7 @@ class Ledger(Application):
                     {key for p in fresh for key in self.registry.references(p.envelope)}
                 )
                 entries: list[NewEntry] = []
+                accepted: list[_Parsed] = []
                 for p in parsed:
                     event_id = p.envelope.event_id
                     if event_id in stored or event_id in accepted_now:
@@ -203,9 +207,14 @@ class Ledger(Application):
                         self._reject(summary, quarantined, p.line, event_id, e.reasons)
                         continue
                     entries.append(NewEntry(event_id, p.envelope.type, p.line.raw))
+                    accepted.append(p)
                     accepted_now[event_id] = p
                 now = self.clock()
                 rows = writer.append(entries, now)
+                summary.recorded = [
+                    RecordedEvent(row.position, row.recorded_at, p.envelope)
+                    for row, p in zip(rows, accepted, strict=True)
+                ]
                 writer.save_entities(self.registry.drain_changes())
                 writer.quarantine(quarantined, now)
                 summary.accepted = len(rows)

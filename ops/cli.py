@@ -16,6 +16,7 @@ import structlog
 import typer
 from eventsourcing.persistence import PersistenceError
 
+from domain.cases import CASE_STATUSES
 from domain.errors import (
     EventRejected,
     InputUnreadable,
@@ -31,8 +32,9 @@ from ops.commands import register_all
 from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
 from ops.render import finding_json, to_csv, to_json, to_table
+from ops.runtime import tune_gc
 from ops.settings import load_settings
-from ops.wiring import build_ledger, build_monitor, open_store
+from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
 from projections.store.base import FindingFilter
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_FINDINGS = 0, 1, 2, 3
@@ -61,6 +63,9 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     table = "table"
+
+
+CaseStatusChoice = StrEnum("CaseStatusChoice", {s: s for s in CASE_STATUSES})  # type: ignore[misc]  # built from the workflow's statuses
 
 
 class SummaryFormat(StrEnum):
@@ -120,16 +125,19 @@ def ingest(
     try:
         ledger = build_ledger(store)
         monitor = build_monitor(store)
+        audit_index = build_audit_index(store)
         many = len(paths) > 1
         with progress.bytes_bar("ingesting", total_bytes(paths)) as advance:
 
             def after_batch(batch: IngestSummary) -> None:
                 for r in batch.rejections:
                     typer.echo(rejection_line(r, many), err=True)
-                monitor.catch_up(until=batch.last_position)
+                monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
+                audit_index.catch_up(until=batch.last_position)
 
             summary = ledger.ingest(open_inputs(paths, advance), batch_size, after_batch)
             monitor.catch_up()
+            audit_index.catch_up()
     finally:
         store.close()
     counts = {"accepted": summary.accepted, "duplicates": summary.duplicates, "rejected": summary.rejected}
@@ -157,6 +165,7 @@ def findings(
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     output: Annotated[Format, typer.Option("--format")] = Format.table,
+    case_status: Annotated[CaseStatusChoice | None, typer.Option("--case-status", help="only findings whose case is in this status")] = None,
 ) -> None:
     """List compliance findings in detection order."""
     store = open_store(database_url(db))
@@ -164,7 +173,7 @@ def findings(
         where = FindingFilter(
             rule_ids=tuple(rule or ()), subject=subject,
             since=parse_time(since, "--since"), until=parse_time(until, "--until"),
-            limit=limit, offset=offset,
+            limit=limit, offset=offset, case_status=None if case_status is None else case_status.value,
         )
         rows = [finding_json(r) for r in store.findings(where)]
     finally:
@@ -226,11 +235,13 @@ def monitor(
     """Bring the compliance monitor up to date with the ledger (once, or continuously)."""
     store = open_store(database_url(db), create=True)
     runner = build_monitor(store)
+    audit_index = build_audit_index(store)
     try:
         retry_in_s = 0.0
         while True:
             try:
                 done = runner.catch_up()
+                audit_index.catch_up()
             except DATABASE_ERRORS as e:
                 if not follow:
                     raise
@@ -301,6 +312,7 @@ register_all(app)
 def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
+    tune_gc()
     try:
         code = app(standalone_mode=False)
     except typer.Exit as e:

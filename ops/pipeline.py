@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 from domain.ledger import IngestSummary, InputLine
-from ops.wiring import build_ledger, build_monitor
+from ops.wiring import build_audit_index, build_ledger, build_monitor
 from projections.store.base import Store
 
 
@@ -19,8 +19,10 @@ class IngestPipeline:
         self.store = store
         self.ledger = build_ledger(store)
         self.monitor = build_monitor(store)
+        # Other tracked projections, brought up to a position after the monitor.
+        audit_index = build_audit_index(store)
         self.catch_ups: list[Callable[[int | None], object]] = [
-            lambda until: self.monitor.catch_up(until=until)
+            lambda until: audit_index.catch_up(until=until)
         ]
         self._lock = threading.Lock()
 
@@ -33,11 +35,14 @@ class IngestPipeline:
         def after_batch(batch: IngestSummary) -> None:
             if on_batch is not None:
                 on_batch(batch)
+            # The monitor takes the batch's events as ingest decoded them.
+            self.monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
             for catch_up in self.catch_ups:
                 catch_up(batch.last_position)
 
         with self._lock:
             summary = self.ledger.ingest(lines, batch_size, after_batch)
+            self.monitor.catch_up()
             for catch_up in self.catch_ups:
                 catch_up(None)
             return summary

@@ -63,3 +63,12 @@ def to_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: s
     console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
     console.print(table)
     return console.export_text()
+
+
+def flat_rows(value: Any, prefix: str = "") -> list[dict[str, str]]:
+    """A nested JSON value as (path, value) rows, for the table format."""
+    if isinstance(value, dict):
+        return [row for k, v in value.items() for row in flat_rows(v, f"{prefix}.{k}" if prefix else k)]
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return [row for i, v in enumerate(value) for row in flat_rows(v, f"{prefix}[{i}]")]
+    return [{"field": prefix, "value": to_json(value) if isinstance(value, list) else str(value)}]

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     batch_size: int = 1_000
     debug: bool = False
+    signing_key: str | None = None  # PEM file of the Ed25519 key that signs digests
+    report_dir: str = "reports"  # where ``regledger report nightly`` writes nightly-DATE/
 
 
 def load_settings() -> Settings:

@@ -114,8 +114,8 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class StatusWatch:
-    """Step (5): called for each client whose status was re-evaluated, with the stored
-    status before and the status now."""
+    """Step (5): called for each client whose status was re-evaluated and is or was bad,
+    with the stored status before and the status now (staying good opens or closes nothing)."""
 
     status: Status
     reconcile: Callable[[Context, str, bool, bool], Iterable[Open | Close]]

@@ -56,5 +56,7 @@ class AmendmentIndex:
     def due(self, now: datetime) -> list[tuple[str, Amendment]]:
         """Recorded amendments that have not taken effect and whose time has come, in the
         order they take effect."""
+        if not self._pending:
+            return []
         due = [(k, a) for k, a in self._pending.items() if a.effective_from <= now]
         return sorted(due, key=lambda item: _order(item[1]))

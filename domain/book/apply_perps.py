@@ -80,10 +80,10 @@ def _fill_order(book: Book, order_id: str, quantity: Decimal) -> str | None:
 
 def _fill_client(book: Book, client_id: str, contract: Contract, signed: Decimal, price: Decimal) -> None:
     client = book.edit_client(client_id)
-    position, realised = fill(
+    position, closed_pnl = fill(
         client.positions.get(contract.contract_id), signed, price, contract.contract_size
     )
-    client.realised += realised
+    client.closed_pnl += closed_pnl
     if position is None:
         client.positions.pop(contract.contract_id, None)
     else:

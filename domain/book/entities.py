@@ -69,8 +69,21 @@ class Pledge:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    quantity: Decimal  # contracts, signed: long > 0
-    entry: Fraction  # average entry price, exact
+    """An open position in one contract, in the cash-flow form of ``perp_accounting``."""
+
+    quantity: Decimal  # contracts, signed: long > 0; never 0 (a flat position is dropped)
+    cost: Decimal  # sum of signed quantity x price over its fills since it was last flat
+    entry_cost: Decimal  # the average entry price E is entry_cost / entry_quantity, exact
+    entry_quantity: Decimal  # > 0
+
+    @property
+    def entry(self) -> Fraction:
+        """The average entry price, exact (shown, never compared)."""
+        return Fraction(self.entry_cost) / Fraction(self.entry_quantity)
+
+    def pnl(self, contract_size: Decimal, mark: Decimal) -> Decimal:
+        """Realised plus unrealised PnL of its fills since it was last flat, at ``mark``."""
+        return contract_size * (self.quantity * mark - self.cost)
 
 
 @dataclass(slots=True)
@@ -87,7 +100,7 @@ class Client:
     loans: dict[str, Decimal] = field(default_factory=dict)  # outstanding > 0 only
     open_calls: frozenset[str] = frozenset()
     margin: dict[str, Decimal] = field(default_factory=dict)  # deposited - withdrawn, != 0
-    realised: Fraction = Fraction(0)
+    closed_pnl: Decimal = ZERO  # realised by positions that closed flat
     positions: dict[str, Position] = field(default_factory=dict)  # non-zero only
     short: bool = False  # status stored by the last step (5)
     below_maintenance: bool = False  # likewise

@@ -2,14 +2,14 @@
 
 Inside :func:`exact` every ``Decimal`` operation is exact or raises ``Inexact``: sums and
 products of inputs never round. The one division the rulebook needs (the average entry price
-of a perpetual position) is a ``Fraction``, so derived perpetual figures are exact rationals.
+of a perpetual position) is only shown, as a ``Fraction``: the figures the rules compare need
+none (``perp_accounting``).
 """
 
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from fractions import Fraction
 
@@ -26,20 +26,9 @@ DISPLAY_DIGITS = 28
 Number = Decimal | Fraction | int
 
 
-@contextmanager
-def exact() -> Iterator[None]:
+def exact() -> AbstractContextManager[decimal.Context]:
     """Run a block with exact ``Decimal`` arithmetic (a rounding is a programmer error)."""
-    with decimal.localcontext(EXACT):
-        yield
-
-
-def fraction_text(value: Fraction) -> str:
-    """A ``Fraction`` as it is stored: ``"n"`` or ``"n/d"``, exact and canonical."""
-    return str(value)
-
-
-def parse_fraction(text: str) -> Fraction:
-    return Fraction(text)
+    return decimal.localcontext(EXACT)
 
 
 def number_text(value: Number) -> str:

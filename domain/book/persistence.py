@@ -51,10 +51,8 @@ def drain_changes(book: Book) -> list[Change]:
     changes: list[Change] = []
     for kind, table in sorted(_tables(book).items()):
         encode = encoders[kind][0]
-        for key in sorted(table.changed):
-            row = table.get(key)
+        for key, row in table.drain():
             changes.append((kind, key, None if row is None else canonical(encode(row))))
-        table.changed.clear()
     return changes
 
 

@@ -1,8 +1,8 @@
 """The book as persisted records: ``(kind, key, canonical JSON)``, one per row of a table.
 
-Decimals are written as exact strings, fractions as ``"n/d"``, instants in ISO 8601 with
-their offset. Reading a record back and writing it again gives the same text, so the digest
-of a restored book equals the digest of the book it was saved from.
+Decimals are written as exact strings, instants in ISO 8601 with their offset. Reading a
+record back and writing it again gives the same text, so the digest of a restored book equals
+the digest of the book it was saved from.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from domain.book.entities import (
@@ -33,8 +32,12 @@ Json = dict[str, Any]
 ParameterTypes = Mapping[str, Mapping[str, ParameterType]]
 
 
+# One encoder for every record (``json.dumps`` with options builds one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(obj: object) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(obj)
 
 
 def _dec(value: Decimal | None) -> str | None:
@@ -70,8 +73,9 @@ def encode_client(c: Client) -> Json:
         "loans": {k: str(v) for k, v in c.loans.items()},
         "open_calls": sorted(c.open_calls),
         "margin": {k: str(v) for k, v in c.margin.items()},
-        "realised": str(c.realised),
-        "positions": {k: [str(p.quantity), str(p.entry)] for k, p in c.positions.items()},
+        "closed_pnl": str(c.closed_pnl),
+        "positions": {k: [str(p.quantity), str(p.cost), str(p.entry_cost), str(p.entry_quantity)]
+                      for k, p in c.positions.items()},
         "short": c.short, "below_maintenance": c.below_maintenance,
     }
 
@@ -86,8 +90,8 @@ def decode_client(key: str, o: Json) -> Client:
         {k: Decimal(v) for k, v in o["loans"].items()},
         frozenset(o["open_calls"]),
         {k: Decimal(v) for k, v in o["margin"].items()},
-        Fraction(o["realised"]),
-        {k: Position(Decimal(p[0]), Fraction(p[1])) for k, p in o["positions"].items()},
+        Decimal(o["closed_pnl"]),
+        {k: Position(*map(Decimal, p)) for k, p in o["positions"].items()},
         o["short"], o["below_maintenance"],
     )
 

@@ -17,7 +17,7 @@ ChangeHook = Callable[[str, T | None, T | None], None]
 
 
 class Table(Generic[T]):
-    __slots__ = ("_copy", "_journal", "_on_change", "_rows", "changed", "kind")
+    __slots__ = ("_copy", "_created", "_journal", "_on_change", "_rows", "changed", "kind")
 
     def __init__(
         self,
@@ -33,6 +33,7 @@ class Table(Generic[T]):
         self._on_change = on_change
         self._rows: dict[str, T] = {}
         self.changed: set[str] = set()  # keys changed since the last drain
+        self._created: set[str] = set()  # of those, the keys that had no row then
 
     def get(self, key: str) -> T | None:
         return self._rows.get(key)
@@ -77,6 +78,21 @@ class Table(Generic[T]):
         self._mark(key)
         return row
 
+    def drain(self) -> list[tuple[str, T | None]]:
+        """The rows changed since the last drain, by key (None: deleted), sorted. A row that
+        appeared and went again in between is left out: it was never stored."""
+        drained = [
+            (key, self._rows.get(key))
+            for key in sorted(self.changed)
+            if key in self._rows or key not in self._created
+        ]
+        self.forget_changes()
+        return drained
+
+    def forget_changes(self) -> None:
+        self.changed.clear()
+        self._created.clear()
+
     def load(self, key: str, value: T) -> None:
         """Put a restored row: no journal, no change record."""
         self._rows[key] = value
@@ -90,9 +106,16 @@ class Table(Generic[T]):
         self._mark(key)
 
     def _mark(self, key: str) -> None:
+        """Called before a change of ``key`` takes effect: the first since the last drain counts."""
         if self.kind is not None and key not in self.changed:
             self.changed.add(key)
-            self._journal.record(lambda: self.changed.discard(key))
+            if key not in self._rows:
+                self._created.add(key)
+            self._journal.record(lambda: self._unmark(key))
+
+    def _unmark(self, key: str) -> None:
+        self.changed.discard(key)
+        self._created.discard(key)
 
     def _set(self, key: str, value: T | None) -> None:
         old = self._rows.get(key)

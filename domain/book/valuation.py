@@ -1,7 +1,9 @@
 """The figures the rules compare (rulebook.md, "Shared definitions"), exact.
 
-Lending value, debt and requirements are exact ``Decimal``s (the callers run under
-``money.exact``); equity involves the average entry price and is an exact ``Fraction``.
+Every figure a rule compares is an exact ``Decimal`` (the callers run under ``money.exact``):
+equity uses the cash-flow form of the perpetual accounting (``perp_accounting``), which needs
+no division. Realised PnL and the margin balance involve the average entry price; they are
+exact ``Fraction``s, for display.
 """
 
 from __future__ import annotations
@@ -41,9 +43,25 @@ def is_short(book: BookView, client: Client, eligible: Collection[str], min_hair
     return debt(client) > lending_value(book, client, eligible, min_haircut)
 
 
+def margin_value(book: BookView, client: Client) -> Decimal:
+    """Sum over margin assets of (deposited - withdrawn) x price."""
+    return sum((net * book.price(asset) for asset, net in client.margin.items()), ZERO)
+
+
+def realised_pnl(book: BookView, client: Client) -> Fraction:
+    """Realised PnL as the rulebook defines it: of positions closed flat, and of the reducing
+    fills of open ones (exact, for display)."""
+    total = Fraction(client.closed_pnl)
+    for contract_id, position in client.positions.items():
+        contract = book.contract(contract_id)
+        assert contract is not None, "a position is always in a listed contract"
+        held_at_entry = Fraction(position.quantity) * position.entry
+        total += Fraction(contract.contract_size) * (held_at_entry - Fraction(position.cost))
+    return total
+
+
 def margin_balance(book: BookView, client: Client) -> Fraction:
-    deposits = sum((net * book.price(asset) for asset, net in client.margin.items()), ZERO)
-    return Fraction(deposits) + client.realised
+    return Fraction(margin_value(book, client)) + realised_pnl(book, client)
 
 
 def contract_mark(book: BookView, contract: Contract, fallback: Decimal | None = None) -> Decimal:
@@ -54,13 +72,14 @@ def contract_mark(book: BookView, contract: Contract, fallback: Decimal | None =
     return ZERO if fallback is None else fallback
 
 
-def equity(book: BookView, client: Client) -> Fraction:
-    total = margin_balance(book, client)
+def equity(book: BookView, client: Client) -> Decimal:
+    """Margin balance plus unrealised PnL: margin value, plus what closed positions realised,
+    plus realised and unrealised PnL of the open ones."""
+    total = margin_value(book, client) + client.closed_pnl
     for contract_id, position in client.positions.items():
         contract = book.contract(contract_id)
         assert contract is not None, "a position is always in a listed contract"
-        k, m = contract.contract_size, contract_mark(book, contract)
-        total += Fraction(position.quantity * k) * (Fraction(m) - position.entry)
+        total += position.pnl(contract.contract_size, contract_mark(book, contract))
     return total
 
 

@@ -101,8 +101,23 @@ def _text_of(line: str | bytes) -> str:
         ) from None
 
 
+class _RepeatedKey(Exception):
+    """An object names a key twice: the line is decoded again to say where."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _RepeatedKey
+    return obj
+
+
 def _decode(text: str) -> tuple[Any, list[Reason]]:
     """The JSON value of ``text``, and a reason for each key an object names twice."""
+    try:
+        return _json(text, _DECODER), []
+    except _RepeatedKey:
+        pass
     repeated: list[tuple[dict[str, Any], list[str]]] = []
 
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -112,8 +127,15 @@ def _decode(text: str) -> tuple[Any, list[Reason]]:
             repeated.append((obj, sorted(key for key, count in counts.items() if count > 1)))
         return obj
 
+    value = _json(text, json.JSONDecoder(object_pairs_hook=unique_keys, parse_constant=_refuse))
+    return value, _repeated_key_reasons(value, repeated)
+
+
+def _json(text: str, decoder: json.JSONDecoder) -> Any:
     try:
-        value = json.loads(text, object_pairs_hook=unique_keys, parse_constant=_refuse)
+        if text.startswith("\ufeff"):  # as json.loads says it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return decoder.decode(text)
     except json.JSONDecodeError as error:
         reason = f"is not valid JSON: {error.msg} (column {error.colno})"
         raise EventRejected([Reason(WHOLE_EVENT, reason)]) from None
@@ -122,11 +144,14 @@ def _decode(text: str) -> tuple[Any, list[Reason]]:
     except (ValueError, RecursionError):  # an integer of over 4300 digits; deep nesting
         reason = "is not valid JSON for an event (a number too long or nesting too deep)"
         raise EventRejected([Reason(WHOLE_EVENT, reason)]) from None
-    return value, _repeated_key_reasons(value, repeated)
 
 
 def _refuse(constant: str) -> object:
     raise _NotJson(f"{constant} is not a JSON number")
+
+
+# One decoder for every line (building one per line cost more than the decoding).
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_refuse)
 
 
 def _repeated_key_reasons(

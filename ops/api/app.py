@@ -14,7 +14,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from domain.errors import EventRejected, InvalidRequest, NotFound, RegledgerError, StoreUnavailable
+from domain.errors import (
+    CaseActionRefused,
+    EventRejected,
+    InvalidRequest,
+    NotFound,
+    RegledgerError,
+    StoreUnavailable,
+)
 from domain.ledger import IngestSummary
 from ops.api.bodies import BODY_BYTES_MAX, BatchRefused, split_batch
 from ops.api.security import require
@@ -26,6 +33,7 @@ from projections.tokens import ROLES, Principal, TokenStore
 
 CHECK_BODY_BYTES_MAX = 1 << 20
 PAGE_ROWS_MAX = 1_000
+OFFSET_MAX = 2**53  # far beyond any ledger, and within every database integer
 
 log = structlog.get_logger("regledger.api")
 
@@ -88,9 +96,11 @@ def create_app(database_url: str) -> FastAPI:
     install_error_handlers(app)
     install_request_log(app)
     add_core_routes(app)
+    from ops.api.console import register_console
     from ops.api.routes import register_feature_routes
 
     register_feature_routes(app)
+    register_console(app)
     return app
 
 
@@ -139,7 +149,7 @@ def add_core_routes(app: FastAPI) -> None:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     ) -> list[dict[str, Any]]:
         """Findings in detection order, filtered like `regledger findings`."""
         for name, moment in (("since", since), ("until", until)):
@@ -154,7 +164,7 @@ def add_core_routes(app: FastAPI) -> None:
         request: Request,
         principal: Annotated[Principal, Depends(require("read"))],
         limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     ) -> list[dict[str, Any]]:
         """Rejected lines with their reasons and raw text."""
         return [
@@ -207,6 +217,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
         return handle
 
+    app.add_exception_handler(CaseActionRefused, handler(409))
     app.add_exception_handler(EventRejected, handler(422))
     app.add_exception_handler(InvalidRequest, handler(400))
     app.add_exception_handler(NotFound, handler(404))

@@ -1,9 +1,122 @@
-"""Feature routes (audit, cases, evidence, reports, console) are added here as they land."""
+"""Feature routes: audit trail, as-of state, explanations and the case workflow."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from domain.cases import CaseSummary, FindingRef
+from domain.errors import NotFound
+from ops.api.security import require
+from ops.queries import explanation, state_of
+from ops.wiring import build_audit_index, build_cases
+from projections.audit import AuditQuery, audit_events
+from projections.audit.query import AUDIT_PAGE_MAX
+from projections.cases import find_finding
+from projections.store.base import Store
+from projections.tokens import Principal
+
+Reader = Annotated[Principal, Depends(require("read"))]
+CaseWorker = Annotated[Principal, Depends(require("cases"))]
+POSITION_MAX = 2**62
+
+
+class CaseAction(BaseModel):
+    """What an officer does to a finding's case; the actor comes from the token."""
+
+    action: Literal["acknowledge", "assign", "comment", "resolve", "reopen"]
+    assignee: str | None = Field(default=None, max_length=128)
+    text: str | None = Field(default=None, max_length=4000, description="a comment, or a note")
+    code: str | None = Field(default=None, description="remediated | false_positive | accepted_risk | reported_to_sfc")
+
+
+def aware(name: str, moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise HTTPException(422, f"{name} needs a UTC offset")
+    return moment
+
+
+def summary_json(summary: CaseSummary) -> dict[str, Any]:
+    return {
+        "finding_id": summary.finding_id, "status": summary.status, "assignee": summary.assignee,
+        "resolution": summary.resolution, "updated_at": summary.updated_at.isoformat(),
+        "updated_by": summary.updated_by, "version": summary.version,
+    }
+
+
+def act_on_case(store: Store, finding_id: str, actor: str, body: CaseAction) -> dict[str, Any]:
+    row = find_finding(store, finding_id)
+    if row is None:
+        raise NotFound(f"no finding {finding_id!r}")
+    cases, ref = build_cases(store), FindingRef(row.finding_id, row.rule_id, row.subject)
+    if body.action == "acknowledge":
+        summary = cases.acknowledge(ref, actor, body.text)
+    elif body.action == "assign":
+        if not body.assignee:
+            raise HTTPException(422, "assign needs an assignee")
+        summary = cases.assign(ref, actor, body.assignee)
+    elif body.action == "comment":
+        if not body.text:
+            raise HTTPException(422, "comment needs a text")
+        summary = cases.comment(ref, actor, body.text)
+    elif body.action == "resolve":
+        summary = cases.resolve(ref, actor, body.code, body.text)
+    else:
+        summary = cases.reopen(ref, actor, body.text)
+    build_audit_index(store).catch_up()
+    return summary_json(summary)
 
 
 def register_feature_routes(app: FastAPI) -> None:
-    """Each feature module registers its routes on the app."""
+    def store_of(request: Request) -> Store:
+        store: Store = request.app.state.store
+        return store
+
+    @app.get("/v1/audit", tags=["audit"])
+    def get_audit(
+        request: Request, principal: Reader,
+        subject: str | None = None,
+        type: Annotated[list[str] | None, Query(description="event type (repeatable)")] = None,  # the query parameter's public name
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        known_at: datetime | None = None,
+        after: Annotated[int, Query(ge=0, le=POSITION_MAX, description="positions after this one")] = 0,
+        limit: Annotated[int, Query(ge=1, le=AUDIT_PAGE_MAX)] = 100,
+    ) -> list[dict[str, Any]]:
+        """Events in ledger order by subject (a client and everything of its), type, source,
+        business time and what had been recorded by ``known_at``; keyset paging by position."""
+        query = AuditQuery(subject=subject, types=tuple(type or ()), source=source,
+                           since=aware("since", since), until=aware("until", until),
+                           known_at=aware("known_at", known_at), after=after, limit=limit)
+        store = store_of(request)
+        build_audit_index(store).catch_up()
+        return [entry.as_json() for entry in audit_events(store, query)]
+
+    @app.get("/v1/state", tags=["audit"])
+    async def get_state(
+        request: Request, principal: Reader,
+        client: str | None = None, contract: str | None = None, market_maker: str | None = None,
+        as_of: datetime | None = None, known_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A client's (or contract's, or market maker's) derived state as of a moment."""
+        if sum(x is not None for x in (client, contract, market_maker)) != 1:
+            raise HTTPException(422, "name exactly one of client, contract, market_maker")
+        return await run_in_threadpool(
+            state_of, store_of(request), client_id=client, contract=contract, market_maker=market_maker,
+            as_of=aware("as_of", as_of), known_at=aware("known_at", known_at),
+        )
+
+    @app.get("/v1/findings/{finding_id}/explain", tags=["findings"])
+    async def get_explanation(request: Request, finding_id: str, principal: Reader) -> dict[str, Any]:
+        """Why a finding fired: rule, parameters, triggering event, the state it judged."""
+        return await run_in_threadpool(explanation, store_of(request), finding_id)
+
+    @app.post("/v1/findings/{finding_id}/case", tags=["cases"])
+    def post_case_action(request: Request, finding_id: str, body: CaseAction, principal: CaseWorker) -> dict[str, Any]:
+        """Acknowledge, assign, comment, resolve (with a code) or reopen a finding's case."""
+        return act_on_case(store_of(request), finding_id, principal.name, body)

@@ -1,72 +1,47 @@
 """``python -m ops.bench``: run the benchmarks and write ``ops/bench/RESULTS.md``.
 
-Every figure sits beside baselines measured in the same run on the same machine."""
+Every figure sits beside its baselines, measured in the same run on the same machine. Each
+benchmark is a module with a function ``(size, report) -> Markdown section``; ``BENCHMARKS``
+lists them in the order they run and appear (``--only NAME`` runs some).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sqlite3
-import tempfile
-import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import import_module
 from importlib.metadata import version
 from pathlib import Path
 
 import psycopg
-from psycopg.sql import SQL, Identifier
 
-from domain.ledger import IngestSummary
-from ops.bench.baselines import eventsourcing_save_rate, raw_copy_rate, raw_sqlite_rate
-from ops.bench.stream import bench_stream
-from ops.lines import open_inputs
-from ops.wiring import build_ledger, build_monitor, open_store
+from ops.bench.stores import PG_ADMIN
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
-PG_ADMIN = os.environ.get("REGLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-NAIVE_EVENTS = 5_000
+Section = Callable[[int, Callable[[str], None]], str]
 
 
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    name = f"regledger_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    name: str
+    module: str  # imported when it runs, so one benchmark's imports never stop another
+    function: str = "section"
+    sized: bool = True  # False: it ignores the stream size, so it runs once
+
+    def section(self) -> Section:
+        found: Section = getattr(import_module(self.module), self.function)
+        return found
 
 
-@contextmanager
-def fresh_sqlite() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as directory:
-        yield f"sqlite:///{directory}/bench.db"
-
-
-def ingest_rate(url: str, path: Path, with_monitor: bool) -> float:
-    store = open_store(url, create=True)
-    try:
-        ledger = build_ledger(store)
-        monitor = build_monitor(store) if with_monitor else None
-        started = time.perf_counter()
-
-        def after_batch(batch: IngestSummary) -> None:
-            if monitor is not None:
-                monitor.catch_up(until=batch.last_position)
-
-        summary = ledger.ingest(open_inputs([str(path)]), 1000, after_batch)
-        elapsed = time.perf_counter() - started
-        assert summary.rejected == 0, summary.rejections[:3]
-        return summary.accepted / elapsed
-    finally:
-        store.close()
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark("ingest", "ops.bench.ingest"),  # ingest, ingest + monitor, monitor; baselines
+    Benchmark("tick", "ops.bench.tick", sized=False),  # a price tick at 1k, 10k, 100k clients
+)
 
 
 def machine() -> str:
@@ -90,68 +65,46 @@ def machine() -> str:
     )
 
 
-def bench_ingest(size: int, report: Callable[[str], None]) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "stream.jsonl"
-        lines = list(bench_stream(size))
-        path.write_bytes(b"\n".join(lines) + b"\n")
-        envelopes = [json.loads(x) for x in lines[:NAIVE_EVENTS]]
-        figures: dict[str, float] = {}
-        for store, fresh in (("postgresql", fresh_postgres), ("sqlite", fresh_sqlite)):
-            with fresh() as url:
-                figures[f"{store} naive eventsourcing, 1 aggregate per save()"] = eventsourcing_save_rate(url, envelopes, 1)
-            with fresh() as url:
-                figures[f"{store} batched eventsourcing, 100 aggregates per save()"] = eventsourcing_save_rate(url, envelopes, 100)
-            with fresh() as url:
-                figures[f"{store} raw bulk write of the same rows (physical limit)"] = (
-                    raw_copy_rate(url, lines) if store == "postgresql"
-                    else raw_sqlite_rate(url.removeprefix("sqlite:///") + ".raw", lines)
-                )
-            with fresh() as url:
-                figures[f"{store} regledger ingest (validate + append)"] = ingest_rate(url, path, with_monitor=False)
-            with fresh() as url:
-                figures[f"{store} regledger ingest + monitor"] = ingest_rate(url, path, with_monitor=True)
-            report(f"{store}: " + ", ".join(f"{k.split(' ', 1)[1]} {v:,.0f}/s" for k, v in figures.items() if k.startswith(store)))
-        return figures
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
-def write_results(size: int, figures: dict[str, float]) -> str:
-    rows = ["| figure | events/s | × naive | × batched | share of physical limit |", "|---|---:|---:|---:|---:|"]
-    for name, rate in figures.items():
-        store = name.split(" ", 1)[0]
-        naive = figures[f"{store} naive eventsourcing, 1 aggregate per save()"]
-        batched = figures[f"{store} batched eventsourcing, 100 aggregates per save()"]
-        limit = figures[f"{store} raw bulk write of the same rows (physical limit)"]
-        rows.append(f"| {name} | {rate:,.0f} | {rate / naive:.1f} | {rate / batched:.2f} | {rate / limit:.0%} |")
-    text = "\n".join(
-        [
-            "# regledger benchmarks",
-            "",
-            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `python -m ops.bench --sizes {size}`.",
-            "",
-            f"Machine: {machine()}.",
-            "",
-            f"## Ingest of a generated {size:,}-event stream (`ops/bench/stream.py`)",
-            "",
-            f"Naive and batched eventsourcing baselines save the first {NAIVE_EVENTS:,} envelopes of the same "
-            "stream as new aggregates (no validation, no rules); the physical limit is the raw bulk "
-            "write of the same rows (PostgreSQL binary `COPY`, SQLite `executemany`) with no checks.",
-            "",
-            *rows,
-            "",
-        ]
-    )
-    RESULTS.write_text(text)
-    return text
+def run(sizes: list[int], only: list[str]) -> str:
+    chosen = [b for b in BENCHMARKS if not only or b.name in only]
+    started, load_before = datetime.now(UTC), load()
+    sections = []
+    for n, size in enumerate(sizes):
+        for benchmark in chosen:
+            if n and not benchmark.sized:
+                continue
+            print(f"-- {benchmark.name}, {size:,} events", flush=True)
+            sections.append(benchmark.section()(size, lambda line: print(line, flush=True)))
+    command = "python -m ops.bench --sizes " + " ".join(map(str, sizes))
+    if only:
+        command += " --only " + " ".join(only)
+    return "\n".join([
+        "# regledger benchmarks",
+        "",
+        f"Run {started:%Y-%m-%d %H:%M} UTC with `{command}`.",
+        "",
+        f"Machine: {machine()}. Load average (1 / 5 / 15 min) {load_before} at the start, "
+        f"{load()} at the end: other work shares the cores, so compare figures within a run.",
+        "",
+        *sections,
+    ])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000], help="stream sizes in events")
+    parser.add_argument("--only", nargs="+", default=[], choices=[b.name for b in BENCHMARKS],
+                        help="run only these benchmarks")
     args = parser.parse_args()
-    for size in args.sizes:
-        figures = bench_ingest(size, print)
-        print(write_results(size, figures))
+    text = run(args.sizes, args.only)
+    RESULTS.write_text(text)
+    print(text)
 
 
-main()
+if __name__ == "__main__":
+    main()

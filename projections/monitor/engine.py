@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from datetime import datetime
 from types import MappingProxyType
 
 from domain.book import persistence
@@ -37,6 +38,11 @@ from projections.monitor.statuses import REGIME_KEY, StatusTracker
 Overrides = Mapping[tuple[str, str], object]
 _NO_OVERRIDES: Overrides = MappingProxyType({})
 STATUSES = ("short", "below_maintenance")  # as StatusTracker.evaluate returns them
+_TRIGGERS_BY_PHASE = {  # TRIGGERS split by the phase of step (3), still in rulebook order
+    (event_type, phase): tuple((rule, t) for rule, t in pairs if t.phase == phase)
+    for event_type, pairs in TRIGGERS.items()
+    for phase in ("before", "after")
+}
 
 
 class MonitorEngine:
@@ -58,7 +64,7 @@ class MonitorEngine:
             engine._statuses.rebuild()
         engine._book.take_scratch()
         for table in engine._book.tables:
-            table.changed.clear()
+            table.forget_changes()
         return engine
 
     def process(self, event: RecordedEvent) -> list[Finding]:
@@ -71,6 +77,15 @@ class MonitorEngine:
         it was (an undo journal: the cost is what the event touches)."""
         with exact(), self._book.journal.rolled_back():
             return self._evaluate(envelope, position)
+
+    @property
+    def book(self) -> Book:
+        """The state, for readers that show it (``regledger state``, ``explain``): read only."""
+        return self._book
+
+    def parameter_at(self, rule_id: str, name: str, at: datetime) -> ParameterValue:
+        """The value of a parameter in force for an event occurring at ``at``."""
+        return self._book.parameters.value_at((rule_id, name), at, self._base[(rule_id, name)])
 
     def drain_changes(self) -> list[tuple[str, str, str | None]]:
         """Records changed since the last drain: (kind, key, JSON, or None when deleted)."""
@@ -143,9 +158,8 @@ class MonitorEngine:
 
     def _judge(self, ctx: Context, phase: Phase) -> list[Finding]:
         found: list[Finding] = []
-        for rule, trigger in TRIGGERS.get(ctx.event.type, ()):
-            if trigger.phase == phase:
-                found += self._effects(ctx, rule, trigger.evaluate(ctx))
+        for rule, trigger in _TRIGGERS_BY_PHASE.get((ctx.event.type, phase), ()):
+            found += self._effects(ctx, rule, trigger.evaluate(ctx))
         return found
 
     def _reevaluate_statuses(self, ctx: Context) -> list[Finding]:
@@ -161,7 +175,8 @@ class MonitorEngine:
                 watch = rule.status_watch
                 assert watch is not None
                 index = STATUSES.index(watch.status)
-                found += self._effects(ctx, rule, watch.reconcile(ctx, client_id, was[index], now[index]))
+                if was[index] or now[index]:  # a client that stays good changes no obligation
+                    found += self._effects(ctx, rule, watch.reconcile(ctx, client_id, was[index], now[index]))
             if now != was:
                 edited = book.edit_client(client_id)
                 edited.short, edited.below_maintenance = now

@@ -12,14 +12,14 @@ restored from the persisted records: nothing is lost or doubled.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from domain.events import Envelope
-from domain.ledger import decode_entry
+from domain.events import Envelope, RecordedEvent
+from domain.ledger import decode_entry, is_catalogue_topic
 from policies.finding import Finding
 from projections.monitor.engine import MonitorEngine
 from projections.store.base import Store
@@ -28,6 +28,11 @@ EVENTS_PER_PAGE_MAX = 2_000
 RESTORE_ATTEMPTS_MAX = 5
 
 log = structlog.get_logger("regledger.monitor")
+
+
+# Built once: ``json.dumps`` with options builds an encoder per call.
+_PARAMETERS_JSON = json.JSONEncoder(sort_keys=True)
+_EVIDENCE_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def finding_row(finding: Finding) -> Mapping[str, Any]:
@@ -41,8 +46,8 @@ def finding_row(finding: Finding) -> Mapping[str, Any]:
         "detected_at": finding.detected_at,
         "position": finding.position,
         "message": finding.message,
-        "parameters": json.dumps(finding.parameters, sort_keys=True),
-        "evidence": json.dumps(finding.evidence, sort_keys=True, default=str),
+        "parameters": _PARAMETERS_JSON.encode(finding.parameters),
+        "evidence": _EVIDENCE_JSON.encode(finding.evidence),
     }
 
 
@@ -82,18 +87,25 @@ class MonitorRunner:
         raise RuntimeError("the monitor state kept changing while it was being read")
 
     def catch_up(
-        self, until: int | None = None, on_page: Callable[[CatchUp], None] | None = None
+        self,
+        until: int | None = None,
+        on_page: Callable[[CatchUp], None] | None = None,
+        recorded: Sequence[RecordedEvent] = (),
     ) -> CatchUp:
-        """Process every event up to ``until`` (default: the tip at each page)."""
+        """Process every event up to ``until`` (default: the tip at each page).
+
+        ``recorded``: events this process has just appended (an ingest batch: contiguous, in
+        ledger order). Those at the tracked position are processed as they are, without
+        reading and decoding them again; anything else is read from the log."""
         total = CatchUp(position=self.position)
         if self.engine is None:
             self.restore()
         while until is None or self.position < until:
             limit = self.page_size if until is None else min(self.page_size, until - self.position)
-            entries = self.store.read_entries(self.position, limit)
-            if not entries:
+            events, last = self._next_page(limit, recorded)
+            if last is None:
                 break
-            page = self._process_page(entries)
+            page = self._process_page(events, last)
             if page is None:
                 continue  # another monitor advanced; restored, go on from there
             total.events += page.events
@@ -115,21 +127,40 @@ class MonitorRunner:
             if not entries:
                 break
             for entry in entries:
-                engine.process(decode_entry(entry))
+                if is_catalogue_topic(entry.type):  # case actions change no monitor state
+                    engine.process(decode_entry(entry))
             self.position = entries[-1].position
         findings = engine.preview(envelope, self.position + 1)
         self.engine = None  # its state is ahead of the persisted records now
         return findings
 
-    def _process_page(self, entries: list[Any]) -> CatchUp | None:
+    def _next_page(
+        self, limit: int, recorded: Sequence[RecordedEvent]
+    ) -> tuple[list[RecordedEvent], int | None]:
+        """The events of at most ``limit`` positions after the tracked one, and the last
+        position they cover (None at the tip)."""
+        start = self.position + 1
+        if recorded and recorded[-1].position - recorded[0].position == len(recorded) - 1:
+            offset = start - recorded[0].position
+            if 0 <= offset < len(recorded):
+                page = list(recorded[offset : offset + limit])
+                return page, page[-1].position
+        entries = self.store.read_entries(self.position, limit)
+        if not entries:
+            return [], None
+        # Case actions share the ledger table; they change no monitor state.
+        events = [decode_entry(e) for e in entries if is_catalogue_topic(e.type)]
+        return events, entries[-1].position
+
+    def _process_page(self, events: list[RecordedEvent], last: int) -> CatchUp | None:
         engine = self.engine
         assert engine is not None
         findings: list[Finding] = []
+        covered = last - self.position
         try:
-            for entry in entries:
-                findings.extend(engine.process(decode_entry(entry)))
+            for event in events:
+                findings.extend(engine.process(event))
             changes = engine.drain_changes()
-            last = entries[-1].position
             with self.store.monitor_writer() as writer:
                 if writer.tracked_position() != self.position:
                     raise _Overtaken
@@ -147,7 +178,7 @@ class MonitorRunner:
                 "finding_recorded", rule_id=f.rule_id, severity=f.severity,
                 subject=f.subject, event_id=f.event_id, finding_id=f.finding_id,
             )
-        return CatchUp(events=len(entries), findings=len(findings), position=last)
+        return CatchUp(events=covered, findings=len(findings), position=last)
 
 
 class _Overtaken(Exception):

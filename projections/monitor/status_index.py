@@ -1,17 +1,24 @@
-"""Which clients can flip status when one price moves: a sorted index of thresholds.
+"""Which clients can flip status when one price moves: per price key, a sorted index of levels.
 
-A client exposed to one price key sits in that key's sorted list at its threshold (see
-``exposure``); a move from p to p' can flip exactly the clients whose threshold lies in
-[min(p, p'), max(p, p')], found by bisection. A client exposed to several keys has no fixed
-threshold (it moves with the other prices), so it is listed per key and re-checked on every
-move of any of them. Every change is journaled, so a preview leaves the index as it was.
+A client's slack (see ``exposure``) is shared equally between the n keys it is exposed to, and
+each key gets the *level* at which its slope alone would use up its share:
+``p_k - slack / (n x slope_k)``, p_k its price when the client was last evaluated. While no
+key's price has reached its level, the slack has moved by less than its whole amount, so the
+status cannot have flipped; a move of key k from p to p' can flip only clients whose level for
+k lies in [min(p, p'), max(p, p')], found by bisection. Re-evaluating a client re-levels all
+its keys at the prices of the time. (With one key, the level is the price at which it flips.)
+
+Levels are floats correctly rounded from the exact ratio. Rounding is monotone, so a level in
+[p, p'] rounds into [float(p), float(p')]: the float search finds every client the exact one
+would, and at most a few more on a boundary, which their re-evaluation settles. Every change
+is journaled, so a preview leaves the index as it was.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from fractions import Fraction
 from operator import itemgetter
 
 from sortedcontainers import SortedKeyList
@@ -19,63 +26,68 @@ from sortedcontainers import SortedKeyList
 from domain.book.journal import Journal
 from projections.monitor.exposure import Exposure
 
-# What a client is indexed under: (key, threshold) when exposed to one key, else its keys.
-Entry = tuple[str, Fraction] | frozenset[str]
+Levels = tuple[tuple[str, float], ...]  # (key, level) per key the client is exposed to
 PriceOf = Callable[[str], Decimal]
 
 
+def rounded(numerator: Decimal, denominator: Decimal) -> float:
+    """``numerator / denominator`` correctly rounded to a float (Python's int division is)."""
+    n1, d1 = numerator.as_integer_ratio()
+    n2, d2 = denominator.as_integer_ratio()
+    try:
+        return (n1 * d2) / (d1 * n2)
+    except OverflowError:  # beyond any price: the order is all that matters
+        return math.copysign(math.inf, n1 * n2)
+
+
+def levels(exposure: Exposure | None, price_of: PriceOf) -> Levels:
+    if exposure is None:
+        return ()
+    shares = len(exposure.slopes)
+    found = []
+    for key, slope in exposure.slopes.items():
+        weighted = shares * slope
+        found.append((key, rounded(price_of(key) * weighted - exposure.slack, weighted)))
+    return tuple(sorted(found))
+
+
 class StatusIndex:
-    __slots__ = ("_entries", "_journal", "_multi", "_single")
+    __slots__ = ("_by_key", "_entries", "_journal")
 
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
-        self._entries: dict[str, Entry] = {}
-        self._single: dict[str, SortedKeyList] = {}  # key -> [(threshold, client_id)]
-        self._multi: dict[str, set[str]] = {}  # key -> clients exposed to it and others
+        self._entries: dict[str, Levels] = {}
+        self._by_key: dict[str, SortedKeyList] = {}  # key -> [(level, client_id)]
 
     def put(self, client_id: str, exposure: Exposure | None, price_of: PriceOf) -> None:
         """Index the client as exposed now (None or no slopes: not indexed)."""
-        entry: Entry | None = None
-        if exposure is not None and len(exposure.slopes) == 1:
-            ((key, slope),) = exposure.slopes.items()
-            entry = (key, Fraction(price_of(key)) - exposure.slack / slope)
-        elif exposure is not None and exposure.slopes:
-            entry = frozenset(exposure.slopes)
-        old = self._entries.get(client_id)
-        if old != entry:
-            self._replace(client_id, old, entry)
-            self._journal.record(lambda: self._replace(client_id, entry, old))
+        new = levels(exposure, price_of)
+        old = self._entries.get(client_id, ())
+        if old != new:
+            self._replace(client_id, old, new)
+            self._journal.record(lambda: self._replace(client_id, new, old))
 
     def candidates(self, key: str, old: Decimal, new: Decimal) -> Iterable[str]:
         """Every client whose status can change when ``key`` moves from ``old`` to ``new``."""
-        low, high = Fraction(min(old, new)), Fraction(max(old, new))
-        ranked = self._single.get(key)
-        if ranked is not None:
-            yield from (client_id for _, client_id in ranked.irange_key(low, high))
-        yield from self._multi.get(key, ())
+        ranked = self._by_key.get(key)
+        if ranked is None:
+            return ()
+        low, high = float(min(old, new)), float(max(old, new))
+        return (client_id for _, client_id in ranked.irange_key(low, high))
 
     def exposed_to(self, key: str) -> Iterable[str]:
-        ranked = self._single.get(key)
-        if ranked is not None:
-            yield from (client_id for _, client_id in ranked)
-        yield from self._multi.get(key, ())
+        ranked = self._by_key.get(key)
+        return () if ranked is None else (client_id for _, client_id in ranked)
 
-    def _replace(self, client_id: str, old: Entry | None, new: Entry | None) -> None:
-        if isinstance(old, tuple):
-            self._single[old[0]].remove((old[1], client_id))
-        elif old is not None:
-            for key in old:
-                self._multi[key].discard(client_id)
-        if isinstance(new, tuple):
-            ranked = self._single.get(new[0])
+    def _replace(self, client_id: str, old: Levels, new: Levels) -> None:
+        for key, level in old:
+            self._by_key[key].remove((level, client_id))
+        for key, level in new:
+            ranked = self._by_key.get(key)
             if ranked is None:
-                ranked = self._single[new[0]] = SortedKeyList(key=itemgetter(0))
-            ranked.add((new[1], client_id))
-        elif new is not None:
-            for key in new:
-                self._multi.setdefault(key, set()).add(client_id)
-        if new is None:
-            self._entries.pop(client_id, None)
-        else:
+                ranked = self._by_key[key] = SortedKeyList(key=itemgetter(0))
+            ranked.add((level, client_id))
+        if new:
             self._entries[client_id] = new
-
+        else:
+            self._entries.pop(client_id, None)

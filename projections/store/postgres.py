@@ -109,10 +109,17 @@ CASES_DDL = (
     " updated_by text NOT NULL, version bigint NOT NULL)",
 )
 
+# API tokens (ops/api): only the SHA-256 of a token is kept.
+TOKENS_DDL = (
+    "CREATE TABLE IF NOT EXISTS api_tokens ("
+    " token_hash text PRIMARY KEY, name text NOT NULL UNIQUE, role text NOT NULL,"
+    " created_at timestamptz NOT NULL, revoked_at timestamptz)",
+)
+
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL)
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 COPY_LEDGER = SQL(
@@ -134,10 +141,14 @@ def read_tip(curs: Cursor[DictRow]) -> Tip:
     return Tip(row["notification_id"], bytes(row["chain_hash"]), row["recorded_at"])
 
 
+# Lists travel as binary arrays (``%b``): psycopg's text-format array dumper escapes each
+# element in Python and cost more than the statements themselves.
+
+
 def existing_with(curs: Cursor[DictRow], event_ids: Collection[str]) -> Mapping[str, bytes]:
     curs.execute(
         "SELECT originator_id, state FROM ledger_events"
-        " WHERE originator_id = ANY(%s) AND originator_version = 1",
+        " WHERE originator_id = ANY(%b::text[]) AND originator_version = 1",
         (list(event_ids),),
     )
     return {row["originator_id"]: bytes(row["state"]) for row in curs.fetchall()}
@@ -148,7 +159,7 @@ def load_entities_with(
 ) -> Mapping[tuple[str, str], str]:
     curs.execute(
         "SELECT e.kind, e.key, e.state FROM ledger_entities e"
-        " JOIN unnest(%s::text[], %s::text[]) AS k(kind, key)"
+        " JOIN unnest(%b::text[], %b::text[]) AS k(kind, key)"
         " ON e.kind = k.kind AND e.key = k.key",
         ([k for k, _ in keys], [i for _, i in keys]),
     )
@@ -237,7 +248,7 @@ class PostgresLedgerWriter:
             return
         self.curs.execute(
             "INSERT INTO ledger_entities (kind, key, state)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])"
+            " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])"
             " ON CONFLICT (kind, key) DO UPDATE SET state = EXCLUDED.state",
             ([k for k, _ in latest], [i for _, i in latest], list(latest.values())),
         )
@@ -291,13 +302,13 @@ class PostgresMonitorWriter:
         if upserts:
             self.curs.execute(
                 "INSERT INTO monitor_state (kind, key, state)"
-                " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])"
+                " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])"
                 " ON CONFLICT (kind, key) DO UPDATE SET state = EXCLUDED.state",
                 ([k for k, _ in upserts], [i for _, i in upserts], list(upserts.values())),
             )
         if deletes:
             self.curs.execute(
-                "DELETE FROM monitor_state m USING unnest(%s::text[], %s::text[]) AS d(kind, key)"
+                "DELETE FROM monitor_state m USING unnest(%b::text[], %b::text[]) AS d(kind, key)"
                 " WHERE m.kind = d.kind AND m.key = d.key",
                 ([k for k, _ in deletes], [i for _, i in deletes]),
             )

@@ -112,10 +112,17 @@ CASES_DDL = (
     " version INTEGER NOT NULL) WITHOUT ROWID",
 )
 
+# API tokens (ops/api): only the SHA-256 of a token is kept.
+TOKENS_DDL = (
+    "CREATE TABLE IF NOT EXISTS api_tokens ("
+    " token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, revoked_at TEXT) WITHOUT ROWID",
+)
+
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL)
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 INSERT_LEDGER = (
@@ -170,8 +177,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
     def insert_rows(self, c: SQLiteCursor, rows: Sequence[ChainedRow]) -> None:
         """Insert rows already numbered and hashed (by ``append_rows``, or by an import)."""
+        text = {moment: to_text(moment) for moment in {r.recorded_at for r in rows}}  # few
         params = [
-            (r.event_id, r.version, r.type, r.state, r.position, to_text(r.recorded_at), r.chain_hash)
+            (r.event_id, r.version, r.type, r.state, r.position, text[r.recorded_at], r.chain_hash)
             for r in rows
         ]
         try:

@@ -32,6 +32,17 @@ class LiveApi:
 
 @pytest.fixture
 def live_api(store_url: str) -> Iterator[LiveApi]:
+    """On each store."""
+    yield from serve(store_url)
+
+
+@pytest.fixture
+def live_api_sqlite(sqlite_url: str) -> Iterator[LiveApi]:
+    """On the embedded store only: for what does not depend on the store (the browser test)."""
+    yield from serve(sqlite_url)
+
+
+def serve(store_url: str) -> Iterator[LiveApi]:
     store = open_store(store_url, create=True)
     tokens = {role: TokenStore(store).create(f"test-{role}", role, datetime.now(UTC)) for role in ROLES}
     store.close()

@@ -49,6 +49,23 @@ def test_drained_changes_rebuild_exactly_the_records(name: str) -> None:
         assert sorted((k, kk, t) for (k, kk), t in persisted.items()) == list(engine.iter_records())
 
 
+@pytest.mark.parametrize("every", [2, 5, 40])
+@pytest.mark.parametrize("name", NAMES)
+def test_drains_of_several_events_write_and_delete_only_what_the_store_holds(name: str, every: int) -> None:
+    engine, persisted = MonitorEngine(), dict[tuple[str, str], str]()
+    events = recorded(name)
+    for n, event in enumerate(events, 1):
+        engine.process(event)
+        if n % every and n != len(events):
+            continue
+        for kind, key, text in engine.drain_changes():  # an order placed and filled in between
+            if text is None:  # is neither written nor deleted
+                del persisted[(kind, key)]
+            else:
+                persisted[(kind, key)] = text
+        assert sorted((k, kk, t) for (k, kk), t in persisted.items()) == list(engine.iter_records())
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_preview_returns_what_process_would_and_leaves_the_state_as_it_was(name: str) -> None:
     engine = MonitorEngine()

@@ -1,5 +1,6 @@
-"""Perpetual accounting is conserved: realised plus unrealised PnL equals what the fills and
-the mark imply, however the position is opened, reduced, flipped or liquidated."""
+"""Perpetual accounting is conserved: the book's cash-flow form of each position gives the
+rulebook's average entry price, realised and unrealised PnL exactly, however the position is
+opened, reduced, flipped or liquidated."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from domain.book.entities import Position
 from domain.book.money import exact
-from domain.book.perp_accounting import fill
+from domain.book.perp_accounting import ENTRY_DIGITS_MAX, fill
 from tests.monitor.builders import Stream
 
 quantities = st.integers(min_value=-50, max_value=50).filter(bool).map(Decimal)
@@ -24,34 +25,53 @@ def implied_pnl(trades: list[tuple[Decimal, Decimal]], mark: Decimal, k: Decimal
     return sum((Fraction(s * k) * Fraction(mark - p) for s, p in trades), Fraction(0))
 
 
+def rulebook_fill(q: Fraction, entry: Fraction, signed: Fraction, price: Fraction, k: Fraction
+                  ) -> tuple[Fraction, Fraction, Fraction]:
+    """The rulebook's wording, literally: (q, E) after the fill and the PnL it realises."""
+    after = q + signed
+    if q == 0 or (q > 0) == (signed > 0):  # opening: quantity-weighted average
+        return after, (abs(q) * entry + abs(signed) * price) / abs(after), Fraction(0)
+    closed = min(abs(signed), abs(q))
+    realised = closed * k * (price - entry) * (1 if q > 0 else -1)
+    if after == 0 or (after > 0) == (q > 0):  # reducing keeps E
+        return after, entry, realised
+    return after, price, realised  # a flip opens the remainder at the fill price
+
+
 @given(fills, prices, sizes)
-def test_realised_plus_unrealised_equals_the_pnl_the_fills_imply(
+def test_the_cash_flow_position_gives_the_rulebook_entry_and_pnl_after_every_fill(
     trades: list[tuple[Decimal, Decimal]], mark: Decimal, k: Decimal
 ) -> None:
     with exact():
         position: Position | None = None
-        realised = Fraction(0)
+        closed_pnl = Decimal(0)
+        q, entry, realised = Fraction(0), Fraction(0), Fraction(0)
         for signed, price in trades:
             position, gained = fill(position, signed, price, k)
-            realised += gained
-        q = Decimal(0) if position is None else position.quantity
-        assert q == sum(s for s, _ in trades)
-        unrealised = Fraction(0) if position is None else Fraction(q * k) * (Fraction(mark) - position.entry)
-        assert realised + unrealised == implied_pnl(trades, mark, k)
+            closed_pnl += gained
+            q, entry, step = rulebook_fill(q, entry, Fraction(signed), Fraction(price), Fraction(k))
+            realised += step
+            assert (Fraction(0) if position is None else Fraction(position.quantity)) == q
+            if position is not None:
+                assert position.entry == entry
+                realised_open = Fraction(k) * (Fraction(position.quantity) * position.entry - Fraction(position.cost))
+                assert Fraction(closed_pnl) + realised_open == realised
+        unrealised = q * Fraction(k) * (Fraction(mark) - entry)
+        book_pnl = closed_pnl + (Decimal(0) if position is None else position.pnl(k, mark))
+        assert book_pnl == realised + unrealised == implied_pnl(trades, mark, k)
 
 
-@given(fills)
-def test_a_flip_opens_the_remainder_at_the_fill_price(trades: list[tuple[Decimal, Decimal]]) -> None:
+def test_the_entry_ratio_stays_small_however_long_the_position_is_traded() -> None:
     with exact():
         position: Position | None = None
-        for signed, price in trades:
-            before = position
+        q, entry = Fraction(0), Fraction(0)
+        for n in range(2_000):  # add 3, take off 2, at prices that never average out evenly
+            signed = Decimal(3) if n % 2 == 0 else Decimal(-2)
+            price = Decimal(3_333_333 + 7 * (n % 13)).scaleb(-4)
             position, _ = fill(position, signed, price, Decimal(1))
-            if before is not None and position is not None and (before.quantity > 0) != (position.quantity > 0):
-                assert position.entry == Fraction(price)
-            if before is not None and position is not None and abs(position.quantity) < abs(before.quantity) \
-                    and (before.quantity > 0) == (position.quantity > 0):
-                assert position.entry == before.entry  # reducing keeps the entry
+            q, entry, _ = rulebook_fill(q, entry, Fraction(signed), Fraction(price), Fraction(1))
+            assert position is not None and position.entry == entry
+            assert len(position.entry_quantity.as_tuple().digits) <= 2 * ENTRY_DIGITS_MAX
 
 
 @settings(max_examples=40, deadline=None)

@@ -20,7 +20,7 @@ from ops.bench.stream import bench_stream
 from ops.lines import open_inputs
 from ops.wiring import build_ledger, build_monitor
 from projections.store import open_store
-from projections.store.base import FindingFilter, Store
+from projections.store.base import FindingFilter, Store, StoredEntry
 from tests.conftest import SCENARIO_NAMES, SCENARIOS, fresh_store_url
 
 
@@ -83,6 +83,38 @@ def test_restarting_resumes_from_persisted_state_without_replaying(store: Store)
     done = resumed.catch_up()
     assert done.events == 8
     assert collections.Counter((r, e, s) for _, r, e, s in findings_of(store)) == expected_multiset("mf-day")
+
+
+def test_batches_handed_over_by_ingest_are_processed_without_reading_the_log_again(store: Store) -> None:
+    ledger, monitor = build_ledger(store), build_monitor(store)
+    monitor.restore()
+    reads: list[int] = []
+    read_entries = store.read_entries
+
+    def counting(after: int, limit: int) -> list[StoredEntry]:
+        reads.append(after)
+        return read_entries(after, limit)
+
+    store.read_entries = counting  # type: ignore[method-assign]  # spy on the log reads
+    lines = open_inputs([str(SCENARIOS / "perp-day.jsonl")])
+    ledger.ingest(lines, 7, lambda b: monitor.catch_up(until=b.last_position, recorded=b.recorded))
+    assert reads == []
+    assert monitor.position == store.tip().position == store.tracked_position()
+    assert collections.Counter((r, e, s) for _, r, e, s in findings_of(store)) == expected_multiset("perp-day")
+
+
+def test_a_handed_over_batch_past_the_tracked_position_is_read_from_the_log(store: Store) -> None:
+    lines = list(open_inputs([str(SCENARIOS / "perp-day.jsonl")]))
+    ledger, monitor = build_ledger(store), build_monitor(store)
+    ledger.ingest(iter(lines[:12]), 1000)  # appended while no monitor ran
+    batches = []
+    ledger.ingest(iter(lines[12:]), 5, batches.append)
+    monitor.catch_up(until=batches[0].last_position, recorded=batches[0].recorded)
+    monitor.catch_up(until=batches[1].last_position, recorded=batches[0].recorded)  # not its own
+    for batch in batches[2:]:
+        monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
+    assert monitor.position == store.tip().position == store.tracked_position()
+    assert collections.Counter((r, e, s) for _, r, e, s in findings_of(store)) == expected_multiset("perp-day")
 
 
 @pytest.mark.slow

@@ -1,0 +1,158 @@
+"""The audit trail's benchmark: ``audit --subject`` latency on a large ledger, and what the
+index and an as-of replay cost. Call ``bench_audit(size, report)`` (``python -m ops.bench.audit
+--sizes 100000 1000000`` runs it alone); it returns a Markdown section for RESULTS.md.
+
+The ledger is ``ops.bench.stream.bench_stream(size)``, appended without the monitor (the
+index does not depend on it), then indexed. Latency is measured in-process, as a server
+answering the question would see it: the index query plus fetching and decoding the page's
+events from the ledger (100 per page). Subjects are drawn at random (fixed seed): clients,
+orders, trades, the one contract (which every trade names) and the one asset; first pages
+and pages deep into each subject's history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from ops.bench.stream import bench_stream
+from ops.lines import open_inputs
+from ops.wiring import build_audit_index, build_ledger, open_store
+from projections.asof import replay
+from projections.audit import AuditQuery, audit_events
+from projections.sql import Sql
+from projections.store.base import Store
+
+PG_ADMIN = os.environ.get("REGLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+QUERIES_PER_KIND = 300
+PAGE_EVENTS = 100
+SEED = 11
+REPLAY_EVENTS_MAX = 200_000  # an as-of replay is linear; measured on a prefix this long
+
+
+@contextmanager
+def fresh_postgres() -> Iterator[str]:
+    name = f"regledger_bench_audit_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    try:
+        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
+
+
+def percentile(samples_ms: list[float], share: float) -> float:
+    ordered = sorted(samples_ms)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def subjects(store: Store, rng: random.Random) -> dict[str, list[tuple[str, int]]]:
+    """Per kind of subject: (subject, after) pairs, half first pages, half deep pages."""
+    sql = Sql(store)
+    clients = [r[0] for r in sql.rows("SELECT DISTINCT owners FROM audit_owners WHERE kind = 'deposit'")]
+    clients = [c.strip('[]"') for c in clients]
+    orders = [r[0] for r in sql.rows("SELECT id FROM audit_owners WHERE kind = 'order'")]
+    trades = [r[0] for r in sql.rows("SELECT id FROM audit_owners WHERE kind = 'trade'")]
+    tip = store.tip().position
+
+    def draws(pool: list[str]) -> list[tuple[str, int]]:
+        picked = [rng.choice(pool) for _ in range(QUERIES_PER_KIND)]
+        return [(s, 0 if i % 2 == 0 else rng.randint(0, tip)) for i, s in enumerate(picked)]
+
+    return {
+        "client": draws(clients), "order": draws(orders), "trade": draws(trades),
+        "contract BTC-PERP": draws(["BTC-PERP"]), "asset BTC": draws(["BTC"]),
+    }
+
+
+def measure(store: Store, pairs: list[tuple[str, int]]) -> list[float]:
+    samples = []
+    for subject, after in pairs:
+        started = time.perf_counter()
+        audit_events(store, AuditQuery(subject=subject, after=after, limit=PAGE_EVENTS))
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def latency_rows(store: Store, rng: random.Random, report: Callable[[str], None]) -> list[str]:
+    rows = []
+    for kind, pairs in subjects(store, rng).items():
+        measure(store, pairs[:20])  # warm the pool and the plan cache
+        samples = measure(store, pairs)
+        rows.append(
+            f"| {kind} | {len(samples)} | {statistics.median(samples):.2f} | {percentile(samples, 0.95):.2f} | {max(samples):.2f} |"
+        )
+        report(rows[-1])
+    return rows
+
+
+def bench_audit(size: int, report: Callable[[str], None] = print) -> str:
+    rng = random.Random(SEED)
+    with tempfile.TemporaryDirectory() as directory, fresh_postgres() as url:
+        path = Path(directory) / "stream.jsonl"
+        with path.open("wb") as out:
+            for line in bench_stream(size):
+                out.write(line + b"\n")
+        store = open_store(url, create=True)
+        try:
+            started = time.perf_counter()
+            summary = build_ledger(store).ingest(open_inputs([str(path)]), 1000)
+            ingest_s = time.perf_counter() - started
+            assert summary.rejected == 0, summary.rejections[:3]
+            started = time.perf_counter()
+            indexed = build_audit_index(store).catch_up()
+            index_s = time.perf_counter() - started
+            report(f"{size:,} events: ingest {summary.accepted / ingest_s:,.0f}/s, index {indexed.events / index_s:,.0f} events/s ({indexed.rows:,} subject rows)")
+            rows = latency_rows(store, rng, report)
+            bounded = min(size, REPLAY_EVENTS_MAX)
+            started = time.perf_counter()
+            replayed = replay(store, through=bounded)
+            replay_s = time.perf_counter() - started
+            report(f"as-of replay: {replayed.applied:,} events in {replay_s:.1f} s")
+        finally:
+            store.close()
+    return "\n".join([
+        f"## Audit trail on a {size:,}-event ledger (PostgreSQL, `ops/bench/audit.py`)",
+        "",
+        f"Index built after the ingest at {indexed.events / index_s:,.0f} events/s ({indexed.rows:,} subject rows, "
+        f"{indexed.rows / max(indexed.events, 1):.1f} per event). `audit --subject` latency, in-process, "
+        f"{PAGE_EVENTS} events per page, half first pages and half pages after a random position:",
+        "",
+        "| subject | queries | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|", *rows,
+        "",
+        f"`state --as-of` replays the ledger: {replayed.applied:,} events in {replay_s:.1f} s "
+        f"({replayed.applied / replay_s:,.0f} events/s), so about {size / (replayed.applied / replay_s):,.0f} s for all {size:,}.",
+        "",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m ops.bench.audit", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000], help="ledger sizes in events")
+    parser.add_argument("--url", help="only measure latency on this existing, indexed store")
+    args = parser.parse_args()
+    if args.url:
+        store = open_store(args.url)
+        try:
+            latency_rows(store, random.Random(SEED), print)
+        finally:
+            store.close()
+        return
+    for size in args.sizes:
+        print(bench_audit(size))
+
+
+if __name__ == "__main__":
+    main()

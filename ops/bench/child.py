@@ -1,0 +1,108 @@
+"""One measured run in a process of its own, set up as ``regledger`` sets itself up.
+
+A fresh process per run, so that its peak resident memory is this run's alone (``VmHWM``: a
+child's ``ru_maxrss`` also counts the parent it was forked from) and no cache or collector
+state carries over. ``python -m ops.bench.child ingest|monitor URL [PATH] [--monitor]`` prints
+one JSON object: events, seconds, CPU seconds, peak RSS in MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ops.runtime import tune_gc
+
+BATCH_EVENTS = 1_000  # regledger ingest's default --batch-size
+
+
+def peak_rss_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _timed(work: Callable[[], int]) -> dict[str, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    events = work()
+    return {
+        "events": events,
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def ingest(url: str, path: str, with_monitor: bool) -> dict[str, float]:
+    """``regledger ingest PATH``: validate and append, and with the monitor catch up after each
+    batch, handing it the batch's decoded events as the CLI does."""
+    from ops.lines import open_inputs
+    from ops.wiring import build_ledger, build_monitor, open_store
+
+    store = open_store(url, create=True)
+    try:
+        ledger = build_ledger(store)
+        monitor = build_monitor(store) if with_monitor else None
+
+        def run() -> int:
+            def after_batch(batch: Any) -> None:
+                if monitor is not None:
+                    monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
+
+            summary = ledger.ingest(open_inputs([path]), BATCH_EVENTS, after_batch)
+            assert summary.rejected == 0, summary.rejections[:3]
+            return summary.accepted
+
+        return _timed(run)
+    finally:
+        store.close()
+
+
+def monitor(url: str) -> dict[str, float]:
+    """``regledger monitor``: catch up with a ledger ingested without it (reads the log)."""
+    from ops.wiring import build_monitor, open_store
+
+    store = open_store(url)
+    try:
+        runner = build_monitor(store)
+        return _timed(lambda: runner.catch_up().events)
+    finally:
+        store.close()
+
+
+def run_child(*args: str) -> dict[str, float]:
+    """Run one measurement in a fresh interpreter; its figures."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ops.bench.child", *args], check=True, capture_output=True, text=True
+    )
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m ops.bench.child", description=__doc__)
+    parser.add_argument("what", choices=("ingest", "monitor"))
+    parser.add_argument("url")
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--monitor", action="store_true", help="ingest with the monitor")
+    args = parser.parse_args()
+    tune_gc()
+    if args.what == "ingest":
+        print(json.dumps(ingest(args.url, args.path, args.monitor)))
+    else:
+        print(json.dumps(monitor(args.url)))
+
+
+if __name__ == "__main__":
+    main()

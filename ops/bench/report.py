@@ -1,0 +1,111 @@
+"""The nightly-report benchmark, and the simulated stream every benchmark ingests.
+
+``bench_report`` ingests a simulated 30-day stream into a fresh PostgreSQL database with the
+monitor, then times the nightly report of the last day (the nightly case: every event the
+monitor has seen occurred by the cut-off, so its state is the state at the cut-off), of the
+day before (the state is replayed from the log) and a rerun of the first.
+Goal: under 30 s for a day of a 1M-event ledger."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from itertools import islice
+from pathlib import Path
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from domain.ledger import IngestSummary
+from ops.lines import open_inputs
+from ops.report import write_report
+from ops.simulate import SimConfig, simulate
+from ops.wiring import build_ledger, build_monitor, open_store
+from projections.nightly import build
+
+PG_ADMIN = os.environ.get("REGLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BENCH_DAYS = 30
+MARKET_EVENTS_PER_DAY = 4_700  # prices, quotes, funding and access logs, whatever the clients
+CLIENT_EVENTS_PER_DAY = 10
+
+
+def simulated_config(events: int, seed: int = 7) -> SimConfig:
+    """A 30-day run of about ``events`` events, with breaches injected at a low rate."""
+    clients = max(20, (events // BENCH_DAYS - MARKET_EVENTS_PER_DAY) // CLIENT_EVENTS_PER_DAY)
+    return SimConfig(clients=clients, days=BENCH_DAYS, seed=seed, violations=0.002)
+
+
+def simulated_stream(events: int, seed: int = 7) -> Iterator[bytes]:
+    """Exactly ``events`` lines of a simulated run (cut short if the run is longer)."""
+    lines = (json.dumps(e, separators=(",", ":")).encode() for e in simulate(simulated_config(events, seed)))
+    return islice(lines, events)
+
+
+@contextmanager
+def fresh_postgres() -> Iterator[str]:
+    name = f"regledger_bench_report_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    try:
+        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
+
+
+def _timed_report(url: str, day: date, out: Path) -> float:
+    started = time.perf_counter()
+    store = open_store(url)
+    try:
+        report = build(store, day, stale_days=7)
+    finally:
+        store.close()
+    write_report(report, out)
+    return time.perf_counter() - started
+
+
+def bench_report(events: int, report: Callable[[str], None]) -> dict[str, float]:
+    """Seconds for the nightly report on a ``events``-event PostgreSQL ledger."""
+    config = simulated_config(events)
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as directory, fresh_postgres() as url:
+        path = Path(directory) / "stream.jsonl"
+        started = time.perf_counter()
+        with path.open("wb") as out:
+            for line in simulated_stream(events):
+                out.write(line + b"\n")
+        figures["simulate, events/s"] = events / (time.perf_counter() - started)
+        store = open_store(url, create=True)
+        try:
+            ledger, monitor = build_ledger(store), build_monitor(store)
+            started = time.perf_counter()
+
+            def after_batch(batch: IngestSummary) -> None:
+                monitor.catch_up(until=batch.last_position)
+
+            summary = ledger.ingest(open_inputs([str(path)]), 1000, after_batch)
+            figures["ingest + monitor, events/s"] = summary.accepted / (time.perf_counter() - started)
+            assert summary.rejected == 0, summary.rejections[:3]
+            last = json.loads(path.read_text().splitlines()[-1])["occurred_at"][:10]
+        finally:
+            store.close()
+        last_day = date.fromisoformat(last)
+        out_dir = Path(directory) / "reports"
+        figures["report of the last day (monitor state), s"] = _timed_report(url, last_day, out_dir)
+        figures["rerun of the same report, s"] = _timed_report(url, last_day, out_dir)
+        figures["report of the day before (replayed), s"] = _timed_report(url, last_day - timedelta(days=1), out_dir)
+        report(f"nightly report on a {events:,}-event PostgreSQL ledger ({config.clients} clients, "
+               f"{config.days} days): " + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()))
+    return figures
+
+
+if __name__ == "__main__":
+    import sys
+
+    bench_report(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000, print)

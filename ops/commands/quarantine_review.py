@@ -1,0 +1,137 @@
+"""``regledger quarantine show ID`` and ``regledger quarantine resubmit ID --file FIXED``: one
+rejected line with its reasons, and its corrected version sent through ingestion like any
+other line, linked to the quarantined one (``resubmitted_as``).
+
+The link is written right after the corrected line is accepted, in its own transaction. A
+crash in between leaves the event accepted and the line unlinked; resubmitting the same
+corrected line again is then a duplicate, which links it (and stores nothing twice).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from domain.errors import InputUnreadable, InvalidRequest, NotFound
+from domain.ledger import InputLine
+from ops.render import to_json, to_table
+from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
+from projections.quarantine import link_resubmission, quarantined_line
+
+DbOption = Annotated[str | None, typer.Option("--db", help="store URL [env REGLEDGER_DATABASE_URL]", show_default=False)]
+LINE_BYTES_MAX = 1_048_576
+
+
+class Output(StrEnum):
+    json = "json"
+    text = "text"
+
+
+def quarantine_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **row, "received_at": row["received_at"].isoformat(),
+        "raw": row["raw"].decode("utf-8", errors="replace"),
+    }
+
+
+def read_corrected(path: str) -> bytes:
+    """One JSON object: a file's only non-blank line, or standard input's."""
+    try:
+        data = sys.stdin.buffer.read(LINE_BYTES_MAX + 1) if path == "-" else Path(path).read_bytes()
+    except OSError as e:
+        raise InputUnreadable(f"cannot read {path}: {e.strerror or e}") from None
+    lines = [line for line in data.splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise InvalidRequest(f"{path}: expected exactly one corrected line (one JSON object), found {len(lines)}")
+    return lines[0].strip()
+
+
+def _event_id(raw: bytes) -> str | None:
+    try:
+        value = json.loads(raw).get("event_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def register(app: typer.Typer) -> None:
+    # The ``quarantine`` group is one of the core commands of ops.cli; these join it.
+    quarantine = next(g.typer_instance for g in app.registered_groups if g.name == "quarantine")
+    assert quarantine is not None
+
+    @quarantine.command("show")
+    def show(
+        quarantine_id: Annotated[int, typer.Argument(help="the id from quarantine list")],
+        db: DbOption = None,
+        output: Annotated[Output, typer.Option("--format")] = Output.text,
+    ) -> None:
+        """One rejected line, with its reasons and the line exactly as received."""
+        from ops.cli import database_url
+
+        store = open_store(database_url(db))
+        try:
+            row = quarantined_line(store, quarantine_id)
+        finally:
+            store.close()
+        if row is None:
+            raise NotFound(f"no quarantined line {quarantine_id}")
+        shown = quarantine_json(row)
+        if output is Output.json:
+            typer.echo(to_json(shown))
+            return
+        where = f"{shown['origin']}" + (f" line {shown['line']}" if shown["line"] is not None else "")
+        typer.echo(f"quarantined line {shown['id']}, received {shown['received_at']} from {where}")
+        typer.echo(f"event_id: {shown['event_id'] or '(unreadable)'}")
+        if shown["resubmitted_as"]:
+            typer.echo(f"resubmitted as: {shown['resubmitted_as']}")
+        typer.echo(to_table(shown["reasons"], ("field", "reason"), "reasons"), nl=False)
+        typer.echo(shown["raw"])
+
+    @quarantine.command("resubmit")
+    def resubmit(
+        quarantine_id: Annotated[int, typer.Argument(help="the quarantined line being corrected")],
+        file: Annotated[str, typer.Option("--file", help="the corrected line: a file, or - for standard input")] = "-",
+        db: DbOption = None,
+        output: Annotated[Output, typer.Option("--format")] = Output.text,
+    ) -> None:
+        """Ingest a corrected line like ``ingest`` does and link it to the quarantined one.
+        Exit 0 when accepted (or already stored), 1 when rejected again (quarantined anew)."""
+        from ops.cli import EXIT_OK, EXIT_REJECTED, database_url
+
+        raw = read_corrected(file)
+        store = open_store(database_url(db))
+        try:
+            row = quarantined_line(store, quarantine_id)
+            if row is None:
+                raise NotFound(f"no quarantined line {quarantine_id}")
+            if row["resubmitted_as"]:
+                raise InvalidRequest(f"quarantined line {quarantine_id} was already resubmitted as {row['resubmitted_as']}")
+            line = InputLine(f"quarantine#{quarantine_id}", None, raw)
+            summary = build_ledger(store).ingest_batch([line])
+            build_monitor(store).catch_up()
+            build_audit_index(store).catch_up()
+            event_id = _event_id(raw) if summary.rejected == 0 else None
+            linked = event_id is not None and link_resubmission(store, quarantine_id, event_id)
+        finally:
+            store.close()
+        result = {
+            "quarantine_id": quarantine_id, "accepted": summary.accepted,
+            "duplicates": summary.duplicates, "rejected": summary.rejected,
+            "resubmitted_as": event_id if linked else None,
+        }
+        for r in summary.rejections:
+            event = f" event {r.event_id}" if r.event_id else ""
+            typer.echo(f"{r.origin}{event}: " + "; ".join(map(str, r.reasons)), err=True)
+        if output is Output.json:
+            typer.echo(to_json(result))
+        elif linked:
+            how = "accepted" if summary.accepted else "already stored"
+            typer.echo(f"quarantined line {quarantine_id} resubmitted as {event_id} ({how})")
+        else:
+            typer.echo(f"quarantined line {quarantine_id}: the corrected line was rejected again")
+        raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)

@@ -1,0 +1,127 @@
+"""``regledger replay``: the findings history gives as of a time, as the ledger knew it at a
+time, under amended rule parameters; with ``--diff``, what that adds to and removes from the
+findings recorded for the same events. Deterministic: the same inputs print the same bytes."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from domain.errors import InvalidRequest
+from domain.parameters import coerce_parameter
+from ops.render import finding_json, to_csv, to_json, to_table
+from ops.wiring import open_store
+from policies.registry import parameter_catalogue
+from projections.evidence.replay import Window, as_row, diff, replay
+
+COLUMNS = ("finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at", "message")
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+    table = "table"
+
+
+def parse_override(text: str) -> tuple[tuple[str, str], object]:
+    """``RULE_ID.param=value``: the value as the CLI gives it (a list for asset lists)."""
+    name, equals, value = text.partition("=")
+    rule_id, dot, parameter = name.partition(".")
+    if not equals or not dot or not rule_id or not parameter:
+        raise InvalidRequest(f"--set {text!r}: write RULE_ID.parameter=value, e.g. MF-05.min_haircut=0.7")
+    catalogue = parameter_catalogue()
+    if rule_id not in catalogue:
+        raise InvalidRequest(f"--set {text!r}: no rule {rule_id!r} in the rulebook")
+    kind = catalogue[rule_id].get(parameter)
+    if kind is None:
+        known = ", ".join(sorted(catalogue[rule_id])) or "none"
+        raise InvalidRequest(f"--set {text!r}: rule {rule_id} has no parameter {parameter!r} (it has: {known})")
+    raw: object = value
+    if kind == "asset_list":
+        # Reading: an asset list is a JSON array or comma-separated symbols; empty is none.
+        try:
+            raw = json.loads(value) if value.lstrip().startswith("[") else [s for s in value.split(",") if s]
+        except json.JSONDecodeError:
+            raise InvalidRequest(f"--set {text!r}: not a JSON array of asset symbols") from None
+    try:
+        coerce_parameter(kind, raw)
+    except ValueError as e:
+        raise InvalidRequest(f"--set {text!r}: {rule_id} {parameter} is a {kind}: {e}") from None
+    return (rule_id, parameter), raw
+
+
+def parse_overrides(texts: list[str]) -> dict[tuple[str, str], object]:
+    overrides: dict[tuple[str, str], object] = {}
+    for text in texts:
+        key, value = parse_override(text)
+        if key in overrides:
+            raise InvalidRequest(f"--set: {key[0]}.{key[1]} is given twice")
+        overrides[key] = value
+    return overrides
+
+
+DbOption = Annotated[  # as ops.cli's: command modules are imported by it, so cannot import it first
+    str | None,
+    typer.Option("--db", help="Store URL [env REGLEDGER_DATABASE_URL; default sqlite:///regledger.db]", show_default=False),
+]
+
+
+def register(app: typer.Typer) -> None:
+    from ops.cli import database_url, parse_time
+
+    @app.command("replay")
+    def replay_command(
+        db: DbOption = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="only events that occurred at or before this time (RFC 3339)")] = None,
+        known_at: Annotated[str | None, typer.Option("--known-at", help="only events the ledger had recorded by this time")] = None,
+        sets: Annotated[list[str] | None, typer.Option("--set", help="RULE_ID.param=value in force from the beginning of time (repeatable)")] = None,
+        show_diff: Annotated[bool, typer.Option("--diff", help="list findings added and removed against those recorded")] = False,
+        output: Annotated[Format, typer.Option("--format")] = Format.table,
+    ) -> None:
+        """Rebuild the monitor from the log in memory and print the findings it gives."""
+        overrides = parse_overrides(sets or [])
+        window = Window(parse_time(as_of, "--as-of"), parse_time(known_at, "--known-at"))
+        store = open_store(database_url(db))
+        try:
+            done = replay(store, window, overrides)
+            changes = diff(store, done) if show_diff else None
+            tracked = store.tracked_position()
+            read = store.tip().position if done.through is None else done.through
+        finally:
+            store.close()
+        if done.left_out_count:
+            first = done.left_out[0]
+            typer.echo(
+                f"note: {done.left_out_count} events left out as they refer to what occurred after"
+                f" --as-of (first: position {first.position}, {first.event_id}: {first.reason})",
+                err=True,
+            )
+        if changes is not None and tracked < read:
+            typer.echo(
+                f"note: the live monitor has processed positions up to {tracked} of {read};"
+                " findings after it are not recorded yet (run `regledger monitor`)",
+                err=True,
+            )
+        if changes is not None:
+            added = [finding_json(r) for r in changes.added]
+            removed = [finding_json(r) for r in changes.removed]
+            if output is Format.json:
+                typer.echo(to_json({"added": added, "removed": removed}))
+            else:
+                typer.echo(render_rows(added, output, f"{len(added)} findings added"), nl=False)
+                typer.echo(render_rows(removed, output, f"{len(removed)} findings removed"), nl=False)
+            return
+        rows = [finding_json(as_row(f, seq)) for seq, f in enumerate(done.findings, 1)]
+        if output is Format.json:
+            typer.echo(to_json(rows))
+        else:
+            typer.echo(render_rows(rows, output, f"{len(rows)} findings replayed over {done.events} events"), nl=False)
+
+
+def render_rows(rows: list[dict[str, Any]], output: Format, title: str) -> str:
+    if output is Format.csv:
+        return to_csv(rows, (*COLUMNS, "parameters"))
+    return to_table(rows, COLUMNS, title)

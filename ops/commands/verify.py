@@ -1,0 +1,103 @@
+"""``regledger verify``: the hash chain recomputed from every row, a signed digest checked to
+still hold, and with ``--projections`` the monitor compared with a rebuild (ops/VERIFYING.md).
+Exit code 0 only when everything checked is intact, 1 when not, 2 when unreadable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from domain.errors import InvalidRequest
+from domain.evidence.digest import signature_valid
+from ops import keys
+from ops.commands.evidence import (
+    EXIT_INTACT,
+    EXIT_TAMPERED,
+    DbOption,
+    Output,
+    checkpoint_json,
+    load_digest,
+)
+from ops.render import to_json
+from ops.wiring import open_store
+from projections.evidence.attest import verify_log
+from projections.evidence.drift import check_projections
+
+
+def register(app: typer.Typer) -> None:
+    from ops.cli import database_url
+
+    @app.command()
+    def verify(
+        db: DbOption = None,
+        digest_file: Annotated[str | None, typer.Option("--digest", help="a digest the ledger must still hold")] = None,
+        public_key_file: Annotated[str | None, typer.Option("--public-key", help="the public key that signed it")] = None,
+        projections: Annotated[bool, typer.Option("--projections", help="also rebuild the monitor and compare it with the live one")] = False,
+        output: Annotated[Output, typer.Option("--format")] = Output.text,
+    ) -> None:
+        """Recompute the hash chain and name the first bad position; exit 0 only when intact."""
+        if (digest_file is None) != (public_key_file is None):
+            raise InvalidRequest("--digest and --public-key go together")
+        signed = None
+        if digest_file is not None and public_key_file is not None:
+            signed = load_digest(digest_file)
+            public = keys.public_key(public_key_file)
+            if not signature_valid(signed, public):
+                reason = f"the digest {digest_file} is not signed by this public key"
+                typer.echo(to_json({"intact": False, "reason": reason}) if output is Output.json else f"NOT VERIFIED: {reason}")
+                raise typer.Exit(EXIT_TAMPERED)
+        store = open_store(database_url(db))
+        try:
+            result = verify_log(store, None if signed is None else signed.checkpoint)
+            drift = check_projections(store) if projections and result.intact else None
+        finally:
+            store.close()
+        intact = result.intact and (drift is None or drift.intact)
+        broken = result.broken
+        report: dict[str, Any] = {
+            "intact": intact,
+            "checked": result.checked,
+            "first_bad_position": None if broken is None else broken.position,
+            "reason": None if broken is None else broken.reason,
+            "tip": None if result.tip is None else checkpoint_json(result.tip),
+            "digest": None if signed is None else {**checkpoint_json(signed.checkpoint), "key_id": signed.key_id},
+        }
+        if drift is not None:
+            report["projections"] = {
+                "intact": drift.intact, "position": drift.position, "findings": drift.findings,
+                "difference": drift.difference, "live_state": drift.live_state,
+                "rebuilt_state": drift.rebuilt_state,
+            }
+        typer.echo(to_json(report) if output is Output.json else verify_text(report))
+        raise typer.Exit(EXIT_INTACT if intact else EXIT_TAMPERED)
+
+
+def verify_text(report: dict[str, Any]) -> str:
+    lines = []
+    if report["first_bad_position"] is not None:
+        lines.append(f"TAMPERED: first bad position {report['first_bad_position']}: {report['reason']}")
+        lines.append(f"the {report['checked']} positions before it recompute")
+    elif report["tip"] is None:
+        lines.append("the ledger is empty: nothing to verify")
+    else:
+        tip = report["tip"]
+        lines.append(
+            f"chain intact: positions 1..{tip['position']} recompute; chain hash {tip['chain_hash']},"
+            f" Merkle root {tip['merkle_root']}, recorded_at {tip['recorded_at']}"
+        )
+        if report["digest"] is not None:
+            lines.append(
+                f"the log still holds the digest at position {report['digest']['position']}"
+                f" signed by key {report['digest']['key_id']}"
+            )
+    drift = report.get("projections")
+    if drift is not None:
+        if drift["intact"]:
+            lines.append(
+                f"projections intact at position {drift['position']}: {drift['findings']} findings"
+                f" and the monitor state ({drift['live_state'][:16]}...) match a rebuild"
+            )
+        else:
+            lines.append(f"PROJECTION DRIFT at position {drift['position']}: {drift['difference'] or 'the monitor state differs from a rebuild'}")
+    return "\n".join(lines)

@@ -1,0 +1,181 @@
+"""The audit index: a tracked projection of the ledger, event -> subjects, exactly once.
+
+It follows ``MonitorRunner``'s pattern: pull the log in bounded pages; each page's rows and
+the tracking position (application ``audit`` in the store's tracking table) commit in one
+transaction; the writer re-reads the tracked position under the lock, so two indexers never
+index an event twice. Events are read as the JSON they were stored as (validated at ingest),
+not re-validated: the index needs ids and times, not the payload models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from pydantic import TypeAdapter
+
+from domain.cases import CASE_EVENT_SOURCE, decode_case_event, is_case_topic
+from domain.events import DEFAULT_SOURCE
+from domain.ledger import is_catalogue_topic
+from domain.ledger_storage import StoredEntry
+from domain.values import Timestamp
+from projections.audit.storage import AuditStorage, AuditWriter, EventRow, OwnerRow, SubjectRow
+from projections.audit.subjects import (
+    EntityKey,
+    Owners,
+    case_concerns,
+    concerns,
+    owned_references,
+)
+from projections.store.base import Store
+
+EVENTS_PER_PAGE_MAX = 5_000
+OWNERS_CACHED_MAX = 200_000
+ANALYZE_AFTER_EVENTS = 100_000
+_TIMESTAMP = TypeAdapter(Timestamp)
+
+log = structlog.get_logger("regledger.audit")
+
+
+@dataclass(slots=True)
+class IndexCatchUp:
+    events: int = 0
+    rows: int = 0
+    position: int = 0
+
+
+@dataclass(slots=True)
+class _Page:
+    events: list[EventRow]
+    subjects: list[SubjectRow]
+    owners: list[OwnerRow]
+
+
+class AuditIndex:
+    def __init__(self, store: Store, page_size: int = EVENTS_PER_PAGE_MAX):
+        assert 0 < page_size <= EVENTS_PER_PAGE_MAX
+        self.store = store
+        self.storage = AuditStorage(store)
+        self.page_size = page_size
+        self.position: int | None = None
+        # Owners never change, so a cached answer never goes stale (even one learnt from a
+        # page whose commit failed: another indexer commits the same facts).
+        self._owners: OrderedDict[EntityKey, Owners] = OrderedDict()
+
+    def catch_up(
+        self, until: int | None = None, on_page: Callable[[IndexCatchUp], None] | None = None
+    ) -> IndexCatchUp:
+        """Index every event up to ``until`` (default: the tip at each page)."""
+        if self.position is None:
+            self.position = self.storage.tracked_position()
+        total = IndexCatchUp(position=self.position)
+        while until is None or self.position < until:
+            limit = self.page_size if until is None else min(self.page_size, until - self.position)
+            entries = self.store.read_entries(self.position, limit)
+            if not entries:
+                break
+            done = self._index_page(entries)
+            if done is None:
+                continue  # another indexer got there first; go on from its position
+            total.events += done.events
+            total.rows += done.rows
+            if on_page is not None:
+                on_page(done)
+        total.position = self.position
+        if total.events >= ANALYZE_AFTER_EVENTS:
+            # A large backlog changes the index's shape; plan the next queries on fresh
+            # statistics rather than wait for the database's own schedule.
+            self.storage.refresh_statistics()
+        return total
+
+    def _index_page(self, entries: list[StoredEntry]) -> IndexCatchUp | None:
+        last = entries[-1].position
+        with self.storage.writer() as writer:
+            tracked = writer.tracked_position()
+            if tracked != self.position:
+                self.position = tracked
+                return None
+            page = self._rows(entries, writer)
+            writer.record(page.events, page.subjects, page.owners, last)
+        self.position = last
+        self._trim()
+        log.debug("audit_page_indexed", events=len(entries), rows=len(page.subjects), position=last)
+        return IndexCatchUp(len(entries), len(page.subjects), last)
+
+    # -- one page ------------------------------------------------------------------------
+    def _rows(self, entries: list[StoredEntry], writer: AuditWriter) -> _Page:
+        page = _Page([], [], [])
+        decoded = [(entry, _catalogue_fields(entry)) for entry in entries]
+        self._prefetch_owners(
+            (key for _, fields in decoded if fields is not None
+             for key in owned_references(fields["type"], fields["data"])),
+            writer,
+        )
+        for entry, fields in decoded:
+            if fields is not None:
+                found = concerns(fields["type"], fields["data"], self._owners_of)
+                for key, owners in found.created.items():
+                    self._owners[key] = owners
+                    page.owners.append((*key, owners))
+                row: EventRow = (
+                    entry.position, entry.event_id, fields["type"], fields["source"],
+                    fields["occurred_at"], entry.recorded_at,
+                )
+                subjects = found.subjects
+            elif is_case_topic(entry.type):
+                fact = decode_case_event(entry.type, entry.state)
+                row = (
+                    entry.position, case_action_id(fact.finding_id, entry.position), fact.type,
+                    CASE_EVENT_SOURCE, fact.at, entry.recorded_at,
+                )
+                subjects = case_concerns(fact)
+            else:
+                continue  # an entry this index does not know: not an audit subject
+            page.events.append(row)
+            page.subjects.extend((s, row[0], row[2], row[3], row[4]) for s in sorted(subjects))
+        return page
+
+    def _prefetch_owners(self, keys: Iterable[EntityKey], writer: AuditWriter) -> None:
+        missing = {key for key in keys if key not in self._owners}
+        if missing:
+            self._owners.update(writer.load_owners(missing))
+
+    def _owners_of(self, key: EntityKey) -> Owners:
+        owners = self._owners.get(key)
+        if owners is None:
+            return ()  # created before the index existed? Never: the index starts at 0
+        self._owners.move_to_end(key)
+        return owners
+
+    def _trim(self) -> None:
+        while len(self._owners) > OWNERS_CACHED_MAX:
+            self._owners.popitem(last=False)
+
+
+def parse_instant(text: str) -> datetime:
+    """A stored envelope's timestamp (validated at ingest), read as the ledger reads it."""
+    return _TIMESTAMP.validate_python(text)
+
+
+def case_action_id(finding_id: str, position: int) -> str:
+    """How the audit trail names a case action: case actions have no upstream event id, and
+    a ledger position never changes."""
+    return f"case:{finding_id}:{position}"
+
+
+def _catalogue_fields(entry: StoredEntry) -> dict[str, Any] | None:
+    if not is_catalogue_topic(entry.type):
+        return None
+    envelope = json.loads(entry.state)
+    return {
+        "type": envelope["type"],
+        "source": envelope.get("source", DEFAULT_SOURCE),
+        "occurred_at": parse_instant(envelope["occurred_at"]),
+        "data": envelope["data"],
+    }
+

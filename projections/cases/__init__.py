@@ -1,0 +1,7 @@
+"""The store side of compliance officers' cases: the recorder that keeps the status read
+model with the case events, and the queries over both."""
+
+from projections.cases.queries import CaseAction, case_history, case_summary, find_finding
+from projections.cases.recorders import case_recorder
+
+__all__ = ["CaseAction", "case_history", "case_recorder", "case_summary", "find_finding"]

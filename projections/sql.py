@@ -1,0 +1,129 @@
+"""A small portable SQL surface over both stores, for the read models that need a few plain
+statements: ``?`` placeholders (rewritten to ``%s`` for psycopg), rows as tuples, instants
+converted (SQLite keeps fixed-width UTC text, PostgreSQL ``timestamptz``).
+
+Statements written for it must be valid on both: ``ON CONFLICT ... DO UPDATE SET x =
+excluded.x``, no ``INSERT OR ...``, no literal ``?`` or ``%``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Protocol
+
+from projections.store.base import Store
+from projections.store.postgres import PostgresStore
+from projections.store.sqlite import SQLiteStore, from_text, to_text, write_transaction
+
+
+class Cursor(Protocol):
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+
+class _SQLiteCursor:
+    def __init__(self, c: Any):
+        self.c = c
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.c.execute(statement, tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.c.executemany(statement, [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.c.fetchall()]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self.c.fetchone()
+        return None if row is None else tuple(row)
+
+
+class _PostgresCursor:
+    def __init__(self, curs: Any):
+        self.curs = curs
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.curs.execute(statement.replace("?", "%s"), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.curs.executemany(statement.replace("?", "%s"), [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r.values()) for r in self.curs.fetchall()]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self.curs.fetchone()
+        return None if row is None else tuple(row.values())
+
+
+class Sql:
+    """The portable surface of one store."""
+
+    def __init__(self, store: Store):
+        assert isinstance(store, SQLiteStore | PostgresStore), f"unknown store {store!r}"
+        self.store = store
+        self.kind = store.kind
+
+    def time(self, moment: datetime | None) -> Any:
+        """An instant as a statement parameter."""
+        if moment is None or self.kind == "postgresql":
+            return moment
+        return to_text(moment)
+
+    def instant(self, value: Any) -> datetime:
+        """An instant as read from a row."""
+        return from_text(value) if isinstance(value, str) else value
+
+    def blob(self, value: Any) -> bytes:
+        return bytes(value)
+
+    def text_list(self, values: Sequence[str]) -> Any:
+        """A list parameter: JSON for SQLite's ``json_each(?)``, an array for PostgreSQL."""
+        return json.dumps(list(values)) if self.kind == "sqlite" else list(values)
+
+    def int_list(self, values: Sequence[int]) -> Any:
+        return json.dumps(list(values)) if self.kind == "sqlite" else list(values)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.reading() as c:
+            c.execute(statement, params)
+            return c.fetchall()
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        if isinstance(self.store, SQLiteStore):
+            with self.store.datastore.transaction(commit=False) as c:
+                yield _SQLiteCursor(c)
+        else:
+            with self.store.datastore.transaction(commit=False) as curs:
+                yield _PostgresCursor(curs)
+
+    @contextmanager
+    def writing(self, lock_key: int | None = None) -> Iterator[Cursor]:
+        """One write transaction. SQLite's ``BEGIN IMMEDIATE`` serialises every writer; on
+        PostgreSQL ``lock_key`` takes a transaction advisory lock that serialises the writers
+        of one projection."""
+        if isinstance(self.store, SQLiteStore):
+            with write_transaction(self.store.datastore) as c:
+                yield _SQLiteCursor(c)
+        else:
+            with self.store.datastore.transaction(commit=True) as curs:
+                if lock_key is not None:
+                    curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+                yield _PostgresCursor(curs)
+
+    @staticmethod
+    def raw_cursor(cursor: Cursor) -> Any:
+        """The driver's cursor under a portable one (for recorder calls)."""
+        if isinstance(cursor, _SQLiteCursor):
+            return cursor.c
+        assert isinstance(cursor, _PostgresCursor)
+        return cursor.curs

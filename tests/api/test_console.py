@@ -1,0 +1,89 @@
+"""The web console, server-rendered: an officer logs in with a token, opens a finding from the
+list, acknowledges it and sees the case status change — in headless Chromium (Selenium with
+Debian's chromium and chromium-driver)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import httpx
+import pytest
+
+from ops.lines import open_inputs
+from ops.pipeline import IngestPipeline
+from projections.store import open_store
+from tests.api.conftest import LiveApi
+from tests.conftest import SCENARIOS
+
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--disable-quic")
+
+
+def ingested(live_api: LiveApi, name: str) -> None:
+    store = open_store(live_api.store_url)
+    try:
+        IngestPipeline(store).ingest(open_inputs([str(SCENARIOS / f"{name}.jsonl")]), 1000)
+    finally:
+        store.close()
+
+
+def browser():  # type: ignore[no-untyped-def]
+    if shutil.which("chromium") is None or shutil.which("chromedriver") is None:
+        reason = "Debian's chromium and chromium-driver are needed for the browser test"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or ""
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='regledger-chromium-')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+
+
+def test_an_officer_opens_a_finding_acknowledges_it_and_sees_the_status_change(live_api_sqlite: LiveApi) -> None:
+    from selenium.webdriver.common.by import By
+
+    live_api = live_api_sqlite
+    ingested(live_api, "mf-day")
+    driver = browser()
+    try:
+        driver.get(f"{live_api.url}/console/findings")
+        assert "/console/login" in driver.current_url  # not signed in yet
+        driver.find_element(By.ID, "token").send_keys(live_api.tokens["officer"])
+        driver.find_element(By.ID, "login").click()
+        rows = driver.find_elements(By.CSS_SELECTOR, "#findings tbody tr")
+        assert len(rows) == 6
+        assert {r.find_element(By.CSS_SELECTOR, ".status").text for r in rows} == {"open"}
+        assert driver.find_elements(By.CSS_SELECTOR, ".sev-critical")  # severity colours
+        driver.find_elements(By.CSS_SELECTOR, "a.finding-link")[0].click()
+        assert driver.find_element(By.ID, "case-status").text == "open"
+        driver.find_element(By.ID, "acknowledge").click()
+        assert driver.find_element(By.ID, "case-status").text == "acknowledged"
+        assert "acknowledged" in driver.page_source.lower()
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == []
+    finally:
+        driver.quit()
+
+
+def test_console_pages_need_a_signed_in_reader(live_api: LiveApi) -> None:
+    ingested(live_api, "mf-day")
+    with httpx.Client(base_url=live_api.url, follow_redirects=False) as client:
+        assert client.get("/console/findings").status_code == 303
+        assert client.post("/console/login", data={"token": "rlg_wrong"}).status_code == 401
+        signed = client.post("/console/login", data={"token": live_api.tokens["ingest"]})
+        assert signed.status_code == 303
+        assert client.get("/console/findings").status_code == 403  # the ingest role reads nothing
+        client.cookies.clear()
+        client.post("/console/login", data={"token": live_api.tokens["regulator"]})
+        assert client.get("/console/findings").status_code == 200
+        assert client.get("/console/audit", params={"subject": "C1"}).status_code == 200
+        assert client.get("/console/state", params={"client": "C1"}).status_code == 200

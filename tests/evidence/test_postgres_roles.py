@@ -1,0 +1,101 @@
+"""ops/postgres_roles.sql applied to a fresh database: the ingest role appends (the real CLI
+ingests through it) but cannot update, delete, truncate or get past the triggers; the
+regulator role reads, verifies and replays, and cannot write anything."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.sql import SQL, Identifier
+
+from projections.store import open_store
+from tests.conftest import PG_ADMIN_URL, SCENARIOS
+
+pytestmark = pytest.mark.postgres
+ROLES_SQL = Path(__file__).resolve().parents[2] / "ops" / "postgres_roles.sql"
+
+
+def as_user(url: str, user: str) -> str:
+    return url.replace("postgresql://postgres@", f"postgresql://{user}@", 1)
+
+
+@pytest.fixture
+def roles(postgres_url: str) -> Iterator[tuple[str, str]]:
+    """The URLs of an ingest login and a regulator login, after the SQL file was applied."""
+    open_store(postgres_url, create=True).close()
+    with psycopg.connect(postgres_url, autocommit=True) as owner:
+        owner.execute(ROLES_SQL.read_text())  # type: ignore[call-overload]  # a script of literal SQL
+    suffix = uuid.uuid4().hex[:10]
+    logins = {"regledger_ingest": f"regledger_t_in_{suffix}", "regledger_regulator": f"regledger_t_re_{suffix}"}
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        for group, login in logins.items():
+            admin.execute(SQL("CREATE ROLE {} LOGIN IN ROLE {}").format(Identifier(login), Identifier(group)))
+    try:
+        yield as_user(postgres_url, logins["regledger_ingest"]), as_user(postgres_url, logins["regledger_regulator"])
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as owner:
+            owner.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE usename = ANY(%s)", (list(logins.values()),))
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            for login in logins.values():
+                admin.execute(SQL("DROP ROLE IF EXISTS {}").format(Identifier(login)))
+
+
+def refusal(url: str, statement: str) -> str:
+    """The first line of the error PostgreSQL raises for ``statement`` (it must raise)."""
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.Error) as refused:
+        conn.execute(statement)  # type: ignore[call-overload]  # literal SQL under test
+    return str(refused.value).splitlines()[0]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops", *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_the_ingest_role_appends_but_never_changes_a_ledger_row(roles: tuple[str, str]) -> None:
+    ingest, _ = roles
+    done = cli("ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", ingest, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert refusal(ingest, "UPDATE ledger_events SET topic = 'x'") == "ledger_events is append-only"
+    assert refusal(ingest, "DELETE FROM ledger_events") == "permission denied for table ledger_events"
+    assert refusal(ingest, "TRUNCATE ledger_events") == "permission denied for table ledger_events"
+    assert refusal(ingest, "ALTER TABLE ledger_events DISABLE TRIGGER ALL") == "must be owner of table ledger_events"
+    assert refusal(ingest, "DROP TRIGGER ledger_events_append_only ON ledger_events") == "must be owner of relation ledger_events"
+    assert refusal(ingest, "SET session_replication_role = replica") == (
+        'permission denied to set parameter "session_replication_role"'
+    )
+
+
+def test_the_regulator_role_reads_verifies_and_replays_but_cannot_write(roles: tuple[str, str]) -> None:
+    ingest, regulator = roles
+    assert cli("ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", ingest).returncode == 0
+    verified = cli("verify", "--projections", "--db", regulator)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    replayed = cli("replay", "--db", regulator, "--format", "json", "--set", "MF-05.min_haircut=0.7")
+    assert replayed.returncode == 0, replayed.stderr
+    for statement in (
+        "INSERT INTO ledger_events SELECT * FROM ledger_events LIMIT 1",
+        "UPDATE ledger_events SET topic = 'x'",
+        "DELETE FROM ledger_events",
+        "DELETE FROM findings",
+        "UPDATE monitor_state SET state = '{}'",
+        "INSERT INTO quarantine (received_at, origin, reasons, raw) VALUES (now(), 'x', '[]', '')",
+    ):
+        assert refusal(regulator, statement).startswith("permission denied for table"), statement
+
+
+def test_even_the_owner_cannot_truncate_update_or_delete_ledger_rows_past_the_triggers(postgres_url: str) -> None:
+    store = open_store(postgres_url, create=True)
+    store.close()
+    for statement in ("TRUNCATE ledger_events", "UPDATE ledger_events SET topic = 'x'", "DELETE FROM ledger_events"):
+        with psycopg.connect(postgres_url) as conn:
+            conn.execute("INSERT INTO ledger_events VALUES ('e', 1, 't', '\\x00', 1, now(), '\\x00')"
+                         " ON CONFLICT DO NOTHING")
+            conn.commit()
+        assert refusal(postgres_url, statement) == "ledger_events is append-only", statement
