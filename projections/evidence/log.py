@@ -25,15 +25,17 @@ ROWS_PER_PAGE_MAX = 5_000
 LOWEST_POSITION = -(2**62)
 UNREADABLE_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
-SELECT_ROWS = (  # keyset pagination on (position, originator_id, originator_version)
+# Pages are ranges of positions, not LIMITs: a narrow range keeps PostgreSQL on the index
+# whatever its statistics (a LIMIT over an open range sorted the rest of the table per page).
+SELECT_RANGE = (
     "SELECT notification_id, originator_id, originator_version, topic, state, recorded_at,"
     " chain_hash FROM ledger_events WHERE notification_id >= ? AND notification_id <= ?"
-    " AND (notification_id > ? OR (originator_id, originator_version) > (?, ?))"
-    " ORDER BY notification_id, originator_id, originator_version LIMIT ?"
+    " ORDER BY notification_id, originator_id, originator_version"
 )
+SELECT_NEXT = "SELECT MIN(notification_id) FROM ledger_events WHERE notification_id > ?"
 SELECT_LEAVES = (
     "SELECT notification_id, chain_hash FROM ledger_events"
-    " WHERE notification_id > ? AND notification_id <= ? ORDER BY notification_id LIMIT ?"
+    " WHERE notification_id > ? AND notification_id <= ? ORDER BY notification_id"
 )
 SELECT_POSITION = (
     "SELECT notification_id FROM ledger_events WHERE originator_id = ? AND originator_version = ?"
@@ -77,19 +79,24 @@ def _row(r: tuple[Any, ...], times: _Times) -> Row:
 
 
 def iter_rows(store: Store, until: int | None = None, page: int = ROWS_PER_PAGE_MAX) -> Iterator[Row]:
-    """Every row with a position up to ``until`` (default: all), in position order."""
+    """Every row with a position up to ``until`` (default: all), in position order, a repeated
+    position as often as it is stored, and positions below 1 too."""
     assert 0 < page <= ROWS_PER_PAGE_MAX
     sql = Sql(store)
     times = _Times(sql)
     high = 2**62 if until is None else until
-    after: tuple[int, str, int] = (LOWEST_POSITION, "", -1)
-    while True:
-        rows = _fetch(store, sql, SELECT_ROWS, (after[0], high, *after, page))
+    low = _next_position(sql, LOWEST_POSITION)
+    while low is not None and low <= high:
+        top = min(low + page - 1, high)
+        rows = _fetch(store, sql, SELECT_RANGE, (low, top))
         for r in rows:
             yield _row(r, times)
-        if len(rows) < page:
-            return
-        after = (rows[-1][0], rows[-1][1], rows[-1][2])
+        low = top + 1 if rows and rows[-1][0] == top else _next_position(sql, top)
+
+
+def _next_position(sql: Sql, after: int) -> int | None:
+    [(found,)] = sql.rows(SELECT_NEXT, (after,))
+    return None if found is None else int(found)
 
 
 def iter_leaves(store: Store, size: int, page: int = ROWS_PER_PAGE_MAX) -> Iterator[bytes]:
@@ -97,7 +104,7 @@ def iter_leaves(store: Store, size: int, page: int = ROWS_PER_PAGE_MAX) -> Itera
     assert 0 < page <= ROWS_PER_PAGE_MAX
     sql, position = Sql(store), 0
     while position < size:
-        rows = _fetch(store, sql, SELECT_LEAVES, (position, size, page))
+        rows = _fetch(store, sql, SELECT_LEAVES, (position, min(position + page, size)))
         if not rows:
             break
         for found, chain_hash in rows:
@@ -122,7 +129,7 @@ def position_of(store: Store, event_id: str, version: int = 1) -> int:
 
 def row_at(store: Store, position: int) -> Row:
     sql = Sql(store)
-    found = sql.rows(SELECT_ROWS, (position, position, position - 1, "", -1, 2))
+    found = sql.rows(SELECT_RANGE, (position, position))
     if len(found) != 1:
         raise StoreCorrupted(f"position {position} is not exactly one row: run `regledger verify`")
     return _row(found[0], _Times(sql))

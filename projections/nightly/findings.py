@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from projections.cases import case_history
 from projections.nightly.window import HISTORY_DAYS, Window
+from projections.sql import Sql
 from projections.store.base import FindingFilter, FindingRow, Store
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -20,19 +22,43 @@ SEVERITIES = ("critical", "high", "medium", "low")
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
-    status: str
+    """A finding's case through time: open from detection; each resolution closes it and each
+    reopening opens it again, at the time the officer acted (``at``, as recorded)."""
+
     opened_at: datetime
-    resolved_at: datetime | None = None
+    changes: tuple[tuple[datetime, bool], ...] = ()  # (at, resolved after it), in ledger order
 
     def open_at(self, moment: datetime) -> bool:
-        return self.opened_at <= moment and (self.resolved_at is None or self.resolved_at > moment)
+        if self.opened_at > moment:
+            return False
+        resolved = False
+        for at, now_resolved in self.changes:
+            if at <= moment:
+                resolved = now_resolved
+        return not resolved
+
+    def status_at(self, moment: datetime) -> str:
+        return "open" if self.open_at(moment) else "resolved"
+
+    def resolutions(self) -> list[datetime]:
+        return [at for at, resolved in self.changes if resolved]
 
 
 def case_views(store: Store, rows: Sequence[FindingRow]) -> dict[str, CaseView]:
-    """The case of each finding. Reading: until the case workflow's read model is wired in
-    here, every finding is an open case from its detection; this is the one place to point
-    at it (status, opened_at, resolved_at per finding)."""
-    return {r.finding_id: CaseView("open", r.detected_at) for r in rows}
+    """The case of each finding, from the case actions on the ledger. Only findings that have
+    a case at all (a row in the case read model) have their history read."""
+    worked = {row[0] for row in Sql(store).rows("SELECT finding_id FROM finding_cases")}
+    views = {}
+    for r in rows:
+        changes: tuple[tuple[datetime, bool], ...] = ()
+        if r.finding_id in worked:
+            changes = tuple(
+                (a.fact.at, a.fact.type == "CaseResolved")
+                for a in case_history(store, r.finding_id)
+                if a.fact.type in ("CaseResolved", "CaseReopened")
+            )
+        views[r.finding_id] = CaseView(r.detected_at, changes)
+    return views
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +73,8 @@ class DayFindings:
         return [r for r in self.rows if self.cases[r.finding_id].open_at(moment)]
 
     def resolved(self, window: Window) -> list[FindingRow]:
-        return [r for r in self.rows if (at := self.cases[r.finding_id].resolved_at) is not None
-                and window.contains(at)]
+        return [r for r in self.rows
+                if any(window.contains(at) for at in self.cases[r.finding_id].resolutions())]
 
 
 def load(store: Store, window: Window) -> DayFindings:

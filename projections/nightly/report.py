@@ -66,7 +66,7 @@ def build(store: Store, day: date, *, stale_days: int = 7, top: int = TOP_MAX) -
         ],
         "stale_cases": {"older_than_days": stale_days, "cases": [
             {"finding_id": r.finding_id, "rule_id": r.rule_id, "severity": r.severity, "subject": r.subject,
-             "status": case.status, "opened_at": hk(case.opened_at), "age_days": age}
+             "status": case.status_at(window.cutoff), "opened_at": hk(case.opened_at), "age_days": age}
             for r, case, age in findings.stale_cases(found, window, stale_days)
         ]},
         "coverage": {

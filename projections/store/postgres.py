@@ -42,6 +42,7 @@ from projections.store.base import (
 )
 
 MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
+MONITOR_LOCK_KEY = 0x7265676C6D6F6E69  # "reglmoni": serialises monitor transactions
 LOCK_TIMEOUT_S = 30
 CONNECT_TIMEOUT_S = 5.0
 TRACKING_TABLE = "notification_tracking"
@@ -267,11 +268,8 @@ class PostgresMonitorWriter:
         self.curs = curs
         self.tracking = tracking
         # One monitor at a time: a second one waits here, then sees the first one's position.
-        curs.execute(
-            "SELECT notification_id FROM notification_tracking WHERE application_name = %s"
-            " FOR UPDATE",
-            (MONITOR_APPLICATION,),
-        )
+        # (A lock on the tracking row would lock nothing before the first one is written.)
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (MONITOR_LOCK_KEY,))
 
     def tracked_position(self) -> int:
         return self.tracking._max_tracking_id(MONITOR_APPLICATION, self.curs) or 0
