@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -17,6 +17,7 @@ from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
 from projections.cases import find_finding
+from projections.nightly.report import build as build_nightly
 from projections.store.base import Store
 from projections.tokens import Principal
 
@@ -120,3 +121,9 @@ def register_feature_routes(app: FastAPI) -> None:
     def post_case_action(request: Request, finding_id: str, body: CaseAction, principal: CaseWorker) -> dict[str, Any]:
         """Acknowledge, assign, comment, resolve (with a code) or reopen a finding's case."""
         return act_on_case(store_of(request), finding_id, principal.name, body)
+
+    @app.get("/v1/reports/nightly/{day}", tags=["reports"])
+    async def get_nightly_report(request: Request, day: date, principal: Reader) -> dict[str, Any]:
+        """The nightly breach report of a Hong Kong business day, as its JSON file holds it."""
+        report: dict[str, Any] = await run_in_threadpool(build_nightly, store_of(request), day)
+        return report

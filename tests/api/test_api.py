@@ -135,3 +135,27 @@ def test_check_over_http_reports_findings_and_stores_nothing(live_api: LiveApi) 
     store = open_store(live_api.store_url)
     assert "p-1" not in {e.event_id for e in store.read_entries(0, 10_000)}
     store.close()
+
+
+def test_officers_read_audit_state_explanations_and_reports_and_work_cases(live_api: LiveApi) -> None:
+    with live_api.client("ingest") as client:
+        client.post("/v1/events", content=(SCENARIOS / "mf-day.jsonl").read_bytes())
+    with live_api.client("officer") as officer:
+        findings = officer.get("/v1/findings", params={"rule": "MF-07"}).json()
+        [mf07] = findings
+        explained = officer.get(f"/v1/findings/{mf07['finding_id']}/explain")
+        assert explained.status_code == 200 and "mf-day-0018" in explained.text
+        trail = officer.get("/v1/audit", params={"subject": "C1"}).json()
+        assert {"mf-day-0015", "mf-day-0016", "mf-day-0020"} <= {e["event_id"] for e in trail}
+        state = officer.get("/v1/state", params={"client": "C1", "as_of": "2026-03-02T12:30:00+08:00"}).json()
+        assert (state["lending_value"], state["debt"], state["short"]) == ("1480000", "1500000", True)
+        acted = officer.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "resolve", "code": "remediated"})
+        assert acted.status_code == 200 and acted.json()["status"] == "resolved"
+        assert acted.json()["updated_by"] == "test-officer"  # the actor comes from the token
+        again = officer.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "acknowledge"})
+        assert again.status_code == 409
+        report = officer.get("/v1/reports/nightly/2026-03-02").json()
+        assert report["summary"]["new"] == 6
+    with live_api.client("regulator") as regulator:
+        refused = regulator.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "reopen"})
+        assert refused.status_code == 403
