@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.errors import (
     CaseActionRefused,
     EventRejected,
+    EvidenceUnreadable,
     InvalidRequest,
     NotFound,
     RegledgerError,
@@ -97,9 +98,11 @@ def create_app(database_url: str) -> FastAPI:
     install_request_log(app)
     add_core_routes(app)
     from ops.api.console import register_console
+    from ops.api.evidence_routes import register_evidence_routes
     from ops.api.routes import register_feature_routes
 
     register_feature_routes(app)
+    register_evidence_routes(app)
     register_console(app)
     return app
 
@@ -218,6 +221,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return handle
 
     app.add_exception_handler(CaseActionRefused, handler(409))
+    app.add_exception_handler(EvidenceUnreadable, handler(422))
     app.add_exception_handler(EventRejected, handler(422))
     app.add_exception_handler(InvalidRequest, handler(400))
     app.add_exception_handler(NotFound, handler(404))

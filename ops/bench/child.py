@@ -14,6 +14,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _timed(work: Callable[[], int]) -> dict[str, float]:
+def _timed(work: Callable[[], int]) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
     events = work()
     return {
@@ -44,7 +45,7 @@ def _timed(work: Callable[[], int]) -> dict[str, float]:
     }
 
 
-def ingest(url: str, path: str, with_monitor: bool) -> dict[str, float]:
+def ingest(url: str, path: str, with_monitor: bool) -> dict[str, Any]:
     """``regledger ingest PATH``: validate and append, and with the monitor catch up after each
     batch, handing it the batch's decoded events as the CLI does."""
     from ops.lines import open_inputs
@@ -54,39 +55,48 @@ def ingest(url: str, path: str, with_monitor: bool) -> dict[str, float]:
     try:
         ledger = build_ledger(store)
         monitor = build_monitor(store) if with_monitor else None
+        monitor_cpu_s = [0.0]
 
         def run() -> int:
             def after_batch(batch: Any) -> None:
                 if monitor is not None:
+                    cpu = time.process_time()
                     monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
+                    monitor_cpu_s[0] += time.process_time() - cpu
 
             summary = ledger.ingest(open_inputs([path]), BATCH_EVENTS, after_batch)
             assert summary.rejected == 0, summary.rejections[:3]
             return summary.accepted
 
-        return _timed(run)
+        figures = _timed(run)
+        figures["monitor_cpu_seconds"] = monitor_cpu_s[0]
+        return figures
     finally:
         store.close()
 
 
-def monitor(url: str) -> dict[str, float]:
-    """``regledger monitor``: catch up with a ledger ingested without it (reads the log)."""
+def monitor(url: str) -> dict[str, Any]:
+    """``regledger monitor``: catch up with a ledger ingested without it (reads the log); with
+    the number of state records by kind, what its memory should follow."""
     from ops.wiring import build_monitor, open_store
 
     store = open_store(url)
     try:
         runner = build_monitor(store)
-        return _timed(lambda: runner.catch_up().events)
+        figures = _timed(lambda: runner.catch_up().events)
+        assert runner.engine is not None
+        figures["records"] = dict(Counter(kind for kind, _, _ in runner.engine.iter_records()))
+        return figures
     finally:
         store.close()
 
 
-def run_child(*args: str) -> dict[str, float]:
+def run_child(*args: str) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its figures."""
     done = subprocess.run(
         [sys.executable, "-m", "ops.bench.child", *args], check=True, capture_output=True, text=True
     )
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
 

@@ -41,13 +41,17 @@ class Figure:
     cpu_us: float | None = None  # CPU of the measured process per event
     peak_rss_mib: float | None = None
     load: float | None = None  # 1-minute load average when it ended
+    records: dict[str, int] | None = None  # the monitor's state records by kind
+    monitor_cpu_us: float | None = None  # of cpu_us, in the monitor's catch-ups
 
 
 def _regledger(*args: str) -> Figure:
     done = run_child(*args)
     events = done["events"]
+    monitor_cpu = done.get("monitor_cpu_seconds")
     return Figure(events / done["seconds"], done["cpu_seconds"] / events * 1e6,
-                  done["peak_rss_mib"], os.getloadavg()[0])
+                  done["peak_rss_mib"], os.getloadavg()[0], done.get("records"),
+                  None if not monitor_cpu else monitor_cpu / events * 1e6)
 
 
 def measure(size: int, report: Report, stream: Stream = bench_stream) -> dict[str, dict[str, Figure]]:
@@ -99,6 +103,15 @@ def markdown(size: int, figures: dict[str, dict[str, Figure]]) -> str:
         "the batched eventsourcing save"
         for kind, found in figures.items()
     ]
+    for kind, found in figures.items():
+        both = found[WITH_MONITOR]
+        if both.cpu_us and both.monitor_cpu_us:
+            ratios.append(f"- {kind}: of the {both.cpu_us:.0f} µs of CPU per event of ingest + "
+                          f"monitor, {both.monitor_cpu_us:.0f} µs are the monitor's (rules, state "
+                          "records, their transaction)")
+    for kind, found in figures.items():
+        held = ", ".join(f"{n:,} {k}" for k, n in sorted((found[MONITOR].records or {}).items()))
+        ratios.append(f"- {kind}: the monitor's state at the end, whose size its memory follows: {held}")
     return "\n".join([
         f"## Ingest and monitor, {size:,}-event stream (`ops/bench/ingest.py`)",
         "",

@@ -57,7 +57,7 @@ def parse_overrides(texts: list[str]) -> dict[tuple[str, str], object]:
     overrides: dict[tuple[str, str], object] = {}
     for text in texts:
         key, value = parse_override(text)
-        if key in overrides:
+        if key in overrides:  # reading: a regulator's two values for one parameter is a typo, not "last wins"
             raise InvalidRequest(f"--set: {key[0]}.{key[1]} is given twice")
         overrides[key] = value
     return overrides

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from domain.errors import InvalidRequest
 from domain.ledger import decode_entry, is_catalogue_topic
 from projections.evidence.replay import recorded_findings
 from projections.monitor.engine import MonitorEngine
@@ -55,7 +56,7 @@ def _live(store: Store) -> tuple[int, list[FindingRow], str]:
         state = state_digest(store.monitor_records())
         if store.tracked_position() == before:
             return before, rows, state
-    raise RuntimeError("the live monitor kept advancing while it was being read")
+    raise InvalidRequest("the live monitor kept advancing while it was being compared: try again")
 
 
 def _first_difference(live: list[FindingRow], rebuilt: list[Mapping[str, Any]]) -> str | None:

@@ -69,7 +69,9 @@ class Replay:
 
 
 def known_until(store: Store, known_at: datetime) -> int:
-    """The last position recorded at or before ``known_at`` (0 when none)."""
+    """The last position recorded at or before ``known_at`` (0 when none). ``recorded_at``
+    never decreases along the log (``domain.chain.chain_rows``), so what the ledger knew at
+    ``known_at`` is exactly the positions up to this one."""
     sql = Sql(store)
     [(position,)] = sql.rows(SELECT_KNOWN_UNTIL, (sql.time(known_at),))
     return int(position or 0)

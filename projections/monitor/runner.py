@@ -1,7 +1,8 @@
 """Runs the monitor engine over the ledger with exactly-once tracking.
 
 The runner pulls the log in bounded pages (eventsourcing 9.5's SQLite store has no
-subscriptions, so pulling is the one mechanism that works on both stores). Each page's
+subscriptions, so pulling is the one mechanism that works on both stores); in the ingesting
+process, a batch that starts at the tracked position is taken as ingest decoded it. Each page's
 findings, the engine's changed state records and the tracking position commit in one
 transaction; the tracking insert refuses to go backwards, and the writer re-reads the
 tracked position under lock, so two monitors never record the same event twice. When the

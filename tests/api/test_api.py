@@ -159,3 +159,25 @@ def test_officers_read_audit_state_explanations_and_reports_and_work_cases(live_
     with live_api.client("regulator") as regulator:
         refused = regulator.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "reopen"})
         assert refused.status_code == 403
+
+
+def test_digests_proofs_verification_and_replay_over_http(live_api: LiveApi) -> None:
+    with live_api.client("ingest") as client:
+        client.post("/v1/events", content=(SCENARIOS / "mf-day.jsonl").read_bytes())
+    with live_api.client("officer") as officer:
+        tip = officer.get("/v1/digest").json()
+        assert tip["position"] == 38 and tip["signed"] is False and len(tip["merkle_root"]) == 64
+        assert officer.post("/v1/verify").status_code == 403  # verification is the regulator's
+    with live_api.client("regulator") as regulator:
+        verified = regulator.post("/v1/verify", params={"projections": "true"}).json()
+        assert verified["intact"] is True and verified["checked"] == 38
+        assert verified["projections"]["intact"] is True
+        changed = regulator.post("/v1/replay", json={"set": ["MF-05.min_haircut=0.7"], "diff": True}).json()
+        added = {(f["rule_id"], f["event_id"], f["subject"]) for f in changed["added"]}
+        removed = {(f["rule_id"], f["event_id"], f["subject"]) for f in changed["removed"]}
+        # at 70 % C1 is short one tick earlier (LV 1,341,000 at BTC 447,000), so its MF-07 moves;
+        # P2's 65 % haircut is now below the minimum
+        assert {("MF-07", "mf-day-0017", "C1"), ("MF-05", "mf-day-0028", "P2")} <= added
+        assert removed == {("MF-07", "mf-day-0018", "C1")}
+        bad = regulator.post("/v1/replay", json={"set": ["MF-05.nope=1"]})
+        assert bad.status_code == 400 and "nope" in bad.text

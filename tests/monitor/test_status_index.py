@@ -4,6 +4,7 @@ every event each client's stored status equals a full re-evaluation."""
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from domain.book.money import exact
 from domain.book.valuation import is_below_maintenance, is_short
 from projections.monitor.engine import MonitorEngine
+from projections.monitor.status_index import rounded
 from tests.monitor.builders import Stream
 
 ASSETS = ("BTC", "ETH")
@@ -132,3 +134,13 @@ def test_preview_of_a_tick_leaves_statuses_and_digest_untouched(
         assert s.engine.state_digest() == digest
         assert s.price(asset, price) == previewed
         assert_statuses_are_exact(s.engine)
+
+
+decimals = st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**12, max_value=10**12, places=8)
+
+
+@given(decimals, decimals.filter(bool))
+def test_a_level_is_its_exact_ratio_correctly_rounded_so_float_order_never_contradicts_it(
+    numerator: Decimal, denominator: Decimal
+) -> None:
+    assert rounded(numerator, denominator) == float(Fraction(numerator) / Fraction(denominator))

@@ -1,0 +1,133 @@
+"""Tamper evidence and replay over HTTP: digests and proofs for readers, verification and
+counterfactual replay for regulators. Same functions as the CLI; see ops/VERIFYING.md."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from domain.evidence.digest import digest_json, parse_digest, sign
+from domain.evidence.proofs import consistency_json, inclusion_json
+from ops import keys
+from ops.api.security import require
+from ops.commands.evidence import checkpoint_json
+from ops.commands.replay import parse_overrides
+from ops.render import finding_json
+from ops.settings import load_settings
+from projections.evidence.attest import (
+    checkpoint_at,
+    consistency_proof,
+    inclusion_proof,
+    verify_log,
+)
+from projections.evidence.drift import check_projections
+from projections.evidence.replay import Window, as_row, diff, replay
+from projections.store.base import Store
+from projections.tokens import Principal
+
+Reader = Annotated[Principal, Depends(require("read"))]
+Regulator = Annotated[Principal, Depends(require("replay"))]
+POSITION_MAX = 2**62
+
+
+class InclusionRequest(BaseModel):
+    event_id: str = Field(min_length=1, max_length=128)
+    digest: dict[str, Any] = Field(description="a digest as `regledger digest` writes it")
+    version: int = Field(default=1, ge=1, le=POSITION_MAX)
+
+
+class ConsistencyRequest(BaseModel):
+    since: dict[str, Any] = Field(description="the earlier digest")
+    digest: dict[str, Any] = Field(description="the later digest")
+
+
+class ReplayRequest(BaseModel):
+    as_of: datetime | None = None
+    known_at: datetime | None = None
+    set: list[str] = Field(default_factory=list, max_length=100, description="RULE_ID.param=value")
+    diff: bool = False
+
+
+def json_text(text: str) -> JSONResponse:
+    """A document already rendered in its canonical form (digests, proofs) is sent as is."""
+    return JSONResponse(json.loads(text))
+
+
+def register_evidence_routes(app: FastAPI) -> None:
+    def store_of(request: Request) -> Store:
+        store: Store = request.app.state.store
+        return store
+
+    @app.get("/v1/digest", tags=["evidence"])
+    async def get_digest(
+        request: Request, principal: Reader,
+        position: Annotated[int | None, Query(ge=1, le=POSITION_MAX)] = None,
+    ) -> JSONResponse:
+        """The ledger's tip (or a position): Merkle root, chain hash, recorded_at; signed when
+        the server holds a signing key (REGLEDGER_SIGNING_KEY). The chain is verified first."""
+        checkpoint = await run_in_threadpool(checkpoint_at, store_of(request), position)
+        key_path = load_settings().signing_key
+        if key_path:
+            return json_text(digest_json(sign(checkpoint, keys.signing_key(key_path))))
+        return JSONResponse({**checkpoint_json(checkpoint), "signed": False})
+
+    @app.post("/v1/proofs/inclusion", tags=["evidence"])
+    async def post_inclusion(request: Request, body: InclusionRequest, principal: Reader) -> JSONResponse:
+        """An inclusion proof of an event in a digest, to check offline with `verify-proof`."""
+        target = parse_digest(json.dumps(body.digest).encode(), "digest").checkpoint
+        proof = await run_in_threadpool(inclusion_proof, store_of(request), body.event_id, target, body.version)
+        return json_text(inclusion_json(proof))
+
+    @app.post("/v1/proofs/consistency", tags=["evidence"])
+    async def post_consistency(request: Request, body: ConsistencyRequest, principal: Reader) -> JSONResponse:
+        """A consistency proof that the later digest extends the earlier one."""
+        old = parse_digest(json.dumps(body.since).encode(), "earlier digest").checkpoint
+        new = parse_digest(json.dumps(body.digest).encode(), "digest").checkpoint
+        proof = await run_in_threadpool(consistency_proof, store_of(request), old, new)
+        return json_text(consistency_json(proof))
+
+    @app.post("/v1/verify", tags=["evidence"])
+    async def post_verify(
+        request: Request, principal: Regulator, projections: bool = False
+    ) -> dict[str, Any]:
+        """Recompute the chain (and with ``projections`` rebuild the monitor and compare)."""
+
+        def run() -> dict[str, Any]:
+            store = store_of(request)
+            result = verify_log(store)
+            drift = check_projections(store) if projections and result.intact else None
+            broken = result.broken
+            return {
+                "intact": result.intact and (drift is None or drift.intact), "checked": result.checked,
+                "first_bad_position": None if broken is None else broken.position,
+                "reason": None if broken is None else broken.reason,
+                "projections": None if drift is None else {"intact": drift.intact, "difference": drift.difference},
+            }
+
+        return await run_in_threadpool(run)
+
+    @app.post("/v1/replay", tags=["evidence"])
+    async def post_replay(request: Request, body: ReplayRequest, principal: Regulator) -> Any:
+        """The monitor rebuilt in memory from the log, up to ``as_of`` / ``known_at`` and under
+        amended parameters; the findings in the shape of `/v1/findings`, or the difference."""
+        for name, moment in (("as_of", body.as_of), ("known_at", body.known_at)):
+            if moment is not None and moment.tzinfo is None:
+                raise HTTPException(422, f"{name} needs a UTC offset")
+        overrides = parse_overrides(body.set)
+
+        def run() -> Any:
+            store = store_of(request)
+            done = replay(store, Window(body.as_of, body.known_at), overrides)
+            if body.diff:
+                changes = diff(store, done)
+                return {"added": [finding_json(r) for r in changes.added],
+                        "removed": [finding_json(r) for r in changes.removed]}
+            return [finding_json(as_row(f, seq)) for seq, f in enumerate(done.findings, 1)]
+
+        return await run_in_threadpool(run)
