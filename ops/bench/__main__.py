@@ -41,6 +41,9 @@ class Benchmark:
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("ingest", "ops.bench.ingest"),  # ingest, ingest + monitor, monitor; baselines
     Benchmark("tick", "ops.bench.tick", sized=False),  # a price tick at 1k, 10k, 100k clients
+    Benchmark("audit", "ops.bench.audit", "bench_audit"),  # audit --subject p50 / p95
+    Benchmark("evidence", "ops.bench.evidence"),  # replay and verify beside the raw read
+    Benchmark("report", "ops.bench.report"),  # the nightly report's seconds
 )
 
 

@@ -166,3 +166,8 @@ def _sizes() -> Iterator[int]:
 if __name__ == "__main__":
     for events in _sizes():
         print(markdown(events, bench_evidence(events, print)))
+
+
+def section(size: int, report: Callable[[str], None]) -> str:
+    """The RESULTS.md section: replay and verify beside the raw read of the same log."""
+    return markdown(size, bench_evidence(size, report))
