@@ -17,6 +17,7 @@ from projections.store import open_store
 from tests.api.conftest import LiveApi
 from tests.conftest import SCENARIOS
 
+PAGE_WAIT_S = 15
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--no-first-run", "--disable-quic")
@@ -48,6 +49,14 @@ def browser():  # type: ignore[no-untyped-def]
     return webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
 
 
+def settle(driver, condition):  # type: ignore[no-untyped-def]
+    """Wait (bounded) until ``condition`` holds on the page the browser shows now."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, PAGE_WAIT_S, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(condition)
+
+
 def test_an_officer_opens_a_finding_acknowledges_it_and_sees_the_status_change(live_api_sqlite: LiveApi) -> None:
     from selenium.webdriver.common.by import By
 
@@ -59,14 +68,16 @@ def test_an_officer_opens_a_finding_acknowledges_it_and_sees_the_status_change(l
         assert "/console/login" in driver.current_url  # not signed in yet
         driver.find_element(By.ID, "token").send_keys(live_api.tokens["officer"])
         driver.find_element(By.ID, "login").click()
+        settle(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#findings tbody tr"))
         rows = driver.find_elements(By.CSS_SELECTOR, "#findings tbody tr")
         assert len(rows) == 6
         assert {r.find_element(By.CSS_SELECTOR, ".status").text for r in rows} == {"open"}
         assert driver.find_elements(By.CSS_SELECTOR, ".sev-critical")  # severity colours
         driver.find_elements(By.CSS_SELECTOR, "a.finding-link")[0].click()
-        assert driver.find_element(By.ID, "case-status").text == "open"
+        assert settle(driver, lambda d: d.find_element(By.ID, "case-status").text == "open")
         driver.find_element(By.ID, "acknowledge").click()
-        assert driver.find_element(By.ID, "case-status").text == "acknowledged"
+        # the form posts and the page reloads: wait for the new page, not the old element
+        assert settle(driver, lambda d: d.find_element(By.ID, "case-status").text == "acknowledged")
         assert "acknowledged" in driver.page_source.lower()
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert severe == []
