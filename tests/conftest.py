@@ -22,6 +22,8 @@ PG_ADMIN_URL = os.environ.get("REGLEDGER_TEST_POSTGRES_URL", "postgresql://postg
 FIXTURES = Path(__file__).parent / "fixtures"
 SCENARIOS = FIXTURES / "scenarios"
 SCENARIO_NAMES = ("mf-day", "perp-day", "mm-day")
+# ``ops/soak`` sets REGLEDGER_SOAK_SCALE to run the reliability tests longer and harder
+SOAK_SCALE = max(1, int(os.environ.get("REGLEDGER_SOAK_SCALE", "1")))
 
 
 def _postgres_unreachable_reason() -> str | None:

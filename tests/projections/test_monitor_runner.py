@@ -119,7 +119,7 @@ def test_a_handed_over_batch_past_the_tracked_position_is_read_from_the_log(stor
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_sigkill_of_the_monitor_mid_batch_changes_no_finding(kind: str, tmp_path: Path) -> None:
+def test_sigkill_of_monitor_follow_mid_batch_changes_no_finding(kind: str, tmp_path: Path) -> None:
     stream = tmp_path / "stream.jsonl"
     stream.write_bytes(b"\n".join(bench_stream(30_000, clients=2_000, retail_share=0.2)) + b"\n")
     with fresh_store_url(kind, tmp_path / "clean") as clean_url, fresh_store_url(kind, tmp_path / "killed") as url:
@@ -130,7 +130,7 @@ def test_sigkill_of_the_monitor_mid_batch_changes_no_finding(kind: str, tmp_path
         ingest_run(clean_url, [])
         kills = 0
         for delay_s in (0.8, 1.3, 1.9, 2.6):
-            monitor = subprocess.Popen([sys.executable, "-m", "ops", "monitor", "--db", url],
+            monitor = subprocess.Popen([sys.executable, "-m", "ops", "monitor", "--follow", "--db", url],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(delay_s)
             if monitor.poll() is None:

@@ -17,9 +17,9 @@ from domain.chain import GENESIS_HASH, chain_hash
 from ops.bench.stream import bench_stream
 from projections.store import open_store
 from projections.store.base import FindingFilter
-from tests.conftest import fresh_store_url
+from tests.conftest import SOAK_SCALE, fresh_store_url
 
-KILL_POINTS_MIN = 20
+KILL_POINTS_MIN = 20 * SOAK_SCALE  # ops/soak multiplies
 
 
 def ingest(url: str, path: Path) -> subprocess.Popen[bytes]:
@@ -47,10 +47,10 @@ def snapshot(url: str) -> tuple[list[tuple[int, str, bytes]], list[tuple[str, st
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_ingest_killed_at_twenty_points_then_rerun_equals_a_clean_run(kind: str, tmp_path: Path) -> None:
     stream = tmp_path / "stream.jsonl"
-    stream.write_bytes(b"\n".join(bench_stream(80_000, clients=1_500, retail_share=0.1)) + b"\n")
+    stream.write_bytes(b"\n".join(bench_stream(80_000 * SOAK_SCALE, clients=1_500, retail_share=0.1)) + b"\n")
     rng = random.Random(20261125)
     with fresh_store_url(kind, tmp_path / "clean") as clean, fresh_store_url(kind, tmp_path / "killed") as killed:
-        assert ingest(clean, stream).wait(timeout=600) == 0
+        assert ingest(clean, stream).wait(timeout=600 * SOAK_SCALE) == 0
         kills = 0
         while kills < KILL_POINTS_MIN:
             process = ingest(killed, stream)
@@ -60,10 +60,10 @@ def test_ingest_killed_at_twenty_points_then_rerun_equals_a_clean_run(kind: str,
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
             kills += 1
-        assert ingest(killed, stream).wait(timeout=600) == 0
+        assert ingest(killed, stream).wait(timeout=600 * SOAK_SCALE) == 0
         clean_state, killed_state = snapshot(clean), snapshot(killed)
         assert kills == KILL_POINTS_MIN, f"only {kills} kill points before the ingest completed"
         assert killed_state[0] == clean_state[0]  # positions, event ids, envelopes
         assert killed_state[1] == clean_state[1]  # findings: ids, detection order and positions
         assert killed_state[2] == clean_state[2]  # the monitor's persisted state
-        assert len(clean_state[0]) == 80_000 and len(clean_state[1]) > 50
+        assert len(clean_state[0]) == 80_000 * SOAK_SCALE and len(clean_state[1]) > 50

@@ -14,6 +14,7 @@ from domain.ledger import InputLine
 from ops.lines import LINE_BYTES_MAX, read_lines
 from ops.wiring import build_ledger
 from projections.store.base import Store
+from tests.conftest import SOAK_SCALE
 
 counter = itertools.count()
 
@@ -50,7 +51,7 @@ def valid_line(n: int) -> bytes:
                        "data": {"asset": f"A{n}", "asset_kind": "virtual_asset"}}).encode()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=60 * SOAK_SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(hostile=st.lists(hostile_lines, min_size=1, max_size=8))
 def test_hostile_lines_are_rejected_with_reasons_and_valid_neighbours_kept(store: Store, hostile: list[bytes]) -> None:
     valid_numbers = [next(counter) for _ in range(len(hostile) + 1)]

@@ -1,0 +1,1 @@
+"""The long variants of the reliability tests."""
