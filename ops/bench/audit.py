@@ -13,19 +13,14 @@ and pages deep into each subject's history.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
-from psycopg.sql import SQL, Identifier
-
+from ops.bench.stores import fresh_postgres
 from ops.bench.stream import bench_stream
 from ops.lines import open_inputs
 from ops.wiring import build_audit_index, build_ledger, open_store
@@ -34,23 +29,12 @@ from projections.audit import AuditQuery, audit_events
 from projections.sql import Sql
 from projections.store.base import Store
 
-PG_ADMIN = os.environ.get("REGLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 QUERIES_PER_KIND = 300
 PAGE_EVENTS = 100
 SEED = 11
 REPLAY_EVENTS_MAX = 200_000  # an as-of replay is linear; measured on a prefix this long
 
 
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    name = f"regledger_bench_audit_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
 
 
 def percentile(samples_ms: list[float], share: float) -> float:

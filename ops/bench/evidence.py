@@ -10,18 +10,14 @@ the proof, in seconds.
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-import psycopg
-from psycopg.sql import SQL, Identifier
-
 from domain.ledger import decode_entry, is_catalogue_topic
+from ops.bench.stores import fresh_postgres, fresh_sqlite
 from ops.bench.stream import bench_stream
 from ops.lines import open_inputs
 from ops.wiring import build_ledger, open_store
@@ -31,7 +27,6 @@ from projections.monitor.engine import MonitorEngine
 from projections.store.base import Store
 
 PAGE_EVENTS = 5_000
-PG_ADMIN = os.environ.get("REGLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RAW_READ = "raw read of the log (rows only)"
 DECODED_READ = "raw decoded read (rows + envelope parsing)"
 REPLAY = "replay (decode + monitor engine, in memory)"
@@ -41,22 +36,8 @@ VERIFY = "verify (chain recomputed, Merkle root)"
 PROVE_S = "inclusion proof of the middle event (seconds)"
 
 
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    name = f"regledger_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
 
 
-@contextmanager
-def fresh_sqlite() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as directory:
-        yield f"sqlite:///{directory}/bench.db"
 
 
 def _read(store: Store, decode: bool) -> int:

@@ -9,27 +9,21 @@ Goal: under 30 s for a day of a 1M-event ledger."""
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
 
-import psycopg
-from psycopg.sql import SQL, Identifier
-
 from domain.ledger import IngestSummary
+from ops.bench.stores import fresh_postgres
 from ops.lines import open_inputs
 from ops.report import write_report
 from ops.simulate import SimConfig, simulate
 from ops.wiring import build_ledger, build_monitor, open_store
 from projections.nightly import build
 
-PG_ADMIN = os.environ.get("REGLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_DAYS = 30
 MARKET_EVENTS_PER_DAY = 4_700  # prices, quotes, funding and access logs, whatever the clients
 CLIENT_EVENTS_PER_DAY = 10
@@ -47,16 +41,6 @@ def simulated_stream(events: int, seed: int = 7) -> Iterator[bytes]:
     return islice(lines, events)
 
 
-@contextmanager
-def fresh_postgres() -> Iterator[str]:
-    name = f"regledger_bench_report_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(name)))
 
 
 def _timed_report(url: str, day: date, out: Path) -> float:
