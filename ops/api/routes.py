@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from domain.cases import CaseSummary, FindingRef
 from domain.errors import NotFound
 from ops.api.security import require
-from ops.queries import explanation, state_of
+from ops.queries import explanation, resubmit_quarantined, state_of
 from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
 from projections.cases import find_finding
 from projections.nightly.report import build as build_nightly
+from projections.quarantine import quarantined_line
 from projections.store.base import Store
 from projections.tokens import Principal
 
@@ -73,6 +75,8 @@ def act_on_case(store: Store, finding_id: str, actor: str, body: CaseAction) -> 
 
 
 def register_feature_routes(app: FastAPI) -> None:
+    from ops.api.app import CHECK_BODY_BYTES_MAX, outcome, read_body
+
     def store_of(request: Request) -> Store:
         store: Store = request.app.state.store
         return store
@@ -127,3 +131,24 @@ def register_feature_routes(app: FastAPI) -> None:
         """The nightly breach report of a Hong Kong business day, as its JSON file holds it."""
         report: dict[str, Any] = await run_in_threadpool(build_nightly, store_of(request), day)
         return report
+
+    @app.get("/v1/quarantine/{quarantine_id}", tags=["ingest"])
+    def get_quarantined(request: Request, quarantine_id: Annotated[int, Path(ge=1, le=POSITION_MAX)],
+                        principal: Reader) -> dict[str, Any]:
+        """One rejected line with its reasons, raw text and what it was resubmitted as."""
+        row = quarantined_line(store_of(request), quarantine_id)
+        if row is None:
+            raise NotFound(f"no quarantined line {quarantine_id}")
+        return {**row, "received_at": row["received_at"].isoformat(), "raw": row["raw"].decode("utf-8", "replace")}
+
+    @app.post("/v1/quarantine/{quarantine_id}/resubmit", tags=["ingest"])
+    async def post_resubmission(request: Request, quarantine_id: Annotated[int, Path(ge=1, le=POSITION_MAX)],
+                                principal: Annotated[Principal, Depends(require("ingest"))]) -> JSONResponse:
+        """Ingest the corrected line (the body: one JSON object) like any other and link it to
+        the quarantined one; 422 with the reasons when it is rejected again."""
+        body = await read_body(request, CHECK_BODY_BYTES_MAX)
+        result, summary = await run_in_threadpool(
+            resubmit_quarantined, request.app.state.pipeline, quarantine_id, body.strip()
+        )
+        result["rejections"] = outcome(summary).rejections
+        return JSONResponse(result, status_code=422 if summary.rejected else 200)

@@ -44,6 +44,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("audit", "ops.bench.audit", "bench_audit"),  # audit --subject p50 / p95
     Benchmark("evidence", "ops.bench.evidence"),  # replay and verify beside the raw read
     Benchmark("report", "ops.bench.report"),  # the nightly report's seconds
+    Benchmark("http", "ops.bench.http"),  # events posted over HTTP beside the file ingest
 )
 
 

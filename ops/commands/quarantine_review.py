@@ -9,7 +9,6 @@ corrected line again is then a duplicate, which links it (and stores nothing twi
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -18,10 +17,11 @@ from typing import Annotated, Any
 import typer
 
 from domain.errors import InputUnreadable, InvalidRequest, NotFound
-from domain.ledger import InputLine
+from ops.pipeline import IngestPipeline
+from ops.queries import resubmit_quarantined
 from ops.render import to_json, to_table
-from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
-from projections.quarantine import link_resubmission, quarantined_line
+from ops.wiring import open_store
+from projections.quarantine import quarantined_line
 
 DbOption = Annotated[str | None, typer.Option("--db", help="store URL [env REGLEDGER_DATABASE_URL]", show_default=False)]
 LINE_BYTES_MAX = 1_048_576
@@ -51,12 +51,6 @@ def read_corrected(path: str) -> bytes:
     return lines[0].strip()
 
 
-def _event_id(raw: bytes) -> str | None:
-    try:
-        value = json.loads(raw).get("event_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
 
 
 def register(app: typer.Typer) -> None:
@@ -106,32 +100,17 @@ def register(app: typer.Typer) -> None:
         raw = read_corrected(file)
         store = open_store(database_url(db))
         try:
-            row = quarantined_line(store, quarantine_id)
-            if row is None:
-                raise NotFound(f"no quarantined line {quarantine_id}")
-            if row["resubmitted_as"]:
-                raise InvalidRequest(f"quarantined line {quarantine_id} was already resubmitted as {row['resubmitted_as']}")
-            line = InputLine(f"quarantine#{quarantine_id}", None, raw)
-            summary = build_ledger(store).ingest_batch([line])
-            build_monitor(store).catch_up()
-            build_audit_index(store).catch_up()
-            event_id = _event_id(raw) if summary.rejected == 0 else None
-            linked = event_id is not None and link_resubmission(store, quarantine_id, event_id)
+            result, summary = resubmit_quarantined(IngestPipeline(store), quarantine_id, raw)
         finally:
             store.close()
-        result = {
-            "quarantine_id": quarantine_id, "accepted": summary.accepted,
-            "duplicates": summary.duplicates, "rejected": summary.rejected,
-            "resubmitted_as": event_id if linked else None,
-        }
         for r in summary.rejections:
             event = f" event {r.event_id}" if r.event_id else ""
             typer.echo(f"{r.origin}{event}: " + "; ".join(map(str, r.reasons)), err=True)
         if output is Output.json:
             typer.echo(to_json(result))
-        elif linked:
+        elif result["resubmitted_as"]:
             how = "accepted" if summary.accepted else "already stored"
-            typer.echo(f"quarantined line {quarantine_id} resubmitted as {event_id} ({how})")
+            typer.echo(f"quarantined line {quarantine_id} resubmitted as {result['resubmitted_as']} ({how})")
         else:
             typer.echo(f"quarantined line {quarantine_id}: the corrected line was rejected again")
         raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)

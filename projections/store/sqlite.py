@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from projections.store.base import (
 )
 
 SQLITE_LOCK_TIMEOUT_S = 30
+OPEN_ATTEMPTS_MAX, OPEN_RETRY_S = 20, 0.05
 
 
 def to_text(moment: datetime) -> str:
@@ -359,16 +361,26 @@ class SQLiteStore:
 
     def __init__(self, path: str):
         self.path = path
-        try:
-            self.datastore = SQLiteDatastore(
-                path, lock_timeout=SQLITE_LOCK_TIMEOUT_S, originator_id_type="text"
-            )
-            with self.datastore.transaction(commit=False) as c:
-                c.execute("SELECT 1")
-        except Exception as e:  # sqlite3 and eventsourcing wrap differently; all mean "cannot open"
-            raise StoreUnavailable(f"cannot open SQLite database {path!r}: {e}") from e
+        self.datastore = self._open(path)
         self.recorder = LedgerSQLiteRecorder(self.datastore)
         self.tracking = SQLiteTrackingRecorder(self.datastore)
+
+    @staticmethod
+    def _open(path: str) -> SQLiteDatastore:
+        # Switching a new file to WAL needs a moment alone with it, and SQLite's busy timeout
+        # does not cover that: several processes opening a new file at once retry briefly.
+        for attempt in range(OPEN_ATTEMPTS_MAX):
+            try:
+                datastore = SQLiteDatastore(path, lock_timeout=SQLITE_LOCK_TIMEOUT_S, originator_id_type="text")
+                with datastore.transaction(commit=False) as c:
+                    c.execute("SELECT 1")
+                return datastore
+            except Exception as e:  # sqlite3 and eventsourcing wrap differently; all mean "cannot open"
+                if "locked" in str(e) and attempt + 1 < OPEN_ATTEMPTS_MAX:
+                    time.sleep(OPEN_RETRY_S * (attempt + 1))
+                    continue
+                raise StoreUnavailable(f"cannot open SQLite database {path!r}: {e}") from e
+        raise AssertionError("unreachable")
 
     # --- schema -----------------------------------------------------------------------------
     def migrate(self) -> None:

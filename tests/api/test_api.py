@@ -181,3 +181,24 @@ def test_digests_proofs_verification_and_replay_over_http(live_api: LiveApi) -> 
         assert removed == {("MF-07", "mf-day-0018", "C1")}
         bad = regulator.post("/v1/replay", json={"set": ["MF-05.nope=1"]})
         assert bad.status_code == 400 and "nope" in bad.text
+
+
+def test_a_quarantined_line_is_shown_and_resubmitted_corrected_over_http(live_api: LiveApi) -> None:
+    good = (SCENARIOS / "mf-day.jsonl").read_text().splitlines()[0]
+    bad = '{"event_id": "fix-1", "type": "AssetListed", "occurred_at": "2026-03-02T09:00:00", "data": {"asset": "ETH", "asset_kind": "virtual_asset"}}'
+    with live_api.client("ingest") as client:
+        assert client.post("/v1/events", content=f"{good}\n{bad}\n").status_code == 422
+    with live_api.client("officer") as officer:
+        [row] = officer.get("/v1/quarantine").json()
+        shown = officer.get(f"/v1/quarantine/{row['id']}").json()
+        assert shown["event_id"] == "fix-1" and shown["resubmitted_as"] is None
+        assert officer.post(f"/v1/quarantine/{row['id']}/resubmit", content=b"{}").status_code == 403
+    fixed = bad.replace("09:00:00", "09:00:00+08:00")
+    with live_api.client("ingest") as client:
+        again = client.post(f"/v1/quarantine/{row['id']}/resubmit", content=bad)
+        assert again.status_code == 422 and again.json()["rejections"][0]["errors"][0]["field"] == "occurred_at"
+        done = client.post(f"/v1/quarantine/{row['id']}/resubmit", content=fixed)
+        assert done.status_code == 200 and done.json()["resubmitted_as"] == "fix-1"
+    with live_api.client("officer") as officer:
+        assert officer.get(f"/v1/quarantine/{row['id']}").json()["resubmitted_as"] == "fix-1"
+        assert officer.get("/v1/quarantine/999999").status_code == 404
