@@ -89,11 +89,6 @@ def bench_report(events: int, report: Callable[[str], None]) -> dict[str, float]
     return figures
 
 
-if __name__ == "__main__":
-    import sys
-
-    bench_report(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000, print)
-
 
 def section(size: int, report: Callable[[str], None]) -> str:
     """The RESULTS.md section: the nightly report on a simulated PostgreSQL ledger."""
@@ -104,3 +99,9 @@ def section(size: int, report: Callable[[str], None]) -> str:
         "Goal: under 30 s for a day of a 1M-event ledger.\n\n"
         f"| figure | value |\n|---|---:|\n{rows}\n"
     )
+
+
+if __name__ == "__main__":
+    import sys
+
+    bench_report(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000, print)
