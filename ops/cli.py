@@ -7,7 +7,6 @@ import json
 import sqlite3
 import sys
 import time
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
@@ -31,13 +30,15 @@ from ops import progress
 from ops.commands import register_all
 from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
+from ops.options import EXIT_UNREADABLE, DbOption, database_url, parse_time
+from ops.pipeline import IngestPipeline
 from ops.render import finding_json, to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
 from projections.store.base import FindingFilter
 
-EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_FINDINGS = 0, 1, 2, 3
+EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
 FOLLOW_POLL_S = 0.5
 FOLLOW_RETRY_MIN_S, FOLLOW_RETRY_MAX_S = 0.5, 30.0
 DATABASE_ERRORS = (psycopg.Error, sqlite3.Error, PersistenceError)
@@ -73,38 +74,6 @@ class SummaryFormat(StrEnum):
     table = "table"
 
 
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Store URL: sqlite:///FILE or postgresql://... "
-        "[env REGLEDGER_DATABASE_URL; default sqlite:///regledger.db]",
-        show_default=False,
-    ),
-]
-
-
-def database_url(db: str | None) -> str:
-    return db or load_settings().database_url
-
-
-def fail(message: str, code: int = EXIT_UNREADABLE) -> NoReturn:
-    typer.echo(f"regledger: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def parse_time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not an RFC 3339 timestamp")
-    if moment.tzinfo is None:
-        fail(f"{option}: {value!r} needs a UTC offset, e.g. 2026-03-02T09:00:00+08:00")
-    return moment
-
-
 # --- ingest ---------------------------------------------------------------------------------
 def rejection_line(r: Rejection, many_files: bool) -> str:
     where = f"{r.origin}:{r.line_no}" if many_files else f"line {r.line_no}"
@@ -123,21 +92,14 @@ def ingest(
     check_readable(paths)
     store = open_store(database_url(db), create=True)
     try:
-        ledger = build_ledger(store)
-        monitor = build_monitor(store)
-        audit_index = build_audit_index(store)
         many = len(paths) > 1
         with progress.bytes_bar("ingesting", total_bytes(paths)) as advance:
 
-            def after_batch(batch: IngestSummary) -> None:
+            def report_rejections(batch: IngestSummary) -> None:
                 for r in batch.rejections:
                     typer.echo(rejection_line(r, many), err=True)
-                monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
-                audit_index.catch_up(until=batch.last_position)
 
-            summary = ledger.ingest(open_inputs(paths, advance), batch_size, after_batch)
-            monitor.catch_up()
-            audit_index.catch_up()
+            summary = IngestPipeline(store).ingest(open_inputs(paths, advance), batch_size, report_rejections)
     finally:
         store.close()
     counts = {"accepted": summary.accepted, "duplicates": summary.duplicates, "rejected": summary.rejected}

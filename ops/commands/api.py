@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ops.options import database_url
 from projections.tokens import ROLES, TokenStore
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
@@ -26,7 +27,6 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from ops.api.app import create_app
-        from ops.cli import database_url
 
         uvicorn.run(create_app(database_url(db)), host=host, port=port, log_config=None, access_log=False)
 
@@ -37,7 +37,6 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option("--db", help="store URL")] = None,
     ) -> None:
         """Create a token and print it once; only its hash is stored."""
-        from ops.cli import database_url
         from ops.wiring import open_store
 
         store = open_store(database_url(db), create=True)
@@ -52,7 +51,6 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option("--db", help="store URL")] = None,
     ) -> None:
         """Revoke a token by name; requests with it get 401 from then on."""
-        from ops.cli import database_url
         from ops.wiring import open_store
 
         store = open_store(database_url(db))
@@ -65,7 +63,6 @@ def register(app: typer.Typer) -> None:
     @tokens.command("list")
     def list_tokens(db: Annotated[str | None, typer.Option("--db", help="store URL")] = None) -> None:
         """Token names, roles and dates (never the tokens)."""
-        from ops.cli import database_url
         from ops.render import to_table
         from ops.wiring import open_store
 

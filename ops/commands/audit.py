@@ -10,6 +10,7 @@ import psycopg
 import structlog
 import typer
 
+from ops.options import DbOption, database_url, parse_time
 from ops.queries import explanation, state_of
 from ops.render import flat_rows, hk_time, to_csv, to_json, to_table
 from ops.wiring import build_audit_index, open_store
@@ -19,7 +20,6 @@ from projections.store.base import Store
 
 log = structlog.get_logger("regledger.audit")
 AUDIT_COLUMNS = ("position", "event_id", "type", "occurred_at", "recorded_at", "source", "data")
-DbOption = Annotated[str | None, typer.Option("--db", help="store URL [env REGLEDGER_DATABASE_URL]", show_default=False)]
 
 
 class Format(StrEnum):
@@ -36,7 +36,6 @@ class StateFormat(StrEnum):
 def opened(db: str | None) -> Store:
     """The store, with the audit index brought up to date (cheap when it is). A reader
     without the right to write (the regulator's role) is served from the index as it is."""
-    from ops.cli import database_url
 
     store = open_store(database_url(db))
     try:
@@ -64,7 +63,6 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Format, typer.Option("--format")] = Format.table,
     ) -> None:
         """Events in ledger order, from the audit index."""
-        from ops.cli import parse_time
 
         query = AuditQuery(
             subject=subject, types=tuple(event_type or ()), source=source,
@@ -100,7 +98,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Derived state of a client, a contract or a market maker at a moment, with the
         rulebook's figures. Replays the ledger: linear in its length."""
-        from ops.cli import parse_time
 
         moment, known = parse_time(as_of, "--as-of"), parse_time(known_at, "--known-at")
         store = opened(db)

@@ -11,12 +11,12 @@ import typer
 
 from domain.cases import RESOLUTION_CODES, Cases, CaseSummary, FindingRef
 from domain.errors import NotFound
+from ops.options import DbOption, database_url
 from ops.render import finding_json, to_json, to_table
 from ops.wiring import build_audit_index, build_cases, open_store
 from projections.cases import case_history, case_summary, find_finding
 from projections.store.base import Store
 
-DbOption = Annotated[str | None, typer.Option("--db", help="store URL [env REGLEDGER_DATABASE_URL]", show_default=False)]
 ActorOption = Annotated[str, typer.Option("--actor", help="the officer acting (recorded with the action)")]
 
 
@@ -38,7 +38,6 @@ def summary_json(summary: CaseSummary) -> dict[str, Any]:
 
 
 def _act(db: str | None, finding_id: str, output: Output, action: Callable[[Cases, FindingRef], CaseSummary]) -> None:
-    from ops.cli import database_url
 
     store = open_store(database_url(db))
     try:
@@ -113,7 +112,6 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
         """The finding, the case's status and every action on it, with ledger positions."""
-        from ops.cli import database_url
 
         store: Store = open_store(database_url(db))
         try:

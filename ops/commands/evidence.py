@@ -34,6 +34,7 @@ from domain.evidence.proofs import (
     proof_format,
 )
 from ops import keys
+from ops.options import DbOption, database_url
 from ops.render import to_json
 from ops.settings import load_settings
 from ops.wiring import open_store
@@ -69,14 +70,9 @@ def load_digest(path: str, what: str = "digest") -> Digest:
     return parse_digest(keys.read_evidence(path, what), f"{what} {path}")
 
 
-DbOption = Annotated[  # as ops.cli's: command modules are imported by it, so cannot import it first
-    str | None,
-    typer.Option("--db", help="Store URL [env REGLEDGER_DATABASE_URL; default sqlite:///regledger.db]", show_default=False),
-]
 
 
 def register(app: typer.Typer) -> None:
-    from ops.cli import database_url
 
     keys_app = typer.Typer(help="Ed25519 keys that sign ledger digests.", no_args_is_help=True)
     app.add_typer(keys_app, name="keys")

@@ -17,13 +17,13 @@ from typing import Annotated, Any
 import typer
 
 from domain.errors import InputUnreadable, InvalidRequest, NotFound
+from ops.options import DbOption, database_url
 from ops.pipeline import IngestPipeline
 from ops.queries import resubmit_quarantined
 from ops.render import to_json, to_table
 from ops.wiring import open_store
 from projections.quarantine import quarantined_line
 
-DbOption = Annotated[str | None, typer.Option("--db", help="store URL [env REGLEDGER_DATABASE_URL]", show_default=False)]
 LINE_BYTES_MAX = 1_048_576
 
 
@@ -65,7 +65,6 @@ def register(app: typer.Typer) -> None:
         output: Annotated[Output, typer.Option("--format")] = Output.text,
     ) -> None:
         """One rejected line, with its reasons and the line exactly as received."""
-        from ops.cli import database_url
 
         store = open_store(database_url(db))
         try:
@@ -95,7 +94,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Ingest a corrected line like ``ingest`` does and link it to the quarantined one.
         Exit 0 when accepted (or already stored), 1 when rejected again (quarantined anew)."""
-        from ops.cli import EXIT_OK, EXIT_REJECTED, database_url
+        from ops.cli import EXIT_OK, EXIT_REJECTED
 
         raw = read_corrected(file)
         store = open_store(database_url(db))

@@ -12,6 +12,7 @@ import typer
 
 from domain.errors import InvalidRequest
 from domain.parameters import coerce_parameter
+from ops.options import DbOption, database_url, parse_time
 from ops.render import finding_json, to_csv, to_json, to_table
 from ops.wiring import open_store
 from policies.registry import parameter_catalogue
@@ -63,14 +64,9 @@ def parse_overrides(texts: list[str]) -> dict[tuple[str, str], object]:
     return overrides
 
 
-DbOption = Annotated[  # as ops.cli's: command modules are imported by it, so cannot import it first
-    str | None,
-    typer.Option("--db", help="Store URL [env REGLEDGER_DATABASE_URL; default sqlite:///regledger.db]", show_default=False),
-]
 
 
 def register(app: typer.Typer) -> None:
-    from ops.cli import database_url, parse_time
 
     @app.command("replay")
     def replay_command(

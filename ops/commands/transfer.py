@@ -14,6 +14,7 @@ import typer
 
 from domain.chain import ChainedRow
 from domain.errors import InputUnreadable, StoreCorrupted
+from ops.options import database_url
 from ops.wiring import build_ledger, build_monitor, open_store
 
 EXPORT_PAGE_EVENTS = 5_000
@@ -55,7 +56,6 @@ def register(app: typer.Typer) -> None:
         out: Annotated[str, typer.Option("--out", help="file to write, or - for standard output")] = "-",
     ) -> None:
         """Write the whole ledger log (envelopes, positions, recorded_at, hashes) as JSON Lines."""
-        from ops.cli import database_url
 
         store = open_store(database_url(db))
         target = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")  # noqa: SIM115
@@ -84,7 +84,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Load an export into an empty store: every hash is checked, the registry and the
         monitor are rebuilt, so the result verifies and gives the same findings."""
-        from ops.cli import database_url
 
         if path != "-" and not Path(path).is_file():
             raise InputUnreadable(f"cannot read {path}: no such file")

@@ -14,11 +14,11 @@ from ops import keys
 from ops.commands.evidence import (
     EXIT_INTACT,
     EXIT_TAMPERED,
-    DbOption,
     Output,
     checkpoint_json,
     load_digest,
 )
+from ops.options import DbOption, database_url
 from ops.render import to_json
 from ops.wiring import open_store
 from projections.evidence.attest import verify_log
@@ -26,7 +26,6 @@ from projections.evidence.drift import check_projections
 
 
 def register(app: typer.Typer) -> None:
-    from ops.cli import database_url
 
     @app.command()
     def verify(
