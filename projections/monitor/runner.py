@@ -7,7 +7,8 @@ findings, the engine's changed state records and the tracking position commit in
 transaction; the tracking insert refuses to go backwards, and the writer re-reads the
 tracked position under lock, so two monitors never record the same event twice. When the
 commit fails or another monitor got there first, the in-memory engine is discarded and
-restored from the persisted records: nothing is lost or doubled.
+restored from the persisted records: nothing is lost or doubled. At each Hong Kong midnight
+the state is also kept whole, in the same transaction (``projections.monitor.snapshots``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -22,10 +24,13 @@ import structlog
 from domain.events import Envelope, RecordedEvent
 from domain.ledger import decode_entry, is_catalogue_topic
 from policies.finding import Finding
+from projections.monitor import snapshots
 from projections.monitor.engine import MonitorEngine
+from projections.monitor.snapshots import MidnightWatch
 from projections.store.base import Store
 
 EVENTS_PER_PAGE_MAX = 2_000
+LOOK_BACK_EVENTS = 100  # rows read back to find the last business time the state has seen
 RESTORE_ATTEMPTS_MAX = 5
 
 log = structlog.get_logger("regledger.monitor")
@@ -72,6 +77,7 @@ class MonitorRunner:
         self.engine_factory = engine_factory
         self.engine: MonitorEngine | None = None
         self.position = 0
+        self._midnights = MidnightWatch(None)
 
     def restore(self) -> None:
         """Load the persisted state; the tracked position is read before and after, so the
@@ -84,6 +90,7 @@ class MonitorRunner:
                     MonitorEngine.restore(records) if records else self.engine_factory()
                 )
                 self.position = before
+                self._midnights = MidnightWatch(self._latest_occurred_at())
                 return
         raise RuntimeError("the monitor state kept changing while it was being read")
 
@@ -135,6 +142,17 @@ class MonitorRunner:
         self.engine = None  # its state is ahead of the persisted records now
         return findings
 
+    def _latest_occurred_at(self) -> datetime | None:
+        """The business time of the last event the state has seen (case actions have none)."""
+        if self.position == 0:
+            return None
+        after = max(0, self.position - LOOK_BACK_EVENTS)
+        entries = self.store.read_entries(after, self.position - after)
+        for entry in reversed(entries):
+            if is_catalogue_topic(entry.type):
+                return decode_entry(entry).envelope.occurred_at
+        return None
+
     def _next_page(
         self, limit: int, recorded: Sequence[RecordedEvent]
     ) -> tuple[list[RecordedEvent], int | None]:
@@ -158,14 +176,18 @@ class MonitorRunner:
         assert engine is not None
         findings: list[Finding] = []
         covered = last - self.position
+        kept: list[snapshots.Snapshot] = []
         try:
             for event in events:
+                if self._midnights.crosses(event.envelope.occurred_at) and event.position > 1:
+                    kept.append(snapshots.take(engine, event.position - 1))
                 findings.extend(engine.process(event))
             changes = engine.drain_changes()
             with self.store.monitor_writer() as writer:
                 if writer.tracked_position() != self.position:
                     raise _Overtaken
                 writer.record([finding_row(f) for f in findings], changes, last)
+                writer.add_snapshots(kept, snapshots.SNAPSHOTS_KEPT)
         except _Overtaken:
             self.engine = None
             self.restore()

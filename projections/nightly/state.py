@@ -2,9 +2,11 @@
 deadlines were open, counting only the events that occurred at or before the cut-off.
 
 It starts from the monitor's persisted state when every event that state has seen occurred
-by the cut-off (the usual case: the report runs after the day closed and before the next
-day's events), and otherwise from nothing; then it applies, in ledger order, the remaining
-events that occurred by the cut-off. An event that refers to something created by a later
+by the cut-off (the report runs after the day closed and before the next day's events), else
+from the monitor's snapshot at the latest Hong Kong midnight within that prefix of the ledger
+(the usual case at 00:30 HKT: the next day's events have begun to arrive), and only failing
+both from nothing; then it applies, in ledger order, the remaining events that occurred by the
+cut-off. An event that refers to something created by a later
 event is left out with it, as it could not have been accepted without it.
 """
 
@@ -13,18 +15,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from domain.book import persistence
 from domain.book.book import Book
 from domain.events import RecordedEvent
 from domain.ledger import decode_entry, is_catalogue_topic
 from domain.registry.references import referenced
 from policies.registry import parameter_catalogue
+from projections.monitor import snapshots
 from projections.monitor.engine import MonitorEngine
 from projections.monitor.runner import MonitorRunner
 from projections.nightly.scan import occurred_at
 from projections.store.base import Store
 
 ROWS_PER_PAGE_MAX = 2_000
+
+log = structlog.get_logger("regledger.report")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +44,17 @@ class CutoffState:
 
 def state_at(store: Store, cutoff: datetime, prefix: int) -> CutoffState:
     """``prefix``: every position up to it occurred at or before ``cutoff``."""
-    runner = MonitorRunner(store)
-    runner.restore()
-    if runner.engine is not None and 0 < runner.position <= prefix:
-        engine, start = runner.engine, runner.position
-    else:
-        engine, start = MonitorEngine(), 0
+    engine, start = MonitorEngine(), 0
+    if 0 < store.tracked_position() <= prefix:
+        runner = MonitorRunner(store)
+        runner.restore()
+        if runner.engine is not None and 0 < runner.position <= prefix:
+            engine, start = runner.engine, runner.position
+    if start == 0 and (snapshot := store.monitor_snapshot(prefix)) is not None:
+        try:
+            engine, start = snapshots.restore(snapshot), snapshot.position
+        except snapshots.SnapshotCorrupt as e:  # derived data: replaying from nothing is exact
+            log.warning("monitor_snapshot_unusable", position=snapshot.position, error=str(e))
     applied, left_out = _replay(store, engine, start, cutoff)
     book = Book(parameter_catalogue())
     persistence.load_records(book, engine.iter_records())

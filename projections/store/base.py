@@ -59,6 +59,16 @@ class FindingFilter:
     case_status: str | None = None  # a finding without case actions is "open"
 
 
+@dataclass(frozen=True, slots=True)
+class MonitorSnapshot:
+    """The monitor's state records after ``position`` (``projections.monitor.snapshots``)."""
+
+    position: int
+    records: bytes  # zlib-compressed JSON array of [kind, key, state]
+    record_count: int
+    state_digest: str
+
+
 class MonitorWriter(Protocol):
     """One monitor transaction: findings, state records and tracking commit together."""
 
@@ -70,6 +80,10 @@ class MonitorWriter(Protocol):
         changes: Sequence[tuple[str, str, str | None]],
         position: int,
     ) -> None: ...
+
+    def add_snapshots(self, snapshots: Sequence[MonitorSnapshot], kept: int) -> None:
+        """Store ``snapshots`` and drop all but the newest ``kept``."""
+        ...
 
 
 class Store(Protocol):
@@ -97,6 +111,10 @@ class Store(Protocol):
     def tracked_position(self, application: str = MONITOR_APPLICATION) -> int: ...
 
     def monitor_records(self) -> Iterator[tuple[str, str, str]]: ...
+
+    def monitor_snapshot(self, at_most: int) -> MonitorSnapshot | None:
+        """The snapshot with the greatest position not above ``at_most``."""
+        ...
 
     def findings(self, where: FindingFilter) -> list[FindingRow]: ...
 

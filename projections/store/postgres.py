@@ -33,6 +33,7 @@ from projections.store.base import (
     ChainedRow,
     FindingFilter,
     FindingRow,
+    MonitorSnapshot,
     NewEntry,
     QuarantinedLine,
     StoredEntry,
@@ -110,6 +111,14 @@ CASES_DDL = (
     " updated_by text NOT NULL, version bigint NOT NULL)",
 )
 
+# The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
+# written with the monitor's transaction, pruned to the newest few.
+SNAPSHOTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS monitor_snapshots ("
+    " position BIGINT PRIMARY KEY, records BYTEA NOT NULL, record_count INTEGER NOT NULL,"
+    " state_digest TEXT NOT NULL)",
+)
+
 # API tokens (ops/api): only the SHA-256 of a token is kept.
 TOKENS_DDL = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
@@ -120,7 +129,7 @@ TOKENS_DDL = (
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL)
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 COPY_LEDGER = SQL(
@@ -312,6 +321,20 @@ class PostgresMonitorWriter:
             )
         self.tracking._insert_tracking(self.curs, Tracking(MONITOR_APPLICATION, position))
 
+    def add_snapshots(self, snapshots: Sequence[MonitorSnapshot], kept: int) -> None:
+        if not snapshots:
+            return
+        self.curs.executemany(
+            "INSERT INTO monitor_snapshots (position, records, record_count, state_digest)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (position) DO NOTHING",
+            [(s.position, s.records, s.record_count, s.state_digest) for s in snapshots],
+        )
+        self.curs.execute(
+            "DELETE FROM monitor_snapshots WHERE position NOT IN"
+            " (SELECT position FROM monitor_snapshots ORDER BY position DESC LIMIT %s)",
+            (kept,),
+        )
+
 
 def ensure_database(conninfo: Mapping[str, Any]) -> None:
     """Create the database named in the URL when it does not exist yet (first write)."""
@@ -429,6 +452,18 @@ class PostgresStore:
             rows = curs.fetchall()
         for row in rows:
             yield row["kind"], row["key"], row["state"]
+
+    def monitor_snapshot(self, at_most: int) -> MonitorSnapshot | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT position, records, record_count, state_digest FROM monitor_snapshots"
+                " WHERE position <= %s ORDER BY position DESC LIMIT 1",
+                (at_most,),
+            )
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return MonitorSnapshot(row["position"], bytes(row["records"]), row["record_count"], row["state_digest"])
 
     def findings(self, where: FindingFilter) -> list[FindingRow]:
         # Every filter is a fixed fragment whose value is bound as a parameter; a NULL

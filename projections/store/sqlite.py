@@ -29,6 +29,7 @@ from projections.store.base import (
     ChainedRow,
     FindingFilter,
     FindingRow,
+    MonitorSnapshot,
     NewEntry,
     QuarantinedLine,
     StoredEntry,
@@ -114,6 +115,14 @@ CASES_DDL = (
     " version INTEGER NOT NULL) WITHOUT ROWID",
 )
 
+# The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
+# written with the monitor's transaction, pruned to the newest few.
+SNAPSHOTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS monitor_snapshots ("
+    " position INTEGER PRIMARY KEY, records BLOB NOT NULL, record_count INTEGER NOT NULL,"
+    " state_digest TEXT NOT NULL)",
+)
+
 # API tokens (ops/api): only the SHA-256 of a token is kept.
 TOKENS_DDL = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
@@ -124,7 +133,7 @@ TOKENS_DDL = (
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL)
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 INSERT_LEDGER = (
@@ -355,6 +364,20 @@ class SQLiteMonitorWriter:
         self.c.executemany("DELETE FROM monitor_state WHERE kind = ? AND key = ?", deletes)
         self.tracking._insert_tracking(self.c, Tracking(MONITOR_APPLICATION, position))
 
+    def add_snapshots(self, snapshots: Sequence[MonitorSnapshot], kept: int) -> None:
+        if not snapshots:
+            return
+        self.c.executemany(
+            "INSERT INTO monitor_snapshots (position, records, record_count, state_digest)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
+            [(s.position, s.records, s.record_count, s.state_digest) for s in snapshots],
+        )
+        self.c.execute(
+            "DELETE FROM monitor_snapshots WHERE position NOT IN"
+            " (SELECT position FROM monitor_snapshots ORDER BY position DESC LIMIT ?)",
+            (kept,),
+        )
+
 
 class SQLiteStore:
     kind: Literal["sqlite", "postgresql"] = "sqlite"
@@ -444,6 +467,16 @@ class SQLiteStore:
             rows = c.fetchall()
         for row in rows:
             yield row[0], row[1], row[2]
+
+    def monitor_snapshot(self, at_most: int) -> MonitorSnapshot | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT position, records, record_count, state_digest FROM monitor_snapshots"
+                " WHERE position <= ? ORDER BY position DESC LIMIT 1",
+                (at_most,),
+            )
+            row = c.fetchone()
+        return None if row is None else MonitorSnapshot(row[0], bytes(row[1]), row[2], row[3])
 
     def findings(self, where: FindingFilter) -> list[FindingRow]:
         # Every filter is a fixed fragment whose value is bound as a parameter; a NULL

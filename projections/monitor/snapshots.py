@@ -1,0 +1,77 @@
+"""The monitor's state kept at each Hong Kong midnight, so that the nightly report need not
+replay the whole log to learn the state at a cut-off.
+
+The runner takes a snapshot just before the first event whose ``occurred_at`` lies past the
+latest Hong Kong midnight seen so far: every event up to the snapshot's position occurred at
+or before that midnight. A reader may start from any snapshot whose position is within the
+prefix of the ledger that occurred by its own cut-off (``projections.nightly.state``) and apply
+the rest of the ledger from there; so a late event (recorded after the next day's events)
+costs nothing but a little more replay, never a wrong state.
+
+A snapshot is the engine's records (``MonitorEngine.iter_records``) as zlib-compressed JSON,
+with their count and the engine's ``state_digest``, which is checked when it is loaded. It is
+derived data, written in the same transaction as the monitor's findings and tracking (so it
+is exactly as durable as they are) and never exported; only the newest ``SNAPSHOTS_KEPT`` are
+kept, which covers reruns of the reports of the last weeks. An older day's report replays
+from the start of the log: slower, with the same result.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from projections.monitor.engine import MonitorEngine
+from projections.store.base import MonitorSnapshot as Snapshot
+
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+SNAPSHOTS_KEPT = 40  # midnights: reruns of the reports of the last five weeks
+COMPRESSION_LEVEL = 1  # the records are repetitive JSON: level 1 already shrinks them ~8x
+
+
+class SnapshotCorrupt(Exception):
+    """A stored snapshot does not decode to the state its digest names."""
+
+
+def hong_kong_midnight_after(moment: datetime) -> datetime:
+    """The first Hong Kong midnight at or after ``moment``: the cut-off of its report day (an
+    event at exactly midnight belongs to the day that ends there)."""
+    local = moment.astimezone(HONG_KONG)
+    midnight = datetime.combine(local.date(), time(0), HONG_KONG)
+    return midnight if midnight == local else midnight + timedelta(days=1)
+
+
+def take(engine: MonitorEngine, position: int) -> Snapshot:
+    records = [list(record) for record in engine.iter_records()]
+    text = json.dumps(records, separators=(",", ":"), ensure_ascii=False).encode()
+    return Snapshot(position, zlib.compress(text, COMPRESSION_LEVEL), len(records), engine.state_digest())
+
+
+def restore(snapshot: Snapshot) -> MonitorEngine:
+    try:
+        records = json.loads(zlib.decompress(snapshot.records))
+    except (zlib.error, ValueError) as e:
+        raise SnapshotCorrupt(f"the snapshot at position {snapshot.position} does not decode: {e}") from e
+    engine = MonitorEngine.restore((kind, key, state) for kind, key, state in records)
+    if len(records) != snapshot.record_count or engine.state_digest() != snapshot.state_digest:
+        raise SnapshotCorrupt(f"the snapshot at position {snapshot.position} does not match its digest")
+    return engine
+
+
+class MidnightWatch:
+    """Tells the runner when an event is the first past a Hong Kong midnight."""
+
+    def __init__(self, latest: datetime | None) -> None:
+        """``latest``: the business time of the last event the state has seen, if known."""
+        self._cutoff = None if latest is None else hong_kong_midnight_after(latest)
+
+    def crosses(self, occurred_at: datetime) -> bool:
+        """True when ``occurred_at`` lies past every midnight reached so far: the state just
+        before this event is a day's state. The first event seen only sets the mark."""
+        if self._cutoff is not None and occurred_at <= self._cutoff:
+            return False
+        first = self._cutoff is None
+        self._cutoff = hong_kong_midnight_after(occurred_at)
+        return not first
