@@ -107,7 +107,10 @@ def register_evidence_routes(app: FastAPI) -> None:
                 "intact": result.intact and (drift is None or drift.intact), "checked": result.checked,
                 "first_bad_position": None if broken is None else broken.position,
                 "reason": None if broken is None else broken.reason,
-                "projections": None if drift is None else {"intact": drift.intact, "difference": drift.difference},
+                "projections": None if drift is None else {
+                    "intact": drift.intact, "difference": drift.difference,
+                    "snapshots": drift.snapshots, "snapshot_difference": drift.snapshot_difference,
+                },
             }
 
         return await run_in_threadpool(run)

@@ -66,7 +66,8 @@ def register(app: typer.Typer) -> None:
             report["projections"] = {
                 "intact": drift.intact, "position": drift.position, "findings": drift.findings,
                 "difference": drift.difference, "live_state": drift.live_state,
-                "rebuilt_state": drift.rebuilt_state,
+                "rebuilt_state": drift.rebuilt_state, "snapshots": drift.snapshots,
+                "snapshot_difference": drift.snapshot_difference,
             }
         typer.echo(to_json(report) if output is Output.json else verify_text(report))
         raise typer.Exit(EXIT_INTACT if intact else EXIT_TAMPERED)
@@ -95,8 +96,13 @@ def verify_text(report: dict[str, Any]) -> str:
         if drift["intact"]:
             lines.append(
                 f"projections intact at position {drift['position']}: {drift['findings']} findings"
-                f" and the monitor state ({drift['live_state'][:16]}...) match a rebuild"
+                f" and the monitor state ({drift['live_state'][:16]}...) match a rebuild,"
+                f" as do the {drift['snapshots']} midnight snapshots"
             )
         else:
-            lines.append(f"PROJECTION DRIFT at position {drift['position']}: {drift['difference'] or 'the monitor state differs from a rebuild'}")
+            what = drift["difference"] or (
+                "the monitor state differs from a rebuild" if drift["live_state"] != drift["rebuilt_state"]
+                else drift["snapshot_difference"]
+            )
+            lines.append(f"PROJECTION DRIFT at position {drift['position']}: {what}")
     return "\n".join(lines)

@@ -146,3 +146,22 @@ def test_a_damaged_snapshot_is_not_trusted(store: Store, store_url: str, stream:
     window = Window(day)
     assert state_at(store, window.cutoff, scan(store, window).prefix).started_from == 0
     assert build(store, day) == expected
+
+
+def test_verify_projections_checks_every_snapshot_against_the_rebuild(store: Store, store_url: str, stream: Path) -> None:
+    from projections.evidence.drift import check_projections
+
+    ingest(store_url, stream)
+    (first, _), (second, _), *_ = kept(store_url)
+    clean = check_projections(store)
+    assert (clean.intact, clean.snapshots, clean.snapshot_difference) == (True, len(kept(store_url)), None)
+    with Sql(store).writing() as c:  # the second's records under the first's digest
+        c.execute("UPDATE monitor_snapshots SET records = (SELECT records FROM monitor_snapshots WHERE position = ?)"
+                  " WHERE position = ?", (second, first))
+    drift = check_projections(store)
+    assert (drift.intact, drift.difference, drift.live_state == drift.rebuilt_state) == (False, None, True)
+    assert drift.snapshot_difference == f"the snapshot at position {first} does not hash to its recorded digest"
+    with Sql(store).writing() as c:  # and now its digest too: consistent, but not the state at that position
+        c.execute("UPDATE monitor_snapshots SET state_digest = (SELECT state_digest FROM monitor_snapshots"
+                  " WHERE position = ?) WHERE position = ?", (second, first))
+    assert check_projections(store).snapshot_difference == f"the snapshot at position {first} is not the rebuilt state at that position"
