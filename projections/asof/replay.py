@@ -95,16 +95,17 @@ def replay(
 
 def _step(state: Replay, event: RecordedEvent, later: set[tuple[str, str]]) -> None:
     envelope = event.envelope
-    refs = list(referenced(envelope.type, envelope.data))
-    if state.as_of is not None and envelope.occurred_at > state.as_of:
-        later.update(key for ref, key in refs if ref.creates)
-        return
-    missing = [key for ref, key in refs if not ref.creates and key in later]
-    if missing:
-        later.update(key for ref, key in refs if ref.creates)
-        kind, natural_id = missing[0]
-        _leave_out(state, event, f"refers to {kind} {natural_id!r}, which occurred after the as-of time")
-        return
+    if state.as_of is not None:  # without an as-of time nothing is left out: no references to follow
+        refs = list(referenced(envelope.type, envelope.data))
+        if envelope.occurred_at > state.as_of:
+            later.update(key for ref, key in refs if ref.creates)
+            return
+        missing = [key for ref, key in refs if not ref.creates and key in later] if later else []
+        if missing:
+            later.update(key for ref, key in refs if ref.creates)
+            kind, natural_id = missing[0]
+            _leave_out(state, event, f"refers to {kind} {natural_id!r}, which occurred after the as-of time")
+            return
     state.engine.process(event)
     state.applied += 1
     state.position = event.position
