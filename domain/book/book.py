@@ -112,14 +112,30 @@ class Book:
 
     def mark(self, contract: Contract) -> Decimal | None:
         """The reference asset's price; if never priced, the last trade price (or None)."""
-        if self.is_priced(contract.reference_asset):
-            return self.price(contract.reference_asset)
+        symbol = contract.reference_asset
+        if symbol == HKD:
+            return ONE
+        asset = self.assets.get(symbol)
+        if asset is not None and asset.price is not None:
+            return asset.price
         return contract.last_trade_price
 
     def mark_key(self, contract: Contract) -> str:
         if self.is_priced(contract.reference_asset):
             return contract.reference_asset
         return CONTRACT_MARK_PREFIX + contract.contract_id
+
+    def mark_key_and_price(self, contract: Contract) -> tuple[str, Decimal]:
+        """``mark_key`` and its ``key_price``, with one look-up of the reference asset (the
+        status re-evaluation asks this of every position)."""
+        symbol = contract.reference_asset
+        if symbol == HKD:
+            return symbol, ONE
+        asset = self.assets.get(symbol)
+        if asset is not None and asset.price is not None:
+            return symbol, asset.price
+        last = contract.last_trade_price
+        return CONTRACT_MARK_PREFIX + contract.contract_id, ZERO if last is None else last
 
     def key_price(self, key: str) -> Decimal:
         if key.startswith(CONTRACT_MARK_PREFIX):

@@ -75,6 +75,10 @@ class Position:
     cost: Decimal  # sum of signed quantity x price over its fills since it was last flat
     entry_cost: Decimal  # the average entry price E is entry_cost / entry_quantity, exact
     entry_quantity: Decimal  # > 0
+    # Not persisted, not compared: entry_cost and entry_quantity are known to be coprime
+    # integers (a reduced ratio), so the next reduction needs no gcd of the whole ratio
+    # (``perp_accounting._reduce_weighted``). A restored position is reduced the long way once.
+    entry_reduced: bool = field(default=False, compare=False)
 
     @property
     def entry(self) -> Fraction:

@@ -91,7 +91,8 @@ def decode_client(key: str, o: Json) -> Client:
         frozenset(o["open_calls"]),
         {k: Decimal(v) for k, v in o["margin"].items()},
         Decimal(o["closed_pnl"]),
-        {k: Position(*map(Decimal, p)) for k, p in o["positions"].items()},
+        {k: Position(Decimal(p[0]), Decimal(p[1]), Decimal(p[2]), Decimal(p[3]))
+         for k, p in o["positions"].items()},
         o["short"], o["below_maintenance"],
     )
 

@@ -17,7 +17,9 @@ ChangeHook = Callable[[str, T | None, T | None], None]
 
 
 class Table(Generic[T]):
-    __slots__ = ("_copy", "_created", "_journal", "_on_change", "_rows", "changed", "kind")
+    __slots__ = ("_copy", "_created", "_journal", "_on_change", "_rows", "changed", "get", "kind")
+
+    get: Callable[[str], T | None]  # the row of a key, or None
 
     def __init__(
         self,
@@ -32,11 +34,11 @@ class Table(Generic[T]):
         self._copy = copy
         self._on_change = on_change
         self._rows: dict[str, T] = {}
+        # The dict's own ``get``, bound once: the book's hottest read, a million times in a
+        # replay of 100,000 events, costs no Python call.
+        self.get = self._rows.get
         self.changed: set[str] = set()  # keys changed since the last drain
         self._created: set[str] = set()  # of those, the keys that had no row then
-
-    def get(self, key: str) -> T | None:
-        return self._rows.get(key)
 
     def __getitem__(self, key: str) -> T:
         return self._rows[key]
@@ -111,7 +113,8 @@ class Table(Generic[T]):
             self.changed.add(key)
             if key not in self._rows:
                 self._created.add(key)
-            self._journal.record(lambda: self._unmark(key))
+            if self._journal.active:  # (no undo to build outside a preview)
+                self._journal.record(lambda: self._unmark(key))
 
     def _unmark(self, key: str) -> None:
         self.changed.discard(key)

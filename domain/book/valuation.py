@@ -79,7 +79,8 @@ def equity(book: BookView, client: Client) -> Decimal:
     for contract_id, position in client.positions.items():
         contract = book.contract(contract_id)
         assert contract is not None, "a position is always in a listed contract"
-        total += position.pnl(contract.contract_size, contract_mark(book, contract))
+        mark = book.mark(contract)  # ``contract_mark``, inlined as in ``requirement``
+        total += position.pnl(contract.contract_size, ZERO if mark is None else mark)
     return total
 
 
@@ -95,8 +96,10 @@ def requirement(
     for contract_id, quantity in quantities.items():
         contract = book.contract(contract_id)
         assert contract is not None, "a position is always in a listed contract"
-        fallback = None if fallback_marks is None else fallback_marks.get(contract_id)
-        mark = contract_mark(book, contract, fallback)
+        mark = book.mark(contract)  # ``contract_mark``, inlined: PERP-04 judges every order
+        if mark is None:
+            fallback = None if fallback_marks is None else fallback_marks.get(contract_id)
+            mark = ZERO if fallback is None else fallback
         rate = contract.maintenance_margin_rate if maintenance else contract.initial_margin_rate
         total += abs(quantity) * contract.contract_size * mark * rate
     return total

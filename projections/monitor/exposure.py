@@ -65,8 +65,7 @@ def maintenance(book: Book, client: Client) -> Exposure | None:
         _add(slopes, asset, net)
     for contract_id, position in client.positions.items():
         contract = book.contracts[contract_id]
-        key = book.mark_key(contract)
-        mark = book.key_price(key)
+        key, mark = book.mark_key_and_price(contract)
         q, k, rate = position.quantity, contract.contract_size, contract.maintenance_margin_rate
         slack += position.pnl(k, mark) - abs(q) * k * mark * rate
         _add(slopes, key, q * k - abs(q) * k * rate)

@@ -19,9 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from operator import itemgetter
 
-from sortedcontainers import SortedKeyList
+from sortedcontainers import SortedList
 
 from domain.book.journal import Journal
 from projections.monitor.exposure import Exposure
@@ -57,7 +56,8 @@ class StatusIndex:
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
         self._entries: dict[str, Levels] = {}
-        self._by_key: dict[str, SortedKeyList] = {}  # key -> [(level, client_id)]
+        # key -> [(level, client_id)], sorted as tuples (cheaper than by a key function)
+        self._by_key: dict[str, SortedList] = {}
 
     def put(self, client_id: str, exposure: Exposure | None, price_of: PriceOf) -> None:
         """Index the client as exposed now (None or no slopes: not indexed)."""
@@ -73,7 +73,11 @@ class StatusIndex:
         if ranked is None:
             return ()
         low, high = float(min(old, new)), float(max(old, new))
-        return (client_id for _, client_id in ranked.irange_key(low, high))
+        # Every (level, client) with low <= level <= high: (low,) sorts before all of them,
+        # and (the next float after high,) after all of them. Most moves cross no level.
+        start = ranked.bisect_left((low,))
+        end = len(ranked) if high == math.inf else ranked.bisect_left((math.nextafter(high, math.inf),))
+        return () if start == end else (client_id for _, client_id in ranked[start:end])
 
     def exposed_to(self, key: str) -> Iterable[str]:
         ranked = self._by_key.get(key)
@@ -85,7 +89,7 @@ class StatusIndex:
         for key, level in new:
             ranked = self._by_key.get(key)
             if ranked is None:
-                ranked = self._by_key[key] = SortedKeyList(key=itemgetter(0))
+                ranked = self._by_key[key] = SortedList()
             ranked.add((level, client_id))
         if new:
             self._entries[client_id] = new

@@ -11,6 +11,7 @@ marked at their last trade price and are now marked at the asset's price.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
 from domain.book.book import CONTRACT_MARK_PREFIX, Book, PriceMove, StatusRegime
 from policies.margin_financing.collateral import eligible_assets, min_haircut
@@ -26,10 +27,13 @@ def regime_in_force(params: ParamsInForce) -> StatusRegime:
 
 
 class StatusTracker:
-    __slots__ = ("_book", "below", "short")
+    __slots__ = ("_book", "_regime", "below", "short")
 
     def __init__(self, book: Book) -> None:
         self._book = book
+        # The terms of the last ``ParamsInForce`` read: the engine shares one per span of
+        # parameters in force, so they are read once per span rather than per event.
+        self._regime: tuple[ParamsInForce, StatusRegime] | None = None
         self.short = StatusIndex(book.journal)
         self.below = StatusIndex(book.journal)
 
@@ -39,16 +43,20 @@ class StatusTracker:
         for client_id in self._book.clients:
             self.evaluate(client_id, regime)
 
-    def to_recheck(self, ctx: Context, touched: set[str], moves: list[PriceMove]) -> list[str]:
+    def to_recheck(self, ctx: Context, touched: AbstractSet[str], moves: list[PriceMove]) -> list[str]:
         """The clients whose status may have changed with E, in a deterministic order."""
         book = self._book
-        regime = regime_in_force(ctx.params)
+        if self._regime is None or self._regime[0] is not ctx.params:
+            self._regime = (ctx.params, regime_in_force(ctx.params))
+        regime = self._regime[1]
         # Reading: "now" is E's time, so a late event from before an MF-04/MF-05 amendment's
         # effective date re-evaluates every client under the older terms (and the next
         # on-time event under the newer ones): statuses, and MF-07, follow event time.
         if book.status_regime.get(REGIME_KEY) != regime:
             book.status_regime.put(REGIME_KEY, regime)
             return sorted(book.clients.keys())
+        if not moves:
+            return sorted(touched)
         dirty = set(touched)
         for move in moves:
             dirty.update(self.short.candidates(move.key, move.old, move.new))
