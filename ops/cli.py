@@ -39,7 +39,9 @@ from ops.wiring import build_audit_index, build_ledger, build_monitor, open_stor
 from projections.store.base import FindingFilter
 
 EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
-FOLLOW_POLL_S = 0.5
+# A follower looks again at once while the ledger has new events, and waits this long once it
+# has none: the bound on detection latency from an idle start (ops/bench/latency.py).
+FOLLOW_POLL_S = 0.05
 FOLLOW_RETRY_MIN_S, FOLLOW_RETRY_MAX_S = 0.5, 30.0
 DATABASE_ERRORS = (psycopg.Error, sqlite3.Error, PersistenceError)
 
@@ -192,7 +194,7 @@ def check(
 def monitor(
     db: DbOption = None,
     follow: Annotated[bool, typer.Option("--follow", help="keep running, following new events")] = False,
-    poll_s: Annotated[float, typer.Option(help="seconds between catch-ups when following")] = FOLLOW_POLL_S,
+    poll_s: Annotated[float, typer.Option(help="seconds to wait, when following, once no new event is left")] = FOLLOW_POLL_S,
 ) -> None:
     """Bring the compliance monitor up to date with the ledger (once, or continuously)."""
     store = open_store(database_url(db), create=True)
@@ -203,7 +205,7 @@ def monitor(
         while True:
             try:
                 done = runner.catch_up()
-                audit_index.catch_up()
+                indexed = audit_index.catch_up()
             except DATABASE_ERRORS as e:
                 if not follow:
                     raise
@@ -218,7 +220,8 @@ def monitor(
             if not follow:
                 typer.echo(f"monitor at position {done.position}: {done.events} events, {done.findings} findings")
                 return
-            time.sleep(poll_s)
+            if not (done.events or indexed.events):
+                time.sleep(poll_s)
     except KeyboardInterrupt:
         return
     finally:

@@ -1,13 +1,15 @@
 """The audit trail's benchmark: ``audit --subject`` latency on a large ledger, and what the
-index and an as-of replay cost. Call ``bench_audit(size, report)`` (``python -m ops.bench.audit
---sizes 100000 1000000`` runs it alone); it returns a Markdown section for RESULTS.md.
+index and an as-of replay cost; with the ``findings`` query's latency (``ops.bench.findings``)
+on the same ledger once the monitor has caught up with it. Call ``bench_audit(size, report)``
+(``python -m ops.bench.audit --sizes 100000 1000000`` runs it alone); it returns a Markdown
+section for RESULTS.md.
 
-The ledger is ``ops.bench.stream.bench_stream(size)``, appended without the monitor (the
-index does not depend on it), then indexed. Latency is measured in-process, as a server
-answering the question would see it: the index query plus fetching and decoding the page's
-events from the ledger (100 per page). Subjects are drawn at random (fixed seed): clients,
-orders, trades, the one contract (which every trade names) and the one asset; first pages
-and pages deep into each subject's history.
+The ledger is ``ops.bench.stream.simulated_stream(size)``, appended without the monitor (the
+index does not depend on it), then indexed, then monitored. Latency is measured in-process, as
+a server answering the question would see it: the index query plus fetching and decoding the
+page's events from the ledger (100 per page). Subjects are drawn at random (fixed seed):
+clients, orders, trades, the perpetual contracts (each of their trades names one) and the
+simulator's assets; first pages and pages deep into each subject's history.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ops.bench.findings import acknowledge_some, findings_rows, percentile
 from ops.bench.stores import fresh_postgres
-from ops.bench.stream import bench_stream
+from ops.bench.stream import simulated_stream
 from ops.lines import open_inputs
-from ops.wiring import build_audit_index, build_ledger, open_store
+from ops.simulate.market import ASSETS
+from ops.simulate.platform import CONTRACTS
+from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
 from projections.asof import replay
 from projections.audit import AuditQuery, audit_events
 from projections.sql import Sql
@@ -34,19 +39,14 @@ PAGE_EVENTS = 100
 SEED = 11
 REPLAY_EVENTS_MAX = 200_000  # an as-of replay is linear; measured on a prefix this long
 
-
-
-
-def percentile(samples_ms: list[float], share: float) -> float:
-    ordered = sorted(samples_ms)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+FINDINGS_SEED = 13
 
 
 def subjects(store: Store, rng: random.Random) -> dict[str, list[tuple[str, int]]]:
     """Per kind of subject: (subject, after) pairs, half first pages, half deep pages."""
     sql = Sql(store)
-    clients = [r[0] for r in sql.rows("SELECT DISTINCT owners FROM audit_owners WHERE kind = 'deposit'")]
-    clients = [c.strip('[]"') for c in clients]
+    owners = "SELECT DISTINCT owners FROM audit_owners WHERE kind IN ('deposit', 'account', 'pledge', 'loan')"
+    clients = sorted(c.strip('[]"') for (c,) in sql.rows(owners))
     orders = [r[0] for r in sql.rows("SELECT id FROM audit_owners WHERE kind = 'order'")]
     trades = [r[0] for r in sql.rows("SELECT id FROM audit_owners WHERE kind = 'trade'")]
     tip = store.tip().position
@@ -57,7 +57,8 @@ def subjects(store: Store, rng: random.Random) -> dict[str, list[tuple[str, int]
 
     return {
         "client": draws(clients), "order": draws(orders), "trade": draws(trades),
-        "contract BTC-PERP": draws(["BTC-PERP"]), "asset BTC": draws(["BTC"]),
+        f"contract (the {len(CONTRACTS)} traded)": draws([spec.contract_id for spec in CONTRACTS]),
+        f"asset (the {len(ASSETS)} listed)": draws([spec.symbol for spec in ASSETS]),
     }
 
 
@@ -87,7 +88,7 @@ def bench_audit(size: int, report: Callable[[str], None] = print) -> str:
     with tempfile.TemporaryDirectory() as directory, fresh_postgres() as url:
         path = Path(directory) / "stream.jsonl"
         with path.open("wb") as out:
-            for line in bench_stream(size):
+            for line in simulated_stream(size):
                 out.write(line + b"\n")
         store = open_store(url, create=True)
         try:
@@ -105,6 +106,12 @@ def bench_audit(size: int, report: Callable[[str], None] = print) -> str:
             replayed = replay(store, through=bounded)
             replay_s = time.perf_counter() - started
             report(f"as-of replay: {replayed.applied:,} events in {replay_s:.1f} s")
+            started = time.perf_counter()
+            monitored = build_monitor(store).catch_up()
+            monitor_s = time.perf_counter() - started
+            acknowledged = acknowledge_some(store)
+            report(f"monitor: {monitored.events / monitor_s:,.0f} events/s, {monitored.findings:,} findings, {acknowledged} acknowledged")
+            found = findings_rows(store, random.Random(FINDINGS_SEED), report)
         finally:
             store.close()
     return "\n".join([
@@ -118,6 +125,14 @@ def bench_audit(size: int, report: Callable[[str], None] = print) -> str:
         "",
         f"`state --as-of` replays the ledger: {replayed.applied:,} events in {replay_s:.1f} s "
         f"({replayed.applied / replay_s:,.0f} events/s), so about {size / (replayed.applied / replay_s):,.0f} s for all {size:,}.",
+        "",
+        f"`findings` latency (`ops/bench/findings.py`), in-process, after the monitor caught up "
+        f"({monitored.findings:,} findings, {acknowledged} of them acknowledged): every finding "
+        "as `regledger findings` lists them by default, then first pages of 100 as the API "
+        "serves them, filtered as `findings --rule/--subject/--since/--until/--case-status` do:",
+        "",
+        "| query | queries | rows per query | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|---:|",
+        *(found or ["| (no finding on this ledger) | 0 | | | | |"]),
         "",
     ])
 

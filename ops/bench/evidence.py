@@ -2,7 +2,7 @@
 run: ``bench_evidence(size, report)`` gives the figures, ``markdown(size, figures)`` the section
 for ``RESULTS.md``. ``python -m ops.bench.evidence --sizes 100000`` runs it alone.
 
-The ledger is the generated stream of ``ops.bench.stream`` ingested (validated, no monitor)
+The ledger is the simulated stream of ``ops.bench.stream`` ingested (validated, no monitor)
 into a fresh store of each kind. Every figure is events per second over the whole log except
 the proof, in seconds.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from domain.ledger import decode_entry, is_catalogue_topic
 from ops.bench.stores import fresh_postgres, fresh_sqlite
-from ops.bench.stream import bench_stream
+from ops.bench.stream import simulated_stream
 from ops.lines import open_inputs
 from ops.wiring import build_ledger, open_store
 from projections.evidence.attest import checkpoint_at, inclusion_proof, verify_log
@@ -98,7 +98,7 @@ def bench_evidence(
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "stream.jsonl"
         with path.open("wb") as out:
-            for line in bench_stream(size):
+            for line in simulated_stream(size):
                 out.write(line + b"\n")
         for kind, fresh in stores:
             with fresh() as url:
@@ -126,7 +126,7 @@ def markdown(size: int, figures: dict[str, float]) -> str:
     return "\n".join([
         f"## Replay and verification of a {size:,}-event ledger (`ops/bench/evidence.py`)",
         "",
-        "The generated stream ingested (validated, no monitor) into a fresh store, then read back "
+        "The simulated stream ingested (validated, no monitor) into a fresh store, then read back "
         "in pages of 5,000: rows only, rows with every envelope parsed (the raw decoded read), "
         "the monitor replayed in memory over them (`regledger replay`), the monitor engine alone "
         f"over the first {ENGINE_EVENTS_MAX:,} events decoded beforehand (what bounds the replay), "

@@ -20,7 +20,7 @@ import uvicorn
 
 from ops.api.app import create_app
 from ops.bench.stores import STORES, write_lines
-from ops.bench.stream import bench_stream
+from ops.bench.stream import simulated_stream
 from ops.lines import open_inputs
 from ops.pipeline import IngestPipeline
 from projections.store import open_store
@@ -81,7 +81,7 @@ def section(size: int, report: Report) -> str:
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "stream.jsonl"
-        write_lines(path, bench_stream(size))
+        write_lines(path, simulated_stream(size))
         for store, fresh in STORES:
             with fresh() as url:
                 by_file = file_rate(url, path)

@@ -1,4 +1,4 @@
-"""The nightly-report benchmark, and the simulated stream every benchmark ingests.
+"""The nightly-report benchmark.
 
 ``bench_report`` ingests a simulated 30-day stream into a fresh PostgreSQL database with the
 monitor, then times the nightly report of the last day (the nightly case: every event the
@@ -11,36 +11,17 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
-from itertools import islice
 from pathlib import Path
 
 from domain.ledger import IngestSummary
 from ops.bench.stores import fresh_postgres
+from ops.bench.stream import simulated_config, simulated_stream
 from ops.lines import open_inputs
 from ops.report import write_report
-from ops.simulate import SimConfig, simulate
 from ops.wiring import build_ledger, build_monitor, open_store
 from projections.nightly import build
-
-BENCH_DAYS = 30
-MARKET_EVENTS_PER_DAY = 4_700  # prices, quotes, funding and access logs, whatever the clients
-CLIENT_EVENTS_PER_DAY = 10
-
-
-def simulated_config(events: int, seed: int = 7) -> SimConfig:
-    """A 30-day run of about ``events`` events, with breaches injected at a low rate."""
-    clients = max(20, (events // BENCH_DAYS - MARKET_EVENTS_PER_DAY) // CLIENT_EVENTS_PER_DAY)
-    return SimConfig(clients=clients, days=BENCH_DAYS, seed=seed, violations=0.002)
-
-
-def simulated_stream(events: int, seed: int = 7) -> Iterator[bytes]:
-    """Exactly ``events`` lines of a simulated run (cut short if the run is longer)."""
-    lines = (json.dumps(e, separators=(",", ":")).encode() for e in simulate(simulated_config(events, seed)))
-    return islice(lines, events)
-
-
 
 
 def _timed_report(url: str, day: date, out: Path) -> float:
@@ -87,7 +68,6 @@ def bench_report(events: int, report: Callable[[str], None]) -> dict[str, float]
         report(f"nightly report on a {events:,}-event PostgreSQL ledger ({config.clients} clients, "
                f"{config.days} days): " + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()))
     return figures
-
 
 
 def section(size: int, report: Callable[[str], None]) -> str:

@@ -1,8 +1,13 @@
-"""A deterministic, valid event stream for benchmarks: a platform's perpetual order flow with
-price ticks, margin deposits, trades and settlements, plus broker-side pledges and loans.
+"""The event streams benchmarks ingest.
 
-(The market simulator of ``regledger simulate`` supersedes this for realism; this generator
-only needs to be valid, deterministic and cheap.)"""
+``simulated_stream(events)``: what every benchmark measures, a run of the market simulator of
+``regledger simulate`` (a broker and a platform over 30 Hong Kong days: several assets and
+perpetual contracts, market makers, pledges, loans, margin calls, breaches injected at a low
+rate), cut at exactly ``events`` lines.
+
+``bench_stream(events)``: a crude, cheap generator (one contract, one asset, trades left
+unsettled) kept for the reliability and monitor-runner tests that rely on its shape.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,27 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
+
+from ops.simulate import SimConfig, simulate
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+BENCH_DAYS = 30
+MARKET_EVENTS_PER_DAY = 4_700  # prices, quotes, funding and access logs, whatever the clients
+CLIENT_EVENTS_PER_DAY = 10
+BENCH_VIOLATIONS = 0.002  # per rule and simulated hour: findings at a realistic, low rate
+
+
+def simulated_config(events: int, seed: int = 7, violations: float = BENCH_VIOLATIONS) -> SimConfig:
+    """A 30-day run of about ``events`` events (more clients for more events)."""
+    clients = max(20, (events // BENCH_DAYS - MARKET_EVENTS_PER_DAY) // CLIENT_EVENTS_PER_DAY)
+    return SimConfig(clients=clients, days=BENCH_DAYS, seed=seed, violations=violations)
+
+
+def simulated_stream(events: int, seed: int = 7, violations: float = BENCH_VIOLATIONS) -> Iterator[bytes]:
+    """Exactly ``events`` lines of a simulated run (cut short if the run is longer)."""
+    run = simulate(simulated_config(events, seed, violations))
+    return islice((json.dumps(e, separators=(",", ":")).encode() for e in run), events)
 
 
 def _line(n: int, kind: str, at: datetime, data: dict[str, object]) -> bytes:
