@@ -89,6 +89,11 @@ def ingest(
     db: DbOption = None,
     output: Annotated[SummaryFormat, typer.Option("--format", help="summary format")] = SummaryFormat.table,
     batch_size: Annotated[int, typer.Option(help="events per transaction (1-5000)", min=1, max=5000)] = 1000,
+    monitor: Annotated[bool, typer.Option(
+        "--monitor/--no-monitor",
+        help="bring the monitor and the audit index up to date batch by batch; --no-monitor leaves"
+        " them to a `regledger monitor --follow` running beside (on another core)",
+    )] = True,
 ) -> None:
     """Validate and append events, then bring the compliance monitor up to date."""
     check_readable(paths)
@@ -101,7 +106,9 @@ def ingest(
                 for r in batch.rejections:
                     typer.echo(rejection_line(r, many), err=True)
 
-            summary = IngestPipeline(store).ingest(open_inputs(paths, advance), batch_size, report_rejections)
+            summary = IngestPipeline(store, projections=monitor).ingest(
+                open_inputs(paths, advance), batch_size, report_rejections
+            )
     finally:
         store.close()
     counts = {"accepted": summary.accepted, "duplicates": summary.duplicates, "rejected": summary.rejected}

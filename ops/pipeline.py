@@ -15,15 +15,17 @@ class IngestPipeline:
     """One per process and store. Calls are serialised: the ledger's registry cache and the
     monitor's in-memory engine belong to one writer at a time."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, projections: bool = True):
+        """``projections=False``: append only, and leave the monitor and the audit index to a
+        ``regledger monitor --follow`` running beside (on another core)."""
         self.store = store
         self.ledger = build_ledger(store)
-        self.monitor = build_monitor(store)
+        self.monitor = build_monitor(store) if projections else None
         # Other tracked projections, brought up to a position after the monitor.
         audit_index = build_audit_index(store)
         self.catch_ups: list[Callable[[int | None], object]] = [
             lambda until: audit_index.catch_up(until=until)
-        ]
+        ] if projections else []
         self._lock = threading.Lock()
 
     def ingest(
@@ -36,13 +38,15 @@ class IngestPipeline:
             if on_batch is not None:
                 on_batch(batch)
             # The monitor takes the batch's events as ingest decoded them.
-            self.monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
+            if self.monitor is not None:
+                self.monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
             for catch_up in self.catch_ups:
                 catch_up(batch.last_position)
 
         with self._lock:
             summary = self.ledger.ingest(lines, batch_size, after_batch)
-            self.monitor.catch_up()
+            if self.monitor is not None:
+                self.monitor.catch_up()
             for catch_up in self.catch_ups:
                 catch_up(None)
             return summary

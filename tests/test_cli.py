@@ -46,6 +46,29 @@ def test_ingest_then_findings_gives_each_scenarios_expected_findings(store_url: 
                 "detected_at", "message", "parameters"} <= finding.keys()
 
 
+def test_ingest_without_the_monitor_leaves_it_to_a_follower_beside(store_url: str) -> None:
+    import time
+
+    name = "perp-day"
+    done = regledger("ingest", str(SCENARIOS / f"{name}.jsonl"), "--no-monitor", db=store_url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(regledger("findings", "--format", "json", db=store_url).stdout) == []
+    follower = subprocess.Popen([sys.executable, "-m", "ops", "monitor", "--follow", "--db", store_url],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        expected = multiset(json.loads((SCENARIOS / f"{name}.expected.json").read_text()))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            got = multiset(json.loads(regledger("findings", "--format", "json", db=store_url).stdout))
+            if got == expected:
+                break
+            time.sleep(0.2)
+        assert got == expected
+    finally:
+        follower.terminate()
+        follower.wait(timeout=30)
+
+
 def test_rejections_go_to_stderr_with_line_and_field_and_exit_code_1(sqlite_url: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     good = (SCENARIOS / "mf-day.jsonl").read_text().splitlines()[0]
