@@ -2,8 +2,8 @@
 
 A fresh process per run, so that its peak resident memory is this run's alone (``VmHWM``: a
 child's ``ru_maxrss`` also counts the parent it was forked from) and no cache or collector
-state carries over. ``python -m ops.bench.child ingest|monitor URL [PATH] [--monitor]`` prints
-one JSON object: events, seconds, CPU seconds, peak RSS in MiB.
+state carries over. ``python -m ops.bench.child ingest|monitor|follow URL [PATH] [--monitor] [--events N]``
+prints one JSON object: events, seconds, CPU seconds, peak RSS in MiB.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 from ops.runtime import tune_gc
 
 BATCH_EVENTS = 1_000  # regledger ingest's default --batch-size
+FOLLOW_IDLE_S = 0.005  # the follower's wait when it found nothing new
 
 
 def peak_rss_mib() -> float:
@@ -91,6 +92,43 @@ def monitor(url: str) -> dict[str, Any]:
         store.close()
 
 
+def follow(url: str, events: int) -> dict[str, Any]:
+    """``regledger monitor --follow`` beside an ingest: catch up as events arrive, until
+    ``events`` are monitored; with the wall-clock time it finished, for the parent to time the
+    pipeline from the ingest's start."""
+    from ops.wiring import build_monitor, open_store
+
+    store = open_store(url, create=True)
+    try:
+        runner = build_monitor(store)
+
+        def run() -> int:
+            while runner.position < events:
+                if not runner.catch_up().events:
+                    time.sleep(FOLLOW_IDLE_S)
+            return runner.position
+
+        figures = _timed(run)
+        figures["finished_at"] = time.time()
+        return figures
+    finally:
+        store.close()
+
+
+def start_child(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ops.bench.child", *args], stdout=subprocess.PIPE, text=True
+    )
+
+
+def child_figures(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, _ = process.communicate()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args, out)
+    figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return figures
+
+
 def run_child(*args: str) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its figures."""
     done = subprocess.run(
@@ -102,14 +140,17 @@ def run_child(*args: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.bench.child", description=__doc__)
-    parser.add_argument("what", choices=("ingest", "monitor"))
+    parser.add_argument("what", choices=("ingest", "monitor", "follow"))
     parser.add_argument("url")
     parser.add_argument("path", nargs="?")
     parser.add_argument("--monitor", action="store_true", help="ingest with the monitor")
+    parser.add_argument("--events", type=int, default=0, help="follow: stop once this many are monitored")
     args = parser.parse_args()
     tune_gc()
     if args.what == "ingest":
         print(json.dumps(ingest(args.url, args.path, args.monitor)))
+    elif args.what == "follow":
+        print(json.dumps(follow(args.url, args.events)))
     else:
         print(json.dumps(monitor(args.url)))
 
