@@ -48,3 +48,15 @@ def test_the_audit_benchmark_gives_findings_query_percentiles() -> None:
         assert 0 < float(p50) <= float(p95) <= float(most)
     every = rows[0]
     assert float(every[2]) > 0, "the ledger raised no finding"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_the_report_benchmark_times_every_case_of_the_state_at_the_cutoff() -> None:
+    require_postgres()
+    from ops.bench.report import bench_report
+
+    figures = bench_report(8_000, lambda line: None)
+    timed = [name for name in figures if name.endswith(", s")]
+    assert len(timed) == 4 and "report of the day before (from its midnight snapshot), s" in timed
+    assert all(figures[name] > 0 for name in timed)
