@@ -132,8 +132,11 @@ def child_figures(process: subprocess.Popen[str]) -> dict[str, Any]:
 def run_child(*args: str) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; its figures."""
     done = subprocess.run(
-        [sys.executable, "-m", "ops.bench.child", *args], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "ops.bench.child", *args], capture_output=True, text=True, check=False
     )
+    if done.returncode:
+        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        raise RuntimeError(f"ops.bench.child {' '.join(args[:1])} failed ({done.returncode}):\n{tail}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 

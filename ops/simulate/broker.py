@@ -134,7 +134,8 @@ def repay(w: World, c: Client, amount: Decimal | None = None) -> None:
         outstanding = c.loans[loan_id]
         part = outstanding if amount is None else min(outstanding, amount)
         if amount is None and w.chance(0.5):
-            part = max(THOUSAND, round_down(outstanding / 2, THOUSAND))
+            # about half, in thousands, and never more than is owed (a loan under 1,000 is repaid whole)
+            part = min(outstanding, max(THOUSAND, round_down(outstanding / 2, THOUSAND)))
         w.emit("VAFinancingRepaid", {"loan_id": loan_id, "amount": text(part)}, SOURCE)
         if part == outstanding:
             del c.loans[loan_id]

@@ -91,3 +91,20 @@ def test_the_simulate_command_writes_the_file_it_names(tmp_path: Path) -> None:
     assert done.stdout.strip() == f"wrote {len(lines)} events (10 clients, 1 days, seed 4) to {out}"
     refused = regledger("simulate", "--out", str(tmp_path), "--days", "1")
     assert refused.returncode == 2 and "is a directory" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_partial_repayment_never_exceeds_what_is_owed() -> None:
+    from decimal import Decimal
+
+    from ops.simulate.accounts import Client
+    from ops.simulate.broker import repay
+    from ops.simulate.world import World
+
+    world = World(SimConfig(clients=20, days=1, seed=1))
+    world.chance = lambda probability: True  # type: ignore[method-assign]  # always "about half"
+    for owed, paid, left in ((Decimal("836.84"), "836.84", None), (Decimal("1000"), "1000", None),
+                             (Decimal("4500"), "2000", Decimal("2500"))):
+        client = Client("C1", "individual", "professional", None, Decimal(0), None, loans={"L1": owed})
+        repay(world, client)
+        assert world.out[-1]["data"] == {"loan_id": "L1", "amount": paid}
+        assert client.loans.get("L1") == left
