@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from domain.ledger import decode_entry, is_catalogue_topic
-from ops.bench.stores import fresh_postgres, fresh_sqlite
+from ops.bench import stores as bench_stores
 from ops.bench.stream import simulated_stream
 from ops.lines import open_inputs
 from ops.wiring import build_ledger, open_store
@@ -93,7 +93,7 @@ def bench_evidence(
 ) -> dict[str, float]:
     """Figures keyed ``"<store> <figure>"``; ``stores`` defaults to fresh PostgreSQL and SQLite."""
     if stores is None:
-        stores = (("postgresql", fresh_postgres), ("sqlite", fresh_sqlite))
+        stores = bench_stores.STORES
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "stream.jsonl"
