@@ -43,6 +43,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
 # has none: the bound on detection latency from an idle start (ops/bench/latency.py).
 FOLLOW_POLL_S = 0.05
 FOLLOW_RETRY_MIN_S, FOLLOW_RETRY_MAX_S = 0.5, 30.0
+FOLLOW_AUDIT_SLICE_EVENTS = 500  # indexed between two monitor catch-ups (~25 ms of work)
 DATABASE_ERRORS = (psycopg.Error, sqlite3.Error, PersistenceError)
 
 
@@ -212,7 +213,12 @@ def monitor(
         while True:
             try:
                 done = runner.catch_up()
-                indexed = audit_index.catch_up()
+                # Following, the monitor comes first: between its catch-ups the audit index takes
+                # a bounded slice, so new events wait for the index one slice at most.
+                indexed = audit_index.catch_up(
+                    until=audit_index.position + FOLLOW_AUDIT_SLICE_EVENTS
+                    if follow and audit_index.position is not None else None
+                )
             except DATABASE_ERRORS as e:
                 if not follow:
                     raise

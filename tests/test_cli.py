@@ -46,6 +46,16 @@ def test_ingest_then_findings_gives_each_scenarios_expected_findings(store_url: 
                 "detected_at", "message", "parameters"} <= finding.keys()
 
 
+def indexed_to_the_tip(url: str) -> bool:
+    from ops.wiring import build_audit_index, open_store
+
+    store = open_store(url)
+    try:
+        return bool(build_audit_index(store).storage.tracked_position() == store.tip().position)
+    finally:
+        store.close()
+
+
 def test_ingest_without_the_monitor_leaves_it_to_a_follower_beside(store_url: str) -> None:
     import time
 
@@ -60,10 +70,11 @@ def test_ingest_without_the_monitor_leaves_it_to_a_follower_beside(store_url: st
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             got = multiset(json.loads(regledger("findings", "--format", "json", db=store_url).stdout))
-            if got == expected:
+            if got == expected and indexed_to_the_tip(store_url):
                 break
             time.sleep(0.2)
         assert got == expected
+        assert indexed_to_the_tip(store_url)  # the audit index follows too, slice by slice
     finally:
         follower.terminate()
         follower.wait(timeout=30)
