@@ -39,6 +39,12 @@ from domain.parameters import ParameterType
 CONTRACT_MARK_PREFIX = "#"  # price key of a contract marked at its last trade price
 DEADLINE_SLACK_ENTRIES = 64
 StatusRegime = tuple[tuple[str, ...], Decimal]  # (eligible assets, min haircut) of step (5)
+# Which side of a client an edit changes, for step (5): its margin-financing side (accounts,
+# pledges, loans, calls), behind the "short" status, and its perpetuals side (margin,
+# positions, realised PnL), behind "below maintenance". Neither status reads the other side,
+# so a side left unchanged need not be re-evaluated. An edit that names no side counts as both.
+FINANCING, PERPETUALS = 1, 2
+BOTH_SIDES = FINANCING | PERPETUALS
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +79,7 @@ class Book:
         self.account_owner: Table[str] = Table(j)
         self._resting: dict[tuple[str, str], SortedList] = {}
         self.deadlines: list[tuple[datetime, str]] = []
-        self.touched: set[str] = set()
+        self.touched: dict[str, int] = {}  # client id -> the sides edited (FINANCING, ...)
         self.moves: list[PriceMove] = []
 
     # -- reading (BookView) ------------------------------------------------------------
@@ -167,8 +173,10 @@ class Book:
             yield self.orders[order_id]
 
     # -- writing (domain.book.apply) -------------------------------------------------------
-    def edit_client(self, client_id: str) -> Client:
-        self.touched.add(client_id)
+    def edit_client(self, client_id: str, sides: int = BOTH_SIDES) -> Client:
+        """The client's row, to change in place; ``sides``: which of its sides the change
+        can reach (see ``FINANCING``), so that step (5) re-evaluates only their statuses."""
+        self.touched[client_id] = self.touched.get(client_id, 0) | sides
         return self.clients.edit(client_id)
 
     def edit_asset(self, symbol: str) -> Asset:
@@ -187,14 +195,19 @@ class Book:
                 due.setdefault(key, obligation)
         return list(due.values())
 
-    def take_scratch(self) -> tuple[set[str], list[PriceMove]]:
-        """What changed since the last call: the clients touched and the prices moved."""
+    def take_scratch(self) -> tuple[dict[str, int], list[PriceMove]]:
+        """What changed since the last call: the clients touched (with the sides edited)
+        and the prices moved."""
         touched, moves = self.touched, self.moves
-        self.touched, self.moves = set(), []
+        self.touched, self.moves = {}, []
         return touched, moves
 
     # -- derived lookups ------------------------------------------------------------------
     def _index_order(self, order_id: str, old: Order | None, new: Order | None) -> None:
+        if old is not None and new is not None and (
+            old.contract_id, old.side, old.limit_price, old.market_maker_account
+        ) == (new.contract_id, new.side, new.limit_price, new.market_maker_account):
+            return  # a partial fill: the same place among the resting orders (``_rank``)
         if old is not None and not old.market_maker_account:
             self._resting[(old.contract_id, old.side)].remove(_rank(old))
         if new is not None and not new.market_maker_account:

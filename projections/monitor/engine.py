@@ -52,7 +52,7 @@ _STATUS_WATCHES = tuple(  # step (5): each status watcher with the index of its 
     (rule, rule.status_watch, STATUSES.index(rule.status_watch.status))
     for rule in STATUS_WATCHERS if rule.status_watch is not None
 )
-_NOTHING: frozenset[str] = frozenset()
+_NOTHING: Mapping[str, int] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,9 @@ class MonitorEngine:
         self._book = Book(parameter_catalogue())
         self._statuses = StatusTracker(self._book)
         self._span: _Span | None = None
+        # An obligation's parameters, as JSON, per rule: computed once per ``ParamsInForce``
+        # (one per span of parameters in force), not for every trade that opens one.
+        self._obliged_params: tuple[ParamsInForce | None, dict[str, tuple[tuple[str, object], ...]]] = (None, {})
         self._exact = EXACT.copy()
 
     @classmethod
@@ -222,10 +225,10 @@ class MonitorEngine:
         if not recheck:
             return
         regime = book.status_regime.get(REGIME_KEY)
-        for client_id in recheck:
+        for client_id, sides in recheck:
             client = book.clients[client_id]
             was = (client.short, client.below_maintenance)
-            now = self._statuses.evaluate(client_id, regime)
+            now = self._statuses.evaluate(client_id, regime, sides)
             for rule, watch, index in _STATUS_WATCHES:
                 if was[index] or now[index]:  # a client that stays good changes no obligation
                     self._effects(ctx, rule, watch.reconcile(ctx, client_id, was[index], now[index]), found)
@@ -245,10 +248,17 @@ class MonitorEngine:
 
     def _oblige(self, ctx: Context, rule: Rule, effect: Open | Close) -> None:
         if isinstance(effect, Open):
+            params, cached = self._obliged_params
+            if params is not ctx.params:
+                params, cached = self._obliged_params = (ctx.params, {})
+            parameters = cached.get(rule.rule_id)
+            if parameters is None:
+                parameters = cached[rule.rule_id] = tuple(
+                    parameters_json(rule.parameters_in_force(ctx.params)).items()
+                )
             obligation = Obligation(
                 effect.rule_id, effect.subject, ctx.event.event_id, ctx.now, effect.deadline,
-                tuple(parameters_json(rule.parameters_in_force(ctx.params)).items()),
-                tuple(evidence_json(effect.evidence).items()),
+                parameters, tuple(evidence_json(effect.evidence).items()),
             )
             self._book.obligations.put(obligation.key, obligation)
         else:

@@ -12,6 +12,12 @@ Levels are floats correctly rounded from the exact ratio. Rounding is monotone, 
 [p, p'] rounds into [float(p), float(p')]: the float search finds every client the exact one
 would, and at most a few more on a boundary, which their re-evaluation settles. Every change
 is journaled, so a preview leaves the index as it was.
+
+A re-evaluation keeps the levels already indexed when they still *cover* the new ones: the
+same keys, each old level between the key's price now and its new level. A price must then
+reach the old level before the new one, so the client is found no later than with the new
+levels (perhaps earlier, and re-evaluated for nothing, which is harmless). A trade that
+moves a client away from its threshold then costs no re-indexing.
 """
 
 from __future__ import annotations
@@ -50,6 +56,19 @@ def levels(exposure: Exposure | None, price_of: PriceOf) -> Levels:
     return tuple(sorted(found))
 
 
+def _covers(old: Levels, new: Levels, price_of: PriceOf) -> bool:
+    """Whether every old level lies between its key's price now and the new level."""
+    if len(old) != len(new):
+        return False
+    for (key, was), (new_key, level) in zip(old, new, strict=True):
+        if key != new_key:
+            return False
+        price = float(price_of(key))
+        if not (price <= was <= level or level <= was <= price):
+            return False
+    return True
+
+
 class StatusIndex:
     __slots__ = ("_by_key", "_entries", "_journal")
 
@@ -63,7 +82,7 @@ class StatusIndex:
         """Index the client as exposed now (None or no slopes: not indexed)."""
         new = levels(exposure, price_of)
         old = self._entries.get(client_id, ())
-        if old != new:
+        if old != new and not _covers(old, new, price_of):
             self._replace(client_id, old, new)
             self._journal.record(lambda: self._replace(client_id, new, old))
 

@@ -1,8 +1,9 @@
 """Step (5): re-evaluate short and below-maintenance for every client whose status can change.
 
 Semantically every client is re-evaluated after every event; incrementally, only these can
-change: the clients the event touched; for a moved price, the clients whose threshold it
-crossed (``StatusIndex``); when the collateral terms in force differ from those of the last
+change: the clients the event touched, in the statuses of the sides it edited (a trade
+cannot make a client short: "short" reads only the margin-financing side); for a moved
+price, the clients whose threshold it crossed (``StatusIndex``), in that status; when the collateral terms in force differ from those of the last
 evaluation (an MF-04/MF-05 amendment taking effect, or a late event before one), every
 client; when an asset is priced for the first time, the holders of contracts that were
 marked at their last trade price and are now marked at the asset's price.
@@ -10,10 +11,17 @@ marked at their last trade price and are now marked at the asset's price.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterator, Mapping
 
-from domain.book.book import CONTRACT_MARK_PREFIX, Book, PriceMove, StatusRegime
+from domain.book.book import (
+    BOTH_SIDES,
+    CONTRACT_MARK_PREFIX,
+    FINANCING,
+    PERPETUALS,
+    Book,
+    PriceMove,
+    StatusRegime,
+)
 from policies.margin_financing.collateral import eligible_assets, min_haircut
 from policies.rule import Context, ParamsInForce
 from projections.monitor.exposure import maintenance, shortness
@@ -43,8 +51,11 @@ class StatusTracker:
         for client_id in self._book.clients:
             self.evaluate(client_id, regime)
 
-    def to_recheck(self, ctx: Context, touched: AbstractSet[str], moves: list[PriceMove]) -> list[str]:
-        """The clients whose status may have changed with E, in a deterministic order."""
+    def to_recheck(
+        self, ctx: Context, touched: Mapping[str, int], moves: list[PriceMove]
+    ) -> list[tuple[str, int]]:
+        """The clients whose status may have changed with E, each with the sides whose
+        status may have (``FINANCING``: short, ``PERPETUALS``: below maintenance), by id."""
         book = self._book
         if self._regime is None or self._regime[0] is not ctx.params:
             self._regime = (ctx.params, regime_in_force(ctx.params))
@@ -54,33 +65,44 @@ class StatusTracker:
         # on-time event under the newer ones): statuses, and MF-07, follow event time.
         if book.status_regime.get(REGIME_KEY) != regime:
             book.status_regime.put(REGIME_KEY, regime)
-            return sorted(book.clients.keys())
+            return [(client_id, BOTH_SIDES) for client_id in sorted(book.clients.keys())]
         if not moves:
-            return sorted(touched)
-        dirty = set(touched)
+            return sorted(touched.items())
+        dirty = dict(touched)
         for move in moves:
-            dirty.update(self.short.candidates(move.key, move.old, move.new))
-            dirty.update(self.below.candidates(move.key, move.old, move.new))
+            for client_id in self.short.candidates(move.key, move.old, move.new):
+                dirty[client_id] = dirty.get(client_id, 0) | FINANCING
+            for client_id in self.below.candidates(move.key, move.old, move.new):
+                dirty[client_id] = dirty.get(client_id, 0) | PERPETUALS
             if move.first:
-                dirty.update(self._remarked_holders(move.key))
-        return sorted(dirty)
+                for client_id in self._remarked_holders(move.key):
+                    dirty[client_id] = dirty.get(client_id, 0) | PERPETUALS
+        return sorted(dirty.items())
 
     def _remarked_holders(self, asset: str) -> Iterator[str]:
         for contract in self._book.contracts.values():
             if contract.reference_asset == asset:
                 yield from self.below.exposed_to(CONTRACT_MARK_PREFIX + contract.contract_id)
 
-    def evaluate(self, client_id: str, regime: StatusRegime | None) -> tuple[bool, bool]:
-        """The client's (short, below maintenance) now; re-indexes it on the way."""
+    def evaluate(
+        self, client_id: str, regime: StatusRegime | None, sides: int = BOTH_SIDES
+    ) -> tuple[bool, bool]:
+        """The client's (short, below maintenance) now; re-indexes it on the way. A status
+        whose side is not in ``sides`` is as last evaluated: nothing it reads has changed
+        since (its index entry, from that evaluation, stays valid for the same reason)."""
         book = self._book
         client = book.clients.get(client_id)
         if client is None:
             return (False, False)
-        is_short = False
-        if regime is not None:
-            exposure = shortness(book, client, *regime)
-            self.short.put(client_id, exposure, book.key_price)
-            is_short = exposure.bad
-        below = maintenance(book, client)
-        self.below.put(client_id, below, book.key_price)
-        return (is_short, below is not None and below.bad)
+        is_short, is_below = client.short, client.below_maintenance
+        if sides & FINANCING:
+            is_short = False
+            if regime is not None:
+                exposure = shortness(book, client, *regime)
+                self.short.put(client_id, exposure, book.key_price)
+                is_short = exposure.bad
+        if sides & PERPETUALS:
+            below = maintenance(book, client)
+            self.below.put(client_id, below, book.key_price)
+            is_below = below is not None and below.bad
+        return (is_short, is_below)

@@ -144,3 +144,62 @@ def test_a_level_is_its_exact_ratio_correctly_rounded_so_float_order_never_contr
     numerator: Decimal, denominator: Decimal
 ) -> None:
     assert rounded(numerator, denominator) == float(Fraction(numerator) / Fraction(denominator))
+
+
+# Interleaved: trades, partial fills, margin, pledges, loans and ticks on clients with both
+# sides, so that a side left unevaluated (a trade cannot make a client short) and levels
+# kept while they cover the new ones (``status_index._covers``) are both exercised.
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.just("tick"), st.sampled_from(ASSETS), prices, st.just("")),
+        st.tuples(st.just("trade"), st.integers(0, 3), st.integers(-6, 6).filter(bool), prices),
+        st.tuples(st.just("partial"), st.integers(0, 3), st.integers(1, 4), prices),
+        st.tuples(st.just("deposit"), st.integers(0, 3), st.integers(1, 400), st.sampled_from(("HKD", "ETH"))),
+        st.tuples(st.just("withdraw"), st.integers(0, 3), st.integers(1, 200), st.just("HKD")),
+        st.tuples(st.just("pledge"), st.integers(0, 3), st.integers(1, 8), st.sampled_from(ASSETS)),
+        st.tuples(st.just("draw"), st.integers(0, 3), st.integers(1, 300), st.just("")),
+    ),
+    min_size=1, max_size=40,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(actions)
+def test_both_statuses_follow_interleaved_trades_financing_and_ticks_exactly(
+    path: list[tuple[str, int | str, int | str, str]],
+) -> None:
+    s = Stream()
+    s.asset("HKD", "fiat")
+    for asset in ASSETS:
+        s.asset(asset, retail_spot_approved=True)
+        s.price(asset, "20000")
+    s.contract("BTC-PERP", reference="BTC", size="0.1", initial="0.2", maintenance="0.1")
+    s.client("MAKER")
+    s.deposit("D-MAKER", "MAKER", "1000000000")
+    for n in range(4):
+        s.client(f"C{n}")
+        s.margin_account(f"C{n}", f"A{n}", "1000000000")
+        s.deposit(f"D{n}", f"C{n}", "500")
+        s.pledge(f"P{n}", f"C{n}", "ETH", "2")
+    assert_statuses_are_exact(s.engine)
+    for step, (kind, who, amount, extra) in enumerate(path):
+        client = f"C{who}"
+        if kind == "tick":
+            s.price(str(who), str(amount))
+        elif kind == "trade":
+            assert isinstance(amount, int)
+            buyer, seller = (client, "MAKER") if amount > 0 else ("MAKER", client)
+            s.fill(f"T{step}", buyer, seller, str(abs(amount)), extra)
+        elif kind == "partial":  # the client's order rests, filled in part
+            s.order(f"O{step}", client, "buy", "10", extra)
+            s.order(f"S{step}", "MAKER", "sell", str(amount), extra)
+            s.trade(f"T{step}", f"O{step}", f"S{step}", str(amount), extra)
+        elif kind == "deposit":
+            s.deposit(f"D{step}", client, str(amount), asset=extra)
+        elif kind == "withdraw":
+            s.send("PerpMarginWithdrawn", client_id=client, asset=extra, amount=str(amount))
+        elif kind == "pledge":
+            s.pledge(f"P{step}", client, extra, str(amount))
+        else:
+            s.draw(f"L{step}", client, f"A{who}", str(int(amount) * 1000))
+        assert_statuses_are_exact(s.engine)
