@@ -53,6 +53,9 @@ def on_haircut_changed(ctx: Context) -> Iterator[Finding]:
 def on_raise(ctx: Context, amendment: Amendment, previous: ParameterValue) -> Iterator[Finding]:
     raised_to, before = amendment.value, previous
     assert isinstance(raised_to, Decimal) and isinstance(before, Decimal)
+    # Reading: ``previous`` is the value in force just before the amendment's effective
+    # time, so of several amendments effective at the same instant each one above that value
+    # counts as a raise (each is a notice the firm received), not only the last recorded.
     if raised_to <= before:
         return
     # Reading: the finding reports the amendment's value (a later amendment taking effect at
