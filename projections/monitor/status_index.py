@@ -13,11 +13,12 @@ Levels are floats correctly rounded from the exact ratio. Rounding is monotone, 
 would, and at most a few more on a boundary, which their re-evaluation settles. Every change
 is journaled, so a preview leaves the index as it was.
 
-A re-evaluation keeps the levels already indexed when they still *cover* the new ones: the
-same keys, each old level between the key's price now and its new level. A price must then
-reach the old level before the new one, so the client is found no later than with the new
-levels (perhaps earlier, and re-evaluated for nothing, which is harmless). A trade that
-moves a client away from its threshold then costs no re-indexing.
+An indexed level need not be the level itself: any value between the key's price and its
+level *covers* it, as a price must reach that value before the level, so the client is found
+no later (perhaps earlier, and re-evaluated for nothing, which is harmless). The index keeps
+the levels already indexed while they cover the new ones (same keys, each between its price
+now and its new level), and indexes a new level halfway from the price, so the small moves
+of a threshold that each trade makes cost no re-indexing.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def levels(exposure: Exposure | None, price_of: PriceOf) -> Levels:
     return tuple(sorted(found))
 
 
+def _halfway(price: float, level: float) -> float:
+    """A value between ``price`` and ``level`` (both included), about halfway."""
+    if math.isinf(level):
+        return level
+    return min(max(price + (level - price) * 0.5, min(price, level)), max(price, level))
+
+
 def _covers(old: Levels, new: Levels, price_of: PriceOf) -> bool:
     """Whether every old level lies between its key's price now and the new level."""
     if len(old) != len(new):
@@ -83,8 +91,9 @@ class StatusIndex:
         new = levels(exposure, price_of)
         old = self._entries.get(client_id, ())
         if old != new and not _covers(old, new, price_of):
-            self._replace(client_id, old, new)
-            self._journal.record(lambda: self._replace(client_id, new, old))
+            indexed = tuple((key, _halfway(float(price_of(key)), level)) for key, level in new)
+            self._replace(client_id, old, indexed)
+            self._journal.record(lambda: self._replace(client_id, indexed, old))
 
     def candidates(self, key: str, old: Decimal, new: Decimal) -> Iterable[str]:
         """Every client whose status can change when ``key`` moves from ``old`` to ``new``."""
