@@ -48,10 +48,15 @@ class _Recording(MonitorEngine):
 
     def process(self, event: RecordedEvent) -> list[Finding]:
         found = super().process(event)
-        self.findings.extend(found)
-        if len(self.included) <= event.position:
-            self.included.extend(bytes(event.position + 1 - len(self.included)))
-        self.included[event.position] = 1
+        if found:
+            self.findings.extend(found)
+        included = self.included
+        if len(included) < event.position:  # skipped positions (left out, case actions)
+            included.extend(bytes(event.position - len(included)))
+        if len(included) == event.position:  # the next position: the usual case
+            included.append(1)
+        else:
+            included[event.position] = 1
         return found
 
 
