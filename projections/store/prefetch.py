@@ -1,0 +1,377 @@
+"""The ledger's catalogue events, decoded, read and validated in a second process beside the
+consumer: ``decoded_events(store, after, through)``.
+
+A replay reads every row, validates every envelope (strict pydantic, the dearer half of the
+read) and then runs the monitor engine over it, all on one core. For a long range this module
+moves the read and the validation into one child process, which sends the events on in
+batches, so the engine in the parent never waits for them and the replay uses two cores. A
+short range, or a store another process cannot open (SQLite ``:memory:``), is read in process
+exactly as before: no process start-up for small replays and tests.
+
+The transfer is what decides whether this pays: pickling a pydantic model costs as much as
+validating it again (``BaseModel.__setstate__`` is Python). So the child encodes each decoded
+event into plain values, ``(position, recorded_at, envelope)`` with every model a tuple
+``(model index, fields-set mask, *field values)`` (nested models the same way), pickles a batch
+at once, and the parent rebuilds the models without validating them again (they were, in the
+child, by the same code): the instance's ``__dict__``, ``model_fields_set``, extra and private
+attributes as pydantic's own validation leaves them, so a rebuilt event is indistinguishable
+from one decoded in process (equal, same JSON, same hash, same ``Decimal`` exponents).
+
+The child never outlives its consumer: closing the generator (or leaving a ``for`` loop over it
+early) terminates and joins it; it is a daemon; and it gives up on its own when the parent
+disappears. A failure in the child (store unreachable, a row that does not decode) is raised in
+the parent, as the same exception where it can be carried across (the domain errors), otherwise
+as a ``RuntimeError`` naming the position; the events before it have been yielded first.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.queues
+import os
+import pickle
+import queue as queues
+import typing
+from collections.abc import Generator, Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any, Final
+
+import psycopg
+import structlog
+from pydantic import BaseModel
+
+from domain.errors import EventRejected, Reason
+from domain.events import EVENT_TYPES, Envelope, Payload, RecordedEvent
+from domain.ledger import decode_entry, is_catalogue_topic
+from projections.store.base import Store
+from projections.store.postgres import PostgresStore
+from projections.store.sqlite import SQLiteStore
+
+__all__ = ["decoded_events"]
+
+log = structlog.get_logger("regledger.prefetch")
+
+PREFETCH_ENTRIES_MIN: Final = 20_000  # below this many entries the range is read in process
+ENTRIES_PER_PAGE_MAX: Final = 2_000  # read in process, as projections.asof always did
+CHILD_ENTRIES_PER_PAGE: Final = 4_000  # read by the child: one batch per page
+BATCHES_IN_FLIGHT_MAX: Final = 4  # batches waiting in the queue: memory stays flat
+POLL_S: Final = 1.0  # how often a blocked side checks that the other is still alive
+JOIN_S: Final = 5.0  # how long a finished child may take to exit before it is terminated
+
+_BATCH: Final = "batch"
+_END: Final = "end"
+_ERROR: Final = "error"
+
+# --- the codec ------------------------------------------------------------------------------
+# A model is encoded as (model index, fields-set mask, its __dict__): the very dict pydantic's
+# validation built, which the C pickler writes and reads fast (the field names repeat, so a
+# batch's pickle holds each once), and the fields set as a bit per field, in field order. A
+# field that may hold a model holds it encoded the same way (or None). Every other value (str,
+# int, bool, Decimal, datetime, date, tuple of str) pickles as it is: a Decimal keeps its
+# exponent, a datetime its offset. The child gives the datetimes of one offset one shared
+# ``timezone`` object (equal to each one's own), which a batch's pickle then holds once.
+
+EncodedModel = tuple[int, int, dict[str, Any]]
+EncodedEvent = tuple[int, datetime, EncodedModel]
+
+
+def _models_in(annotation: object) -> Iterator[type[BaseModel]]:
+    """The model classes an annotation can hold (``X | None``, ``Annotated[X, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in typing.get_args(annotation):
+        yield from _models_in(argument)
+
+
+def _all_models() -> tuple[type[BaseModel], ...]:
+    """The envelope, the 35 payloads and the models nested in them (``Payload`` itself, the
+    annotation of ``Envelope.data``, is never instantiated: it is left out)."""
+    found: list[type[BaseModel]] = [Envelope, *EVENT_TYPES.values()]
+    pending = list(found)
+    while pending:
+        for field in pending.pop().model_fields.values():
+            for model in _models_in(field.annotation):
+                if model not in found and model is not Payload:
+                    found.append(model)
+                    pending.append(model)
+    return tuple(found)
+
+
+MODELS: Final[tuple[type[BaseModel], ...]] = _all_models()
+_INDEX: Final[dict[type[BaseModel], int]] = {model: i for i, model in enumerate(MODELS)}
+_NAMES: Final[tuple[tuple[str, ...], ...]] = tuple(tuple(m.model_fields) for m in MODELS)
+# The fields of each model that may hold a model.
+_NESTED: Final[tuple[tuple[str, ...], ...]] = tuple(
+    tuple(name for name, f in m.model_fields.items() if any(_models_in(f.annotation)))
+    for m in MODELS
+)
+_FIELDS_SETS: Final[tuple[dict[int, frozenset[str]], ...]] = tuple({} for _ in MODELS)
+_TIMEZONES: Final[dict[tuple[object, ...], timezone]] = {}
+
+
+def _shared_offset(moment: datetime) -> datetime:
+    tz = moment.tzinfo
+    if type(tz) is not timezone:
+        return moment
+    key = tz.__getinitargs__()  # type: ignore[attr-defined]  # what pickling rebuilds it from
+    shared = _TIMEZONES.setdefault(key, tz)
+    return moment if shared is tz else moment.replace(tzinfo=shared)
+
+
+def encode_model(model: BaseModel) -> EncodedModel:
+    """A validated model as plain values (``decode_model`` rebuilds it)."""
+    index = _INDEX[type(model)]  # KeyError: a model this codec does not know
+    names = _NAMES[index]
+    values = model.__dict__
+    if tuple(values) != names or model.__pydantic_extra__ or model.__pydantic_private__:
+        raise ValueError(f"cannot encode this {type(model).__name__}: not as validation leaves one")
+    fields_set = model.__pydantic_fields_set__
+    mask = sum(1 << i for i, name in enumerate(names) if name in fields_set)
+    values = values.copy()
+    for name, value in values.items():
+        if type(value) is datetime:
+            values[name] = _shared_offset(value)
+    for name in _NESTED[index]:
+        if values[name] is not None:
+            values[name] = encode_model(values[name])
+    return (index, mask, values)
+
+
+def _fields_set(index: int, mask: int) -> frozenset[str]:
+    known = _FIELDS_SETS[index].get(mask)
+    if known is None:
+        known = frozenset(n for i, n in enumerate(_NAMES[index]) if mask >> i & 1)
+        _FIELDS_SETS[index][mask] = known
+    return known
+
+
+_new = object.__new__
+_set = object.__setattr__
+# BaseModel's slots, set through their descriptors (a little faster than by name).
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def decode_model(encoded: EncodedModel) -> BaseModel:
+    """The model ``encode_model`` encoded, rebuilt as validation built it, without validating
+    again: its ``__dict__`` and fields set, and no extra or private attributes. The dict is
+    taken over: ``encoded`` must come fresh from unpickling."""
+    index, mask, values = encoded
+    for name in _NESTED[index]:
+        if values[name] is not None:
+            values[name] = decode_model(values[name])
+    fields_set = _FIELDS_SETS[index].get(mask)
+    if fields_set is None:
+        fields_set = _fields_set(index, mask)
+    model = _new(MODELS[index])
+    _set(model, "__dict__", values)
+    _set_fields_set(model, set(fields_set))
+    _set_extra(model, None)
+    _set_private(model, None)
+    return model
+
+
+def encode_event(event: RecordedEvent) -> EncodedEvent:
+    return (event.position, _shared_offset(event.recorded_at), encode_model(event.envelope))
+
+
+def decode_event(encoded: EncodedEvent) -> RecordedEvent:
+    position, recorded_at, envelope = encoded
+    return RecordedEvent(position, recorded_at, decode_model(envelope))  # type: ignore[arg-type]
+
+
+def decode_batch(data: bytes) -> list[RecordedEvent]:
+    """A batch the child pickled, rebuilt."""
+    return [decode_event(encoded) for encoded in pickle.loads(data)]
+
+
+# --- the reader -----------------------------------------------------------------------------
+
+
+def decoded_events(
+    store: Store,
+    after: int = 0,
+    through: int | None = None,
+    *,
+    prefetch: bool | None = None,
+    prefetch_entries_min: int = PREFETCH_ENTRIES_MIN,
+) -> Generator[RecordedEvent, None, None]:
+    """Every catalogue event with ``after < position <= through``, decoded, in ledger order.
+
+    ``through`` None reads to the tip as it is when reading starts. The range is read in a
+    child process when it spans more than ``prefetch_entries_min`` entries and the store can be
+    opened again by another process; ``prefetch`` True does so whatever the length, False never
+    (None: decide by the length). The events are the same either way.
+    """
+    bound = store.tip().position if through is None else through
+    reopen = _reopening(store)
+    wanted = prefetch if prefetch is not None else bound - after > prefetch_entries_min
+    if wanted and reopen is not None and bound > after and not multiprocessing.current_process().daemon:
+        return _from_child(reopen, after, bound)
+    return _in_process(store, after, bound)
+
+
+def _in_process(store: Store, after: int, through: int) -> Generator[RecordedEvent, None, None]:
+    while after < through:
+        entries = store.read_entries(after, min(ENTRIES_PER_PAGE_MAX, through - after))
+        if not entries:
+            return
+        after = entries[-1].position
+        for entry in entries:
+            if is_catalogue_topic(entry.type):
+                yield decode_entry(entry)
+
+
+Reopening = tuple[str, str]  # (store kind, SQLite file path or PostgreSQL conninfo)
+Message = tuple[str, Any]  # (_BATCH, pickled batch) | (_END, last position) | (_ERROR, error)
+Channel = multiprocessing.queues.Queue
+
+
+def _reopening(store: Store) -> Reopening | None:
+    """How another process opens the same store, when it can."""
+    if isinstance(store, SQLiteStore):
+        return None if store.path == ":memory:" else ("sqlite", os.path.abspath(store.path))
+    if isinstance(store, PostgresStore):
+        return ("postgresql", psycopg.conninfo.make_conninfo(**store.conninfo))
+    return None
+
+
+def _open(reopen: Reopening) -> Store:
+    kind, target = reopen
+    if kind == "sqlite":
+        return SQLiteStore(target)
+    return PostgresStore(target, pool_size=1)
+
+
+def _from_child(reopen: Reopening, after: int, through: int) -> Generator[RecordedEvent, None, None]:
+    context = multiprocessing.get_context("spawn")  # never fork: the parent holds connections and threads
+    channel: Channel[Message] = context.Queue(BATCHES_IN_FLIGHT_MAX)
+    child = context.Process(
+        target=_child_main, args=(reopen, after, through, channel), name="regledger-prefetch", daemon=True
+    )
+    child.start()
+    log.info("prefetch_started", pid=child.pid, store=reopen[0], after=after, through=through, entries=through - after)
+    ended = False  # the child has sent its last message and exits by itself
+    try:
+        while True:
+            kind, payload = _receive(channel, child)
+            ended = kind != _BATCH
+            if kind == _BATCH:
+                yield from decode_batch(payload)
+            elif kind == _END:
+                return
+            else:
+                raise _error_from(payload)
+    finally:
+        _stop(child, channel, ended)
+
+
+def _receive(channel: Channel[Message], child: multiprocessing.process.BaseProcess) -> tuple[str, Any]:
+    while True:
+        try:
+            return channel.get(timeout=POLL_S)
+        except queues.Empty:
+            if child.is_alive():
+                continue
+        try:  # whatever it sent before it exited is in the pipe already
+            return channel.get(timeout=POLL_S)
+        except queues.Empty:
+            raise RuntimeError(
+                f"the prefetch reader (pid {child.pid}) exited with code {child.exitcode}"
+                " before sending all the events"
+            ) from None
+
+
+def _stop(child: multiprocessing.process.BaseProcess, channel: Channel[Message], ended: bool) -> None:
+    """The child joined (terminated first unless it has ended), and the queue closed."""
+    if ended:
+        child.join(JOIN_S)
+    if child.is_alive():
+        child.terminate()
+        child.join(JOIN_S)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    child.close()
+    channel.close()
+    channel.join_thread()
+
+
+# --- errors across the process boundary ------------------------------------------------------
+
+
+def _error_from(payload: tuple[str, Any]) -> BaseException:
+    form, value = payload
+    if form == "rejected":
+        cls, reasons, event_id, notes = value
+        error: BaseException = cls(reasons, event_id)
+    elif form == "pickled":
+        error = pickle.loads(value)
+        notes = ()
+    else:
+        error, notes = RuntimeError(value), ()
+    for note in notes:
+        error.add_note(note)
+    return error
+
+
+def _portable(error: BaseException, position: int) -> tuple[str, Any]:
+    """The child's exception in a form the parent can raise again."""
+    where = f"in the prefetch reader, at ledger position {position}"
+    if isinstance(error, EventRejected):
+        reasons: Sequence[Reason] = error.reasons
+        return ("rejected", (type(error), tuple(reasons), error.event_id, [*getattr(error, "__notes__", ()), where]))
+    try:
+        error.add_note(where)
+        data = pickle.dumps(error, protocol=5)
+        copy = pickle.loads(data)
+        if type(copy) is type(error) and str(copy) == str(error):
+            return ("pickled", data)
+    except Exception:  # an exception that does not survive pickling: described instead
+        pass
+    return ("text", f"{where}: {type(error).__name__}: {error}")
+
+
+# --- the child ------------------------------------------------------------------------------
+
+
+def _child_main(reopen: Reopening, after: int, through: int, channel: Channel[Message]) -> None:
+    """Read, decode and encode ``after < position <= through``, one batch per page."""
+    parent = multiprocessing.parent_process()
+    position = after
+    try:
+        store = _open(reopen)
+        try:
+            while position < through:
+                entries = store.read_entries(position, min(CHILD_ENTRIES_PER_PAGE, through - position))
+                if not entries:
+                    break
+                batch: list[EncodedEvent] = []
+                for entry in entries:
+                    position = entry.position
+                    if is_catalogue_topic(entry.type):
+                        batch.append(encode_event(decode_entry(entry)))
+                if batch and not _send(channel, (_BATCH, pickle.dumps(batch, protocol=5)), parent):
+                    return
+        finally:
+            store.close()
+    except BaseException as error:
+        _send(channel, (_ERROR, _portable(error, position)), parent)
+        return
+    _send(channel, (_END, position), parent)
+
+
+def _send(
+    channel: Channel[Message], item: tuple[str, Any], parent: multiprocessing.process.BaseProcess | None
+) -> bool:
+    """Put ``item`` on the bounded queue; False when the parent is gone."""
+    while True:
+        try:
+            channel.put(item, timeout=POLL_S)
+            return True
+        except queues.Full:
+            if parent is not None and not parent.is_alive():
+                channel.cancel_join_thread()
+                return False
+
