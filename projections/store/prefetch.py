@@ -196,19 +196,22 @@ def decoded_events(
     *,
     prefetch: bool | None = None,
     prefetch_entries_min: int = PREFETCH_ENTRIES_MIN,
+    child_page_entries: int = CHILD_ENTRIES_PER_PAGE,
 ) -> Generator[RecordedEvent, None, None]:
     """Every catalogue event with ``after < position <= through``, decoded, in ledger order.
 
     ``through`` None reads to the tip as it is when reading starts. The range is read in a
     child process when it spans more than ``prefetch_entries_min`` entries and the store can be
     opened again by another process; ``prefetch`` True does so whatever the length, False never
-    (None: decide by the length). The events are the same either way.
+    (None: decide by the length). The events are the same either way. The child reads pages
+    of ``child_page_entries`` entries and sends each page's events as one batch.
     """
+    assert child_page_entries > 0
     bound = store.tip().position if through is None else through
     reopen = _reopening(store)
     wanted = prefetch if prefetch is not None else bound - after > prefetch_entries_min
     if wanted and reopen is not None and bound > after and not multiprocessing.current_process().daemon:
-        return _from_child(reopen, after, bound)
+        return _from_child(reopen, after, bound, child_page_entries)
     return _in_process(store, after, bound)
 
 
@@ -244,11 +247,13 @@ def _open(reopen: Reopening) -> Store:
     return PostgresStore(target, pool_size=1)
 
 
-def _from_child(reopen: Reopening, after: int, through: int) -> Generator[RecordedEvent, None, None]:
+def _from_child(
+    reopen: Reopening, after: int, through: int, page_entries: int = CHILD_ENTRIES_PER_PAGE
+) -> Generator[RecordedEvent, None, None]:
     context = multiprocessing.get_context("spawn")  # never fork: the parent holds connections and threads
     channel: Channel[Message] = context.Queue(BATCHES_IN_FLIGHT_MAX)
     child = context.Process(
-        target=_child_main, args=(reopen, after, through, channel), name="regledger-prefetch", daemon=True
+        target=_child_main, args=(reopen, after, through, page_entries, channel), name="regledger-prefetch", daemon=True
     )
     child.start()
     log.info("prefetch_started", pid=child.pid, store=reopen[0], after=after, through=through, entries=through - after)
@@ -316,9 +321,9 @@ def _error_from(payload: tuple[str, Any]) -> BaseException:
     return error
 
 
-def _portable(error: BaseException, position: int) -> tuple[str, Any]:
+def _portable(error: BaseException, doing: str) -> tuple[str, Any]:
     """The child's exception in a form the parent can raise again."""
-    where = f"in the prefetch reader, at ledger position {position}"
+    where = f"in the prefetch reader process, {doing}"
     if isinstance(error, EventRejected):
         reasons: Sequence[Reason] = error.reasons
         return ("rejected", (type(error), tuple(reasons), error.event_id, [*getattr(error, "__notes__", ()), where]))
@@ -336,28 +341,37 @@ def _portable(error: BaseException, position: int) -> tuple[str, Any]:
 # --- the child ------------------------------------------------------------------------------
 
 
-def _child_main(reopen: Reopening, after: int, through: int, channel: Channel[Message]) -> None:
-    """Read, decode and encode ``after < position <= through``, one batch per page."""
+def _child_main(
+    reopen: Reopening, after: int, through: int, page_entries: int, channel: Channel[Message]
+) -> None:
+    """Read, decode and encode ``after < position <= through``, one batch per page. On a
+    failure, the events decoded before it are sent first, then the error."""
     parent = multiprocessing.parent_process()
     position = after
+    batch: list[EncodedEvent] = []
+    doing = f"opening the {reopen[0]} store"
     try:
         store = _open(reopen)
         try:
             while position < through:
-                entries = store.read_entries(position, min(CHILD_ENTRIES_PER_PAGE, through - position))
+                doing = f"reading the entries after position {position}"
+                entries = store.read_entries(position, min(page_entries, through - position))
                 if not entries:
                     break
-                batch: list[EncodedEvent] = []
                 for entry in entries:
                     position = entry.position
                     if is_catalogue_topic(entry.type):
+                        doing = f"decoding the entry at position {position}"
                         batch.append(encode_event(decode_entry(entry)))
                 if batch and not _send(channel, (_BATCH, pickle.dumps(batch, protocol=5)), parent):
                     return
+                batch = []
         finally:
             store.close()
     except BaseException as error:
-        _send(channel, (_ERROR, _portable(error, position)), parent)
+        if batch and not _send(channel, (_BATCH, pickle.dumps(batch, protocol=5)), parent):
+            return
+        _send(channel, (_ERROR, _portable(error, doing)), parent)
         return
     _send(channel, (_END, position), parent)
 
