@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import pickle
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -118,7 +117,7 @@ def test_the_codec_rebuilds_every_event_of_every_type_exactly_as_validation_buil
     corpus = _codec_corpus()
     assert {e.envelope.type for e in corpus} == set(EVENT_TYPES)  # a new type must be covered
     assert len(EVENT_TYPES) == 35
-    batch = pickle.dumps([prefetch.encode_event(e) for e in corpus], protocol=5)
+    batch = prefetch.pickled_batch([prefetch.encode_event(e) for e in corpus])
     rebuilt = prefetch.decode_batch(batch)
     assert len(rebuilt) == len(corpus)
     for mine, theirs in zip(rebuilt, corpus, strict=True):
@@ -131,6 +130,9 @@ def test_the_codec_rebuilds_every_event_of_every_type_exactly_as_validation_buil
 def test_the_codec_knows_every_model_an_event_can_hold() -> None:
     names = {model.__name__ for model in prefetch.MODELS}
     assert set(EVENT_TYPES) | {"Envelope", "PIAssessment", "MarketMakerControls"} == names
+    nested = {(m.__name__, f) for m, fields in zip(prefetch.MODELS, prefetch._NESTED, strict=True) for f in fields}
+    assert nested == {("Envelope", "data"), ("ClientOnboarded", "pi_assessment"), ("ClientReclassified", "pi_assessment"),
+                      ("MarketMakerRegistered", "controls"), ("MarketMakerControlsChanged", "controls")}
 
 
 # --- the reader, on both stores ---------------------------------------------------------------
