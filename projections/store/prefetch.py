@@ -1,27 +1,32 @@
-"""The ledger's catalogue events, decoded, read and validated in a second process beside the
+"""The ledger's catalogue events decoded, read and validated in a second process beside their
 consumer: ``decoded_events(store, after, through)``.
 
 A replay reads every row, validates every envelope (strict pydantic, the dearer half of the
 read) and then runs the monitor engine over it, all on one core. For a long range this module
 moves the read and the validation into one child process, which sends the events on in
-batches, so the engine in the parent never waits for them and the replay uses two cores. A
-short range, or a store another process cannot open (SQLite ``:memory:``), is read in process
-exactly as before: no process start-up for small replays and tests.
+batches, so the engine in the parent no longer does that work and the replay uses two cores. A
+short range, or a store another process cannot open (SQLite ``:memory:``, a store that is not
+one of the two), is read in process as before: no process start-up for small replays and tests.
 
 The transfer is what decides whether this pays: pickling a pydantic model costs as much as
 validating it again (``BaseModel.__setstate__`` is Python). So the child encodes each decoded
-event into plain values, ``(position, recorded_at, envelope)`` with every model a tuple
-``(model index, fields-set mask, *field values)`` (nested models the same way), pickles a batch
-at once, and the parent rebuilds the models without validating them again (they were, in the
-child, by the same code): the instance's ``__dict__``, ``model_fields_set``, extra and private
-attributes as pydantic's own validation leaves them, so a rebuilt event is indistinguishable
-from one decoded in process (equal, same JSON, same hash, same ``Decimal`` exponents).
+event as plain values, ``(position, recorded_at, envelope)`` with every model a tuple ``(model
+index, fields-set mask, the __dict__ validation built)`` (a nested model encoded the same way
+in that dict), pickles a batch at once, and the parent rebuilds the models without validating
+them again (the child did, with the same code): ``__dict__``, ``model_fields_set``, and the
+extra and private attributes (None) as pydantic's own validation leaves them, so a rebuilt
+event is indistinguishable from one decoded in process (equal, same JSON, same fields set, same
+hash, ``Decimal`` exponents and offsets kept).
 
-The child never outlives its consumer: closing the generator (or leaving a ``for`` loop over it
-early) terminates and joins it; it is a daemon; and it gives up on its own when the parent
-disappears. A failure in the child (store unreachable, a row that does not decode) is raised in
-the parent, as the same exception where it can be carried across (the domain errors), otherwise
-as a ``RuntimeError`` naming the position; the events before it have been yielded first.
+The child is started with ``spawn`` (never ``fork``: the parent holds connections and
+threads), so the program's main module must be importable without side effects (``if __name__
+== "__main__":``), as for any multiprocessing program; a process that is itself a daemon (which
+may not have children) reads in process. The child never outlives its consumer: closing the
+generator (or leaving a ``for`` loop over it early) terminates and joins it; it is a daemon; and
+it gives up on its own when the parent disappears. A failure in the child (store unreachable, a
+row that does not decode) is raised in the parent after the events before it, as the same
+exception where it can be carried across (the domain errors, with a note saying where),
+otherwise as a ``RuntimeError`` saying where and what.
 """
 
 from __future__ import annotations
