@@ -226,8 +226,17 @@ def decode_event(encoded: EncodedEvent) -> RecordedEvent:
 
 
 def decode_batch(data: bytes) -> list[RecordedEvent]:
-    """A batch the child pickled, rebuilt."""
-    return [decode_event(encoded) for encoded in pickle.loads(data)]
+    """A batch the child pickled, rebuilt. The cyclic collector is held off meanwhile: the
+    batch's objects are all alive until consumed, so its young collections (one every 700
+    allocations by default) would scan them again and again for nothing; it resumes after,
+    and it sees them once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [decode_event(encoded) for encoded in pickle.loads(data)]
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the reader -----------------------------------------------------------------------------
@@ -245,18 +254,26 @@ def decoded_events(
     """Every catalogue event with ``after < position <= through``, decoded, in ledger order.
 
     ``through`` None reads to the tip as it is when reading starts. The range is read in a
-    child process when it spans more than ``prefetch_entries_min`` entries and the store can be
-    opened again by another process; ``prefetch`` True does so whatever the length, False never
+    child process when it spans more than ``prefetch_entries_min`` entries, this process may
+    run on more than one core and the store can be opened again by another process; ``prefetch`` True does so whatever the length, False never
     (None: decide by the length). The events are the same either way. The child reads pages
     of ``child_page_entries`` entries and sends each page's events as one batch.
     """
     assert child_page_entries > 0
     bound = store.tip().position if through is None else through
     reopen = _reopening(store)
-    wanted = prefetch if prefetch is not None else bound - after > prefetch_entries_min
+    wanted = prefetch if prefetch is not None else bound - after > prefetch_entries_min and _cores() > 1
     if wanted and reopen is not None and bound > after and not multiprocessing.current_process().daemon:
         return _from_child(reopen, after, bound, child_page_entries)
     return _in_process(store, after, bound)
+
+
+def _cores() -> int:
+    """The cores this process may run on: with one, a second process only adds its cost."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _in_process(store: Store, after: int, through: int) -> Generator[RecordedEvent, None, None]:
@@ -297,7 +314,7 @@ def _from_child(
     context = multiprocessing.get_context("spawn")  # never fork: the parent holds connections and threads
     channel: Channel[Message] = context.Queue(BATCHES_IN_FLIGHT_MAX)
     child = context.Process(
-        target=_child_main, args=(reopen, after, through, page_entries, channel, gc.get_threshold()), name="regledger-prefetch", daemon=True
+        target=_child_main, args=(reopen, after, through, page_entries, channel), name="regledger-prefetch", daemon=True
     )
     child.start()
     log.info("prefetch_started", pid=child.pid, store=reopen[0], after=after, through=through, entries=through - after)
@@ -391,14 +408,16 @@ def _child_main(
     through: int,
     page_entries: int,
     channel: Channel[Message],
-    gc_threshold: tuple[int, int, int],
 ) -> None:
     """Read, decode and encode ``after < position <= through``, one batch per page. On a
-    failure, the events decoded before it are sent first, then the error. The collector is
-    tuned as the parent's is (``ops.runtime.tune_gc`` for the commands)."""
+    failure, the events decoded before it are sent first, then the error.
+
+    The cyclic collector runs once per page, not every 700 allocations: nearly everything a
+    page allocates is freed by reference counting when it has been sent, and what start-up
+    allocated (modules, schemas) is left out of every collection."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*gc_threshold)
+    gc.disable()
     parent = multiprocessing.parent_process()
     position = after
     batch: list[EncodedEvent] = []
@@ -419,6 +438,7 @@ def _child_main(
                 if batch and not _send(channel, (_BATCH, pickled_batch(batch)), parent):
                     return
                 batch = []
+                gc.collect()
         finally:
             store.close()
     except BaseException as error:

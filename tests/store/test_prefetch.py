@@ -5,6 +5,7 @@ gives the same findings and state."""
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 from collections.abc import Iterator
@@ -119,6 +120,7 @@ def test_the_codec_rebuilds_every_event_of_every_type_exactly_as_validation_buil
     assert len(EVENT_TYPES) == 35
     batch = prefetch.pickled_batch([prefetch.encode_event(e) for e in corpus])
     rebuilt = prefetch.decode_batch(batch)
+    assert gc.isenabled()  # held off while rebuilding only
     assert len(rebuilt) == len(corpus)
     for mine, theirs in zip(rebuilt, corpus, strict=True):
         _assert_same(mine, theirs)
