@@ -255,9 +255,10 @@ def decoded_events(
 
     ``through`` None reads to the tip as it is when reading starts. The range is read in a
     child process when it spans more than ``prefetch_entries_min`` entries, this process may
-    run on more than one core and the store can be opened again by another process; ``prefetch`` True does so whatever the length, False never
-    (None: decide by the length). The events are the same either way. The child reads pages
-    of ``child_page_entries`` entries and sends each page's events as one batch.
+    run on more than one core and another process can open the store; ``prefetch`` True reads
+    there whatever the length and the cores, False never (None: decide as said). The events
+    are the same either way. The child reads pages of ``child_page_entries`` entries and sends
+    each page's events as one batch.
     """
     assert child_page_entries > 0
     bound = store.tip().position if through is None else through
