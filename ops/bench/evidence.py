@@ -130,7 +130,7 @@ def markdown(size: int, figures: dict[str, float]) -> str:
         "",
         "The simulated stream ingested (validated, no monitor) into a fresh store, then read back "
         "in pages of 5,000: rows only, rows with every envelope parsed (the raw decoded read), "
-        "the monitor replayed in memory over them (`regledger replay`: over 50,000 entries the "
+        "the monitor replayed in memory over them (`regledger replay`: over 75,000 entries the "
         "rows are read and decoded in a second process beside the engine, "
         "`projections.store.prefetch`), the same replay in one process, the monitor engine alone "
         f"over the first {ENGINE_EVENTS_MAX:,} events decoded beforehand (what bounds the replay), "

@@ -59,11 +59,13 @@ __all__ = ["decoded_events"]
 
 log = structlog.get_logger("regledger.prefetch")
 
-# Up to this many entries the range is read in process. Starting the child (a fresh
-# interpreter importing regledger, opening the store) took about 0.75 s on the benchmark
-# machine, and the pipeline saves at most about 20 µs of the parent's time per event (the read
-# and the validation, less the rebuilding), so it pays from about 40,000 entries.
-PREFETCH_ENTRIES_MIN: Final = 50_000
+# Up to this many entries the range is read in process. On the benchmark machine (2 cores,
+# nothing else running) the child took 0.7 s to start (a fresh interpreter importing regledger,
+# opening the store) and then about 28 us of its CPU per event; the parent spent about 28 us
+# per event beside it (engine and rebuilding) against 39 us alone (read, decode and engine,
+# with the commands' collector tuning): 11 us saved per event, so the child pays from about
+# 65,000 entries.
+PREFETCH_ENTRIES_MIN: Final = 75_000
 ENTRIES_PER_PAGE_MAX: Final = 2_000  # read in process, as projections.asof always did
 CHILD_ENTRIES_PER_PAGE: Final = 4_000  # read by the child: one batch per page
 BATCHES_IN_FLIGHT_MAX: Final = 4  # batches waiting in the queue: memory stays flat
