@@ -10,7 +10,8 @@ on the events kept, so it is left out too, and so is everything that needs what 
 the replay reports each one (``left_out``).
 
 Cost: every event up to the bound is decoded and applied (the engine's full rule evaluation
-included), so a replay is linear in the ledger's length.
+included), so a replay is linear in the ledger's length. A long ledger is read and decoded in a
+second process beside the engine (``projections.store.prefetch``), so the replay uses two cores.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.events import RecordedEvent
-from domain.ledger import decode_entry, is_catalogue_topic
 from domain.registry.references import referenced
 from projections.monitor.engine import MonitorEngine
 from projections.store.base import Store
+from projections.store.prefetch import decoded_events
 
-EVENTS_PER_PAGE_MAX = 2_000
 LEFT_OUT_LISTED_MAX = 1_000
 
 # The latest event of each of these types is kept per id, for the figures the book does not
@@ -75,21 +75,21 @@ def replay(
     as_of: datetime | None = None,
     through: int | None = None,
     engine_factory: Callable[[], MonitorEngine] = MonitorEngine,
+    prefetch: bool | None = None,
 ) -> Replay:
-    """Replay the ledger up to position ``through`` (all of it when None), leaving out the
-    events that occurred after ``as_of``."""
+    """Replay the ledger up to position ``through`` (all of it, as it is when the replay
+    starts, when None), leaving out the events that occurred after ``as_of``.
+
+    ``prefetch`` True reads and decodes in a second process whatever the length, False in
+    this one; None decides by the length (``projections.store.prefetch``)."""
     state = Replay(engine_factory(), as_of, through)
     later: set[tuple[str, str]] = set()  # entities created by events left out
-    after = 0
-    while through is None or after < through:
-        limit = EVENTS_PER_PAGE_MAX if through is None else min(EVENTS_PER_PAGE_MAX, through - after)
-        entries = store.read_entries(after, limit)
-        if not entries:
-            break
-        after = entries[-1].position
-        for entry in entries:
-            if is_catalogue_topic(entry.type):
-                _step(state, decode_entry(entry), later)
+    events = decoded_events(store, 0, through, prefetch=prefetch)
+    try:
+        for event in events:
+            _step(state, event, later)
+    finally:
+        events.close()  # an engine that raises stops the reader at once
     return state
 
 

@@ -82,13 +82,23 @@ def known_until(store: Store, known_at: datetime) -> int:
     return int(position or 0)
 
 
-def replay(store: Store, window: Window | None = None, overrides: Overrides | None = None) -> Replay:
+def replay(
+    store: Store,
+    window: Window | None = None,
+    overrides: Overrides | None = None,
+    *,
+    prefetch: bool | None = None,
+) -> Replay:
+    """``prefetch``: read and decode in a second process (True), in this one (False), or by
+    the ledger's length (None; ``projections.store.prefetch``)."""
     window = window or Window()
     through = None if window.known_at is None else known_until(store, window.known_at)
     engine = _Recording(overrides or {})
     if through == 0:
         return Replay(through=0)
-    done = replay_as_of(store, as_of=window.as_of, through=through, engine_factory=lambda: engine)
+    done = replay_as_of(
+        store, as_of=window.as_of, through=through, engine_factory=lambda: engine, prefetch=prefetch
+    )
     return Replay(
         engine.findings, engine.included, done.applied, through, done.left_out, done.left_out_count
     )
