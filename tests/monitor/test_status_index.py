@@ -19,6 +19,16 @@ ASSETS = ("BTC", "ETH")
 prices = st.integers(min_value=1, max_value=2000).map(lambda p: str(Decimal(p) * 50))
 
 
+def priced_market() -> Stream:
+    """HKD, and BTC and ETH listed and priced at 20,000."""
+    s = Stream()
+    s.asset("HKD", "fiat")
+    for asset in ASSETS:
+        s.asset(asset, retail_spot_approved=True)
+        s.price(asset, "20000")
+    return s
+
+
 def assert_statuses_are_exact(engine: MonitorEngine) -> None:
     book = engine._book  # white-box: compare the stored statuses with a full evaluation
     with exact():
@@ -44,11 +54,7 @@ ticks = st.lists(st.tuples(st.sampled_from(ASSETS), prices), min_size=1, max_siz
 def test_short_status_follows_every_price_tick_exactly(
     setup: list[tuple[str, int, int, str]], path: list[tuple[str, str]]
 ) -> None:
-    s = Stream()
-    s.asset("HKD", "fiat")
-    for asset in ASSETS:
-        s.asset(asset, retail_spot_approved=True)
-        s.price(asset, "20000")
+    s = priced_market()
     for n, (asset, quantity, debt, haircut) in enumerate(setup):
         client = f"C{n}"
         s.client(client)
@@ -118,11 +124,7 @@ def test_a_contract_marked_at_its_last_trade_moves_its_holders_and_then_its_firs
 def test_preview_of_a_tick_leaves_statuses_and_digest_untouched(
     setup: list[tuple[str, int, int, str]], path: list[tuple[str, str]]
 ) -> None:
-    s = Stream()
-    s.asset("HKD", "fiat")
-    for asset in ASSETS:
-        s.asset(asset, retail_spot_approved=True)
-        s.price(asset, "20000")
+    s = priced_market()
     for n, (asset, quantity, debt, haircut) in enumerate(setup):
         s.client(f"C{n}")
         s.margin_account(f"C{n}", f"A{n}", "1000000000")
@@ -168,11 +170,7 @@ actions = st.lists(
 def test_both_statuses_follow_interleaved_trades_financing_and_ticks_exactly(
     path: list[tuple[str, int | str, int | str, str]],
 ) -> None:
-    s = Stream()
-    s.asset("HKD", "fiat")
-    for asset in ASSETS:
-        s.asset(asset, retail_spot_approved=True)
-        s.price(asset, "20000")
+    s = priced_market()
     s.contract("BTC-PERP", reference="BTC", size="0.1", initial="0.2", maintenance="0.1")
     s.client("MAKER")
     s.deposit("D-MAKER", "MAKER", "1000000000")
