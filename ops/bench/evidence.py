@@ -35,6 +35,7 @@ ENGINE = "monitor engine alone (events decoded beforehand)"
 ENGINE_EVENTS_MAX = 50_000  # decoded envelopes held in memory at once for that figure
 VERIFY = "verify (chain recomputed, Merkle root)"
 PROVE_S = "inclusion proof of the middle event (seconds)"
+FIGURES = (RAW_READ, DECODED_READ, REPLAY, REPLAY_ONE_PROCESS, ENGINE, VERIFY, PROVE_S)  # as ``measure`` gives them
 
 
 
