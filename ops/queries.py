@@ -51,10 +51,10 @@ def state_of(
     as_of: datetime | None = None,
     known_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Replays the ledger up to the moment: linear in its length."""
+    """Replays the ledger up to the moment, from the newest midnight snapshot within it."""
     check_one_target(client_id, contract, market_maker)
     through = None if known_at is None else known_through(store, known_at)
-    replayed = replay(store, as_of=as_of, through=through)
+    replayed = replay(store, as_of=as_of, through=through, from_snapshot=True)
     if client_id is not None:
         result = client_state(replayed, client_id)
     elif contract is not None:

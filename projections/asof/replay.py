@@ -12,6 +12,16 @@ the replay reports each one (``left_out``).
 Cost: every event up to the bound is decoded and applied (the engine's full rule evaluation
 included), so a replay is linear in the ledger's length. A long ledger is read and decoded in a
 second process beside the engine (``projections.store.prefetch``), so the replay uses two cores.
+
+A replay under the rulebook as recorded (``state``, ``explain``) may instead start from the
+monitor's newest midnight snapshot (``projections.monitor.snapshots``) within the bound and
+apply only the events after it: the state is the same, as the snapshot is the state the live
+monitor had after exactly those events (its digest is checked when it is restored). A snapshot
+is usable when every event up to it is in the window: at or before ``through``, occurred at or
+before ``as_of`` (then none of them is left out, and nothing they created is missing), and
+indexed by the audit trail, which gives what the snapshot does not hold: the count of the
+events applied, the latest business time, and the latest event of each ``LATEST_BY`` kind
+before it. A what-if replay under other parameters always starts from nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +30,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.events import RecordedEvent
+import structlog
+
+from domain.events import EVENT_TYPES, RecordedEvent
+from domain.ledger import decode_entry
 from domain.registry.references import referenced
+from projections.audit.query import AuditQuery, audit_events
+from projections.audit.storage import AUDIT_APPLICATION
+from projections.monitor import snapshots
 from projections.monitor.engine import MonitorEngine
+from projections.sql import Sql
 from projections.store.base import Store
 from projections.store.prefetch import decoded_events
+
+log = structlog.get_logger("regledger.asof")
 
 LEFT_OUT_LISTED_MAX = 1_000
 
@@ -39,6 +58,26 @@ LATEST_BY: dict[str, str] = {
     "PerpContractListed": "contract_id",
     "ClientOnboarded": "client_id",
 }
+LATEST_CANDIDATES_PER_PAGE = 50  # a subject's events of one type, newest first, per look-up
+
+# Over the audit index's positions up to a snapshot (the catalogue's events only: case
+# actions are not replayed): how many, the last, and the first with the latest business time.
+_CATALOGUE = {
+    "sqlite": " AND type IN (SELECT value FROM json_each(?))",
+    "postgresql": " AND type = ANY(?::text[])",
+}
+PREFIX_COUNT = {
+    kind: "SELECT COUNT(*), MAX(position) FROM audit_events WHERE position <= ?" + catalogue  # noqa: S608  # constants
+    for kind, catalogue in _CATALOGUE.items()
+}
+PREFIX_LATEST = {
+    kind: "SELECT position FROM audit_events WHERE position <= ?" + catalogue  # noqa: S608  # constants
+    + " ORDER BY occurred_at DESC, position ASC LIMIT 1"
+    for kind, catalogue in _CATALOGUE.items()
+}
+# The first position that occurred after the as-of time (any entry: a case action's time
+# counts too, which can only make the usable prefix shorter, never wrong).
+FIRST_AFTER = "SELECT MIN(position) FROM audit_events WHERE occurred_at > ? AND position <= ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +98,8 @@ class Replay:
     left_out: list[LeftOut] = field(default_factory=list)
     left_out_count: int = 0
     latest: dict[tuple[str, str], RecordedEvent] = field(default_factory=dict)
+    store: Store | None = None  # to look up ``last`` before ``started_from``
+    started_from: int = 0  # the snapshot's position the replay started from (0: from nothing)
 
     @property
     def moment(self) -> datetime | None:
@@ -66,7 +107,12 @@ class Replay:
         return self.as_of if self.as_of is not None else self.latest_occurred_at
 
     def last(self, event_type: str, key: str) -> RecordedEvent | None:
-        return self.latest.get((event_type, key))
+        found = self.latest.get((event_type, key))
+        if found is None and self.started_from and self.store is not None:
+            found = _latest_before(self.store, self.started_from, event_type, key)
+            if found is not None:
+                self.latest[(event_type, key)] = found
+        return found
 
 
 def replay(
@@ -76,15 +122,19 @@ def replay(
     through: int | None = None,
     engine_factory: Callable[[], MonitorEngine] = MonitorEngine,
     prefetch: bool | None = None,
+    from_snapshot: bool = False,
 ) -> Replay:
     """Replay the ledger up to position ``through`` (all of it, as it is when the replay
     starts, when None), leaving out the events that occurred after ``as_of``.
 
     ``prefetch`` True reads and decodes in a second process whatever the length, False in
-    this one; None decides by the length (``projections.store.prefetch``)."""
-    state = Replay(engine_factory(), as_of, through)
+    this one; None decides by the length (``projections.store.prefetch``).
+    ``from_snapshot``: start from the newest usable midnight snapshot, if any (only for the
+    default engine: a snapshot holds the state under the rulebook as recorded)."""
+    assert not from_snapshot or engine_factory is MonitorEngine, "a snapshot is the recorded rulebook's state"
+    state = (from_snapshot and _from_snapshot(store, as_of, through)) or Replay(engine_factory(), as_of, through)
     later: set[tuple[str, str]] = set()  # entities created by events left out
-    events = decoded_events(store, 0, through, prefetch=prefetch)
+    events = decoded_events(store, state.started_from, through, prefetch=prefetch)
     try:
         for event in events:
             _step(state, event, later)
@@ -119,3 +169,55 @@ def _leave_out(state: Replay, event: RecordedEvent, reason: str) -> None:
     state.left_out_count += 1
     if len(state.left_out) < LEFT_OUT_LISTED_MAX:
         state.left_out.append(LeftOut(event.position, event.envelope.event_id, reason))
+
+
+# -- starting from a snapshot ---------------------------------------------------------------
+def _from_snapshot(store: Store, as_of: datetime | None, through: int | None) -> Replay | None:
+    sql = Sql(store)
+    bound = store.tracked_position(AUDIT_APPLICATION)
+    if through is not None:
+        bound = min(bound, through)
+    if as_of is not None and bound > 0:
+        [(first_after,)] = sql.rows(FIRST_AFTER, (sql.time(as_of), bound))
+        if first_after is not None:
+            bound = int(first_after) - 1
+    if bound <= 0 or (snapshot := store.monitor_snapshot(bound)) is None:
+        return None
+    try:
+        engine = snapshots.restore(snapshot)
+    except snapshots.SnapshotCorrupt as e:  # derived data: replaying from nothing is exact
+        log.warning("monitor_snapshot_unusable", position=snapshot.position, error=str(e))
+        return None
+    types = sql.text_list(sorted(EVENT_TYPES))
+    [(applied, last)] = sql.rows(PREFIX_COUNT[sql.kind], (snapshot.position, types))
+    latest = sql.rows(PREFIX_LATEST[sql.kind], (snapshot.position, types))
+    latest_occurred_at = None
+    if latest:  # the time as sent (its offset kept), as a replay from nothing would hold it
+        [entry] = store.read_entries(latest[0][0] - 1, 1)
+        latest_occurred_at = decode_entry(entry).envelope.occurred_at
+    log.debug("replay_from_snapshot", position=snapshot.position, bound=bound)
+    return Replay(
+        engine, as_of, through, position=int(last or 0), latest_occurred_at=latest_occurred_at,
+        applied=int(applied), store=store, started_from=snapshot.position,
+    )
+
+
+def _latest_before(store: Store, position: int, event_type: str, key: str) -> RecordedEvent | None:
+    """The latest ``event_type`` whose ``LATEST_BY`` field is ``key``, at or before
+    ``position``: among the events indexed under subject ``key`` (an id of another kind may
+    share the name, hence the field check)."""
+    field_name = LATEST_BY[event_type]
+    through = position
+    while through > 0:
+        page = audit_events(store, AuditQuery(
+            subject=key, types=(event_type,), through=through, limit=LATEST_CANDIDATES_PER_PAGE,
+            newest_first=True,
+        ))
+        for entry in reversed(page):
+            if entry.data.get(field_name) == key:
+                [stored] = store.read_entries(entry.position - 1, 1)
+                return decode_entry(stored)
+        if len(page) < LATEST_CANDIDATES_PER_PAGE:
+            return None
+        through = page[0].position - 1
+    return None

@@ -72,7 +72,7 @@ def explain(store: Store, finding: FindingRow) -> dict[str, Any]:
     detected = None
     if finding.position != trigger.position:
         detected = next(iter(entries_at(store, [finding.position])), None)
-    state = replay(store, through=trigger.position)
+    state = replay(store, through=trigger.position, from_snapshot=True)
     scope = _scope(store, state, finding.subject)
     judged, assets = _judged(state, scope)
     types = FAMILY_TYPES[finding.rule_id.split("-")[0]]
