@@ -24,7 +24,7 @@ from projections.store import open_store
 from projections.store.base import FindingFilter
 from tests.conftest import fresh_store_url
 from tests.monitor.builders import RECORDED_AT
-from tests.monitor.scenarios import Triple, triples
+from tests.monitor.scenarios import NAMES, SCENARIOS, Triple, expected, triples
 from tests.oracle.mm_oracle import mm_findings
 from tests.oracle.strategies import mm_streams
 
@@ -89,6 +89,14 @@ def disagreement(lines: list[str]) -> str:
         return ""
     return (f"monitor only: {dict(monitor - oracle)}\noracle only: {dict(oracle - monitor)}\n"
             + "\n".join(json.dumps(o) for o in admitted.sent))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_oracle_reads_the_scenarios_as_their_expected_findings_do(name: str) -> None:
+    """The oracle checked against findings written by hand before it is trusted on its own."""
+    lines = (SCENARIOS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    want = Counter({t: n for t, n in expected(name).items() if t[0].startswith("MM-")})
+    assert mm_findings(json.loads(line) for line in lines) == want
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
