@@ -135,14 +135,15 @@ def ingested_mm_findings(url: str, lines: list[str], cuts: list[int], batch_size
         store.close()
 
 
-# Each example writes a SQLite file: few examples, the in-memory test above does the search.
+# Each example makes a fresh store: few examples, the in-memory test above does the search.
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=mm_streams(), data=st.data())
 def test_ingest_runs_split_anywhere_store_the_mm_findings_the_rulebook_reads(
-    tmp_path_factory: pytest.TempPathFactory, lines: list[str], data: st.DataObject
+    tmp_path_factory: pytest.TempPathFactory, kind: str, lines: list[str], data: st.DataObject
 ) -> None:
     cuts = sorted(data.draw(st.sets(st.integers(1, len(lines) - 1), max_size=3), label="cuts"))
     batch_size = data.draw(st.integers(1, 20), label="batch_size")
-    with fresh_store_url("sqlite", tmp_path_factory.mktemp("mm")) as url:
+    with fresh_store_url(kind, tmp_path_factory.mktemp("mm")) as url:
         stored = ingested_mm_findings(url, lines, cuts, batch_size)
     assert stored == mm_findings(admit(lines).sent)
