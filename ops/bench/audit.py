@@ -83,6 +83,27 @@ def latency_rows(store: Store, rng: random.Random, report: Callable[[str], None]
     return rows
 
 
+def tip_state(store: Store, report: Callable[[str], None]) -> str:
+    """The state at the tip (``state``, ``explain`` of a recent finding) from the newest
+    midnight snapshot, against the replay of the whole ledger it replaces."""
+    started = time.perf_counter()
+    whole = replay(store)
+    whole_s = time.perf_counter() - started
+    started = time.perf_counter()
+    snapped = replay(store, from_snapshot=True)
+    snapped_s = time.perf_counter() - started
+    assert snapped.engine.state_digest() == whole.engine.state_digest()
+    report(f"state at the tip: {snapped_s:.2f} s from the snapshot at {snapped.started_from:,}, {whole_s:.1f} s from nothing")
+    if not snapped.started_from:
+        return f"`state` at the tip: no midnight snapshot on this ledger; {whole_s:.1f} s replaying all {whole.applied:,} events."
+    return (
+        f"`state` and `explain` at the tip start from the newest midnight snapshot (position "
+        f"{snapped.started_from:,} of {store.tip().position:,}, the events after it applied): "
+        f"{snapped_s:.2f} s against {whole_s:.1f} s replaying all {whole.applied:,} events "
+        f"({whole_s / snapped_s:,.1f}x faster), with the same state digest."
+    )
+
+
 def bench_audit(size: int, report: Callable[[str], None] = print) -> str:
     rng = random.Random(SEED)
     with tempfile.TemporaryDirectory() as directory, fresh_postgres() as url:
@@ -112,6 +133,7 @@ def bench_audit(size: int, report: Callable[[str], None] = print) -> str:
             acknowledged = acknowledge_some(store)
             report(f"monitor: {monitored.events / monitor_s:,.0f} events/s, {monitored.findings:,} findings, {acknowledged} acknowledged")
             found = findings_rows(store, random.Random(FINDINGS_SEED), report)
+            tip = tip_state(store, report)
         finally:
             store.close()
     return "\n".join([
@@ -125,6 +147,8 @@ def bench_audit(size: int, report: Callable[[str], None] = print) -> str:
         "",
         f"`state --as-of` replays the ledger: {replayed.applied:,} events in {replay_s:.1f} s "
         f"({replayed.applied / replay_s:,.0f} events/s), so about {size / (replayed.applied / replay_s):,.0f} s for all {size:,}.",
+        "",
+        tip,
         "",
         f"`findings` latency (`ops/bench/findings.py`), in-process, after the monitor caught up "
         f"({monitored.findings:,} findings, {acknowledged} of them acknowledged): every finding "
