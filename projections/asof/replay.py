@@ -98,7 +98,7 @@ class Replay:
     left_out: list[LeftOut] = field(default_factory=list)
     left_out_count: int = 0
     latest: dict[tuple[str, str], RecordedEvent] = field(default_factory=dict)
-    store: Store | None = None  # to look up ``last`` before ``started_from``
+    store: Store | None = None  # set when started from a snapshot: ``last`` looks before it
     started_from: int = 0  # the snapshot's position the replay started from (0: from nothing)
 
     @property
@@ -108,7 +108,7 @@ class Replay:
 
     def last(self, event_type: str, key: str) -> RecordedEvent | None:
         found = self.latest.get((event_type, key))
-        if found is None and self.started_from and self.store is not None:
+        if found is None and self.store is not None:
             found = _latest_before(self.store, self.started_from, event_type, key)
             if found is not None:
                 self.latest[(event_type, key)] = found
@@ -181,25 +181,24 @@ def _from_snapshot(store: Store, as_of: datetime | None, through: int | None) ->
         [(first_after,)] = sql.rows(FIRST_AFTER, (sql.time(as_of), bound))
         if first_after is not None:
             bound = int(first_after) - 1
-    if bound <= 0 or (snapshot := store.monitor_snapshot(bound)) is None:
+    if bound <= 0 or (restored := snapshots.restore_newest(store, bound)) is None:
         return None
-    try:
-        engine = snapshots.restore(snapshot)
-    except snapshots.SnapshotCorrupt as e:  # derived data: replaying from nothing is exact
-        log.warning("monitor_snapshot_unusable", position=snapshot.position, error=str(e))
-        return None
+    engine, position = restored
     types = sql.text_list(sorted(EVENT_TYPES))
-    [(applied, last)] = sql.rows(PREFIX_COUNT[sql.kind], (snapshot.position, types))
-    latest = sql.rows(PREFIX_LATEST[sql.kind], (snapshot.position, types))
-    latest_occurred_at = None
-    if latest:  # the time as sent (its offset kept), as a replay from nothing would hold it
-        [entry] = store.read_entries(latest[0][0] - 1, 1)
-        latest_occurred_at = decode_entry(entry).envelope.occurred_at
-    log.debug("replay_from_snapshot", position=snapshot.position, bound=bound)
+    [(applied, last)] = sql.rows(PREFIX_COUNT[sql.kind], (position, types))
+    latest = sql.rows(PREFIX_LATEST[sql.kind], (position, types))
+    # the time as sent (its offset kept), as a replay from nothing would hold it
+    latest_occurred_at = _event_at(store, latest[0][0]).envelope.occurred_at if latest else None
+    log.debug("replay_from_snapshot", position=position, bound=bound)
     return Replay(
         engine, as_of, through, position=int(last or 0), latest_occurred_at=latest_occurred_at,
-        applied=int(applied), store=store, started_from=snapshot.position,
+        applied=int(applied), store=store, started_from=position,
     )
+
+
+def _event_at(store: Store, position: int) -> RecordedEvent:
+    [entry] = store.read_entries(position - 1, 1)
+    return decode_entry(entry)
 
 
 def _latest_before(store: Store, position: int, event_type: str, key: str) -> RecordedEvent | None:
@@ -215,8 +214,7 @@ def _latest_before(store: Store, position: int, event_type: str, key: str) -> Re
         ))
         for entry in reversed(page):
             if entry.data.get(field_name) == key:
-                [stored] = store.read_entries(entry.position - 1, 1)
-                return decode_entry(stored)
+                return _event_at(store, entry.position)
         if len(page) < LATEST_CANDIDATES_PER_PAGE:
             return None
         through = page[0].position - 1

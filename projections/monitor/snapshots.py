@@ -23,8 +23,13 @@ import zlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import structlog
+
 from projections.monitor.engine import MonitorEngine
 from projections.store.base import MonitorSnapshot as Snapshot
+from projections.store.base import Store
+
+log = structlog.get_logger("regledger.snapshots")
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 SNAPSHOTS_KEPT = 40  # midnights: reruns of the reports of the last five weeks
@@ -58,6 +63,20 @@ def restore(snapshot: Snapshot) -> MonitorEngine:
     if len(records) != snapshot.record_count or engine.state_digest() != snapshot.state_digest:
         raise SnapshotCorrupt(f"the snapshot at position {snapshot.position} does not match its digest")
     return engine
+
+
+def restore_newest(store: Store, at_most: int) -> tuple[MonitorEngine, int] | None:
+    """The engine restored from the newest snapshot at or before position ``at_most``, with
+    that position; None when there is none, or when it is damaged (logged): a snapshot is
+    derived data, so the caller replays from nothing instead, with the same result."""
+    snapshot = store.monitor_snapshot(at_most)
+    if snapshot is None:
+        return None
+    try:
+        return restore(snapshot), snapshot.position
+    except SnapshotCorrupt as e:
+        log.warning("monitor_snapshot_unusable", position=snapshot.position, error=str(e))
+        return None
 
 
 class MidnightWatch:

@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import structlog
-
 from domain.book import persistence
 from domain.book.book import Book
 from domain.events import RecordedEvent
@@ -30,8 +28,6 @@ from projections.nightly.scan import occurred_at
 from projections.store.base import Store
 
 ROWS_PER_PAGE_MAX = 2_000
-
-log = structlog.get_logger("regledger.report")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +46,8 @@ def state_at(store: Store, cutoff: datetime, prefix: int) -> CutoffState:
         runner.restore()
         if runner.engine is not None and 0 < runner.position <= prefix:
             engine, start = runner.engine, runner.position
-    if start == 0 and (snapshot := store.monitor_snapshot(prefix)) is not None:
-        try:
-            engine, start = snapshots.restore(snapshot), snapshot.position
-        except snapshots.SnapshotCorrupt as e:  # derived data: replaying from nothing is exact
-            log.warning("monitor_snapshot_unusable", position=snapshot.position, error=str(e))
+    if start == 0 and (restored := snapshots.restore_newest(store, prefix)) is not None:
+        engine, start = restored
     applied, left_out = _replay(store, engine, start, cutoff)
     book = Book(parameter_catalogue())
     persistence.load_records(book, engine.iter_records())
