@@ -1,0 +1,92 @@
+"""A replay pauses the cyclic collector, runs it over the young generations every
+``YOUNG_COLLECTION_EVENTS`` events, and leaves it as it found it, whatever happens."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from domain.events import RecordedEvent
+from policies.finding import Finding
+from projections.asof.replay import replay
+from projections.monitor.engine import MonitorEngine
+from projections.store.base import Store
+from tests.audit.helpers import ingest, lines_of
+
+REPLAY_MODULE = sys.modules[replay.__module__]  # the package's ``replay`` is this function
+
+
+class _Watching(MonitorEngine):
+    """Notes whether the collector was on for each event, and raises at ``fail_at``."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__()
+        self.collector_on: list[bool] = []
+        self.fail_at = fail_at
+
+    def process(self, event: RecordedEvent) -> list[Finding]:
+        self.collector_on.append(gc.isenabled())
+        if event.position == self.fail_at:
+            raise RuntimeError("engine failed")
+        return super().process(event)
+
+
+@pytest.fixture
+def young_collections() -> Iterator[list[int]]:
+    """The generation of every collection that runs while the test does."""
+    seen: list[int] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(callback)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(callback)
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_the_collector_is_off_during_a_replay_and_as_it_was_after(store: Store, enabled_before: bool) -> None:
+    ingest(store, lines_of("mf-day"))
+    engine = _Watching()
+    was = gc.isenabled()
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        done = replay(store, engine_factory=lambda: engine, prefetch=False)
+        after = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert done.applied == len(engine.collector_on) > 0
+    assert not any(engine.collector_on)
+    assert after is enabled_before
+
+
+def test_the_collector_is_back_on_when_the_engine_raises(store: Store) -> None:
+    ingest(store, lines_of("mf-day"))
+    engine = _Watching(fail_at=5)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="engine failed"):
+        replay(store, engine_factory=lambda: engine, prefetch=False)
+    assert gc.isenabled()
+    assert len(engine.collector_on) == 5 and not any(engine.collector_on)
+
+
+@pytest.mark.parametrize(("every_offset", "expected"), [(-1, 1), (0, 1), (1, 0)])
+def test_the_young_generations_are_collected_every_so_many_events(
+    store: Store, monkeypatch: pytest.MonkeyPatch, young_collections: list[int], every_offset: int, expected: int
+) -> None:
+    """Below, at and above the replay's length: one collection, one, none; and half of it: two."""
+    ingest(store, lines_of("mf-day"))
+    applied = replay(store, prefetch=False).applied
+    assert applied > 10
+    for every, collections in ((applied + every_offset, expected), (applied // 2, 2)):
+        monkeypatch.setattr(REPLAY_MODULE, "YOUNG_COLLECTION_EVENTS", every)
+        young_collections.clear()
+        assert replay(store, prefetch=False).applied == applied
+        assert young_collections.count(1) == collections, every
+        assert set(young_collections) <= {1}, "only the young generations"
