@@ -17,7 +17,7 @@ ChangeHook = Callable[[str, T | None, T | None], None]
 
 
 class Table(Generic[T]):
-    __slots__ = ("_copy", "_created", "_journal", "_on_change", "_rows", "changed", "get", "kind")
+    __slots__ = ("_copy", "_created", "_journal", "_on_change", "_rows", "changed", "get", "kind", "tracked")
 
     get: Callable[[str], T | None]  # the row of a key, or None
 
@@ -38,6 +38,8 @@ class Table(Generic[T]):
         # replay of 100,000 events, costs no Python call.
         self.get = self._rows.get
         self.changed: set[str] = set()  # keys changed since the last drain
+        # Whether changes are collected: a persisted table's are, until ``stop_tracking``.
+        self.tracked = kind is not None
         self._created: set[str] = set()  # of those, the keys that had no row then
 
     def __getitem__(self, key: str) -> T:
@@ -91,6 +93,12 @@ class Table(Generic[T]):
         self.forget_changes()
         return drained
 
+    def stop_tracking(self) -> None:
+        """Collect no more changes (for a book that is never drained): ``drain`` then gives
+        nothing."""
+        self.tracked = False
+        self.forget_changes()
+
     def forget_changes(self) -> None:
         self.changed.clear()
         self._created.clear()
@@ -109,7 +117,7 @@ class Table(Generic[T]):
 
     def _mark(self, key: str) -> None:
         """Called before a change of ``key`` takes effect: the first since the last drain counts."""
-        if self.kind is not None and key not in self.changed:
+        if self.tracked and key not in self.changed:
             self.changed.add(key)
             if key not in self._rows:
                 self._created.add(key)

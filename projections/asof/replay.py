@@ -138,6 +138,7 @@ def replay(
     default engine: a snapshot holds the state under the rulebook as recorded)."""
     assert not from_snapshot or engine_factory is MonitorEngine, "a snapshot is the recorded rulebook's state"
     state = (from_snapshot and _from_snapshot(store, as_of, through)) or Replay(engine_factory(), as_of, through)
+    state.engine.stop_tracking_changes()  # the replayed state is read, never persisted
     later: set[tuple[str, str]] = set()  # entities created by events left out
     events = decoded_events(store, state.started_from, through, prefetch=prefetch)
     try:

@@ -123,6 +123,13 @@ class MonitorEngine:
         """Records changed since the last drain: (kind, key, JSON, or None when deleted)."""
         return persistence.drain_changes(self._book)
 
+    def stop_tracking_changes(self) -> None:
+        """For an engine whose changes are never drained (a replay, which keeps its state in
+        memory): its tables stop collecting them, which costs a set insertion per change and
+        holds every changed key; ``drain_changes`` then returns nothing."""
+        for table in self._book.tables:
+            table.stop_tracking()
+
     def iter_records(self) -> Iterator[tuple[str, str, str]]:
         """Every record, canonical JSON, sorted by (kind, key)."""
         return persistence.iter_records(self._book)

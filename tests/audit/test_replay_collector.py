@@ -1,5 +1,6 @@
 """A replay pauses the cyclic collector, runs it over the young generations every
-``YOUNG_COLLECTION_EVENTS`` events, and leaves it as it found it, whatever happens."""
+``YOUNG_COLLECTION_EVENTS`` events, and leaves it as it found it, whatever happens; and its
+engine, whose state is never persisted, collects no changes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from domain.events import RecordedEvent
+from domain.ledger import decode_entry, is_catalogue_topic
 from policies.finding import Finding
 from projections.asof.replay import replay
 from projections.monitor.engine import MonitorEngine
@@ -90,3 +92,17 @@ def test_the_young_generations_are_collected_every_so_many_events(
         assert replay(store, prefetch=False).applied == applied
         assert young_collections.count(1) == collections, every
         assert set(young_collections) <= {1}, "only the young generations"
+
+
+
+def test_a_replays_engine_collects_no_changes_and_holds_the_monitors_state(store: Store) -> None:
+    ingest(store, lines_of("mf-day"))
+    done = replay(store, prefetch=False)
+    tracked = MonitorEngine()
+    for entry in store.read_entries(0, 1000):
+        if is_catalogue_topic(entry.type):
+            tracked.process(decode_entry(entry))
+    assert done.engine.drain_changes() == []
+    assert tracked.drain_changes() != []
+    assert not any(table.tracked for table in done.engine.book.tables)
+    assert done.engine.state_digest() == tracked.state_digest()

@@ -67,6 +67,24 @@ def test_drains_of_several_events_write_and_delete_only_what_the_store_holds(nam
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_an_engine_that_stops_tracking_changes_drains_none_and_ends_in_the_same_state(name: str) -> None:
+    events = recorded(name)
+    tracked, untracked = MonitorEngine(), MonitorEngine()
+    run(tracked, events[:3])
+    run(untracked, events[:3])
+    untracked.stop_tracking_changes()  # what was collected so far is forgotten too
+    assert run(untracked, events[3:]) == run(tracked, events[3:])
+    assert untracked.state_digest() == tracked.state_digest()
+    assert list(untracked.iter_records()) == list(tracked.iter_records())
+    assert tracked.drain_changes() != []
+    assert untracked.drain_changes() == []
+    for event in events[-2:]:  # and a preview still leaves the state as it was
+        digest = untracked.state_digest()
+        untracked.preview(event.envelope, event.position)
+        assert untracked.state_digest() == digest
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_preview_returns_what_process_would_and_leaves_the_state_as_it_was(name: str) -> None:
     engine = MonitorEngine()
     for event in recorded(name):
