@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
 from domain.book.entities import Amendment, Obligation
 from domain.book.view import BookView
@@ -66,8 +66,11 @@ class ParamsInForce:
         return value
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
+    """What a rule judges: one per event the monitor processes. A named tuple rather than a
+    frozen dataclass: as immutable, and built without a ``__setattr__`` call per field (the
+    monitor builds one for every event)."""
+
     event: Envelope  # E, the event being processed
     position: int  # E's ledger position
     params: ParamsInForce  # in force at E.occurred_at
