@@ -87,9 +87,9 @@ class Context(NamedTuple):
         return data
 
 
-@dataclass(frozen=True, slots=True)
-class Open:
-    """Open an obligation started by E (one per rule and subject at a time)."""
+class Open(NamedTuple):
+    """Open an obligation started by E (one per rule and subject at a time). Effects are
+    named tuples, like ``Context``: immutable, and cheap to build for every trade."""
 
     rule_id: str
     subject: str
@@ -97,8 +97,7 @@ class Open:
     evidence: Mapping[str, object] | None = None  # what was judged when it opened
 
 
-@dataclass(frozen=True, slots=True)
-class Close:
+class Close(NamedTuple):
     """The obligation is met or cancelled (a no-op when none is open)."""
 
     rule_id: str

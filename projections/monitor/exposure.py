@@ -9,8 +9,8 @@ or ``#`` + contract id for a contract marked at its last trade price. Every figu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from domain.book.book import Book
 from domain.book.entities import HKD, Client
@@ -18,8 +18,9 @@ from domain.book.money import ONE, ZERO
 from domain.book.valuation import effective_haircut
 
 
-@dataclass(frozen=True, slots=True)
-class Exposure:
+class Exposure(NamedTuple):
+    """A named tuple (immutable, built without a ``__setattr__`` per field): two per trade."""
+
     slack: Decimal  # status is bad when negative
     slopes: dict[str, Decimal]  # d slack / d price, per key whose price can move; no zeros
 
