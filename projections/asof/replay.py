@@ -142,29 +142,29 @@ def replay(
     later: set[tuple[str, str]] = set()  # entities created by events left out
     events = decoded_events(store, state.started_from, through, prefetch=prefetch)
     try:
-        with _collector_paused() as collect_young:
+        with _collector_paused():
             for count, event in enumerate(events, 1):
                 _step(state, event, later)
                 if count % YOUNG_COLLECTION_EVENTS == 0:
-                    collect_young()
+                    gc.collect(1)  # the young generations only
     finally:
         events.close()  # an engine that raises stops the reader at once
     return state
 
 
 @contextmanager
-def _collector_paused() -> Iterator[Callable[[], object]]:
+def _collector_paused() -> Iterator[None]:
     """The cyclic collector off for the block, as it was after. A replay allocates a dozen
     objects per event and frees nearly all of them by reference counting (a whole 1M-event
     replay leaves no cycle behind: ``gc.collect()`` after it finds none), while the engine's
     state grows: left on, the collector scans that state again and again for nothing, about a
-    tenth of a long replay's time. The block's caller collects the young generations every
+    tenth of a long replay's time. The replay collects the young generations itself every
     ``YOUNG_COLLECTION_EVENTS`` events, so that a cycle made by some future rule is still freed
     and memory stays bounded."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        yield lambda: gc.collect(1)
+        yield
     finally:
         if enabled:
             gc.enable()

@@ -94,7 +94,6 @@ def test_the_young_generations_are_collected_every_so_many_events(
         assert set(young_collections) <= {1}, "only the young generations"
 
 
-
 def test_a_replays_engine_collects_no_changes_and_holds_the_monitors_state(store: Store) -> None:
     ingest(store, lines_of("mf-day"))
     done = replay(store, prefetch=False)
