@@ -2,21 +2,19 @@
 
 Only ``domain.book.apply`` changes it, in ledger order. Rules see it through ``BookView``.
 Besides the persisted tables it keeps derived lookups (owners of pledges, loans, calls and
-accounts; client orders resting per contract side; a heap of obligation deadlines) and, per
-event, a scratch of what changed for the monitor's step (5): the clients touched and the
-prices that moved.
+accounts; a heap of client orders resting per contract side; a heap of obligation deadlines)
+and, per event, a scratch of what changed for the monitor's step (5): the clients touched and
+the prices that moved.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-
-from sortedcontainers import SortedList
 
 from domain.book.amendments import AmendmentIndex
 from domain.book.entities import (
@@ -38,6 +36,8 @@ from domain.parameters import ParameterType
 
 CONTRACT_MARK_PREFIX = "#"  # price key of a contract marked at its last trade price
 DEADLINE_SLACK_ENTRIES = 64
+RESTING_SLACK_ENTRIES = 64
+Rank = tuple[bool, Decimal, str]  # a resting order's place: see ``_rank``
 StatusRegime = tuple[tuple[str, ...], Decimal]  # (eligible assets, min haircut) of step (5)
 # Which side of a client an edit changes, for step (5): its margin-financing side (accounts,
 # pledges, loans, calls), behind the "short" status, and its perpetuals side (margin,
@@ -77,7 +77,13 @@ class Book:
         self.loan_owner: Table[str] = Table(j)
         self.call_owner: Table[str] = Table(j)
         self.account_owner: Table[str] = Table(j)
-        self._resting: dict[tuple[str, str], SortedList] = {}
+        # Client orders resting per (contract, side), as heaps of ``_rank`` entries. An order
+        # is pushed when placed and never taken out when it fills or is cancelled: its entry
+        # goes stale and is dropped when it reaches the top of a look-up (a sorted index paid
+        # an insertion and a removal, in Python, for every order, while only a market maker's
+        # trade looks). Compacted when stale entries outnumber the orders (``_index_order``).
+        self._resting: dict[tuple[str, str], list[Rank]] = {}
+        self._resting_entries = 0  # in all the heaps, stale ones included
         self.deadlines: list[tuple[datetime, str]] = []
         self.touched: dict[str, int] = {}  # client id -> the sides edited (FINANCING, ...)
         self.moves: list[PriceMove] = []
@@ -166,11 +172,29 @@ class Book:
     def obligation(self, key: str) -> Obligation | None:
         return self.obligations.get(key)
 
-    def resting_client_orders(self, contract_id: str, side: str) -> Iterator[Order]:
-        """Resting orders of clients that are not market-maker accounts, best price first
-        (orders without a limit before any limit)."""
-        for *_, order_id in self._resting.get((contract_id, side), ()):
-            yield self.orders[order_id]
+    def best_resting_client_order(self, contract_id: str, side: str, excluding: Container[str]) -> Order | None:
+        """The best resting order on the contract's side of a client that is not a
+        market-maker account, other than the orders ``excluding`` names: orders without a
+        limit first, then the best limit price, then the lowest order id."""
+        heap = self._resting.get((contract_id, side))
+        if not heap:
+            return None
+        set_aside: list[Rank] = []  # the excluded orders' entries, pushed back after
+        found = None
+        while heap:
+            rank = heap[0]
+            order = self.orders.get(rank[2])
+            if order is None or order.contract_id != contract_id or order.side != side or _rank(order) != rank:
+                heapq.heappop(heap)  # filled, cancelled, or its id now names another order
+                self._resting_entries -= 1
+            elif order.order_id in excluding:
+                set_aside.append(heapq.heappop(heap))
+            else:
+                found = order
+                break
+        for rank in set_aside:
+            heapq.heappush(heap, rank)
+        return found
 
     # -- writing (domain.book.apply) -------------------------------------------------------
     def edit_client(self, client_id: str, sides: int = BOTH_SIDES) -> Client:
@@ -204,14 +228,31 @@ class Book:
 
     # -- derived lookups ------------------------------------------------------------------
     def _index_order(self, order_id: str, old: Order | None, new: Order | None) -> None:
-        if old is not None and new is not None and (
-            old.contract_id, old.side, old.limit_price, old.market_maker_account
-        ) == (new.contract_id, new.side, new.limit_price, new.market_maker_account):
-            return  # a partial fill: the same place among the resting orders (``_rank``)
-        if old is not None and not old.market_maker_account:
-            self._resting[(old.contract_id, old.side)].remove(_rank(old))
-        if new is not None and not new.market_maker_account:
-            self._resting.setdefault((new.contract_id, new.side), SortedList()).add(_rank(new))
+        """Push a client order's entry when it comes to rest (an order removed, or undone,
+        leaves a stale entry: see ``best_resting_client_order``). A journal's undo restores
+        an order through here too, so a restored order always has a live entry (perhaps two,
+        which the look-up tells apart from nothing: both are the same order)."""
+        if new is None or new.market_maker_account:
+            return
+        if old is not None and not old.market_maker_account and (
+            old.contract_id, old.side, old.limit_price
+        ) == (new.contract_id, new.side, new.limit_price):
+            return  # a partial fill: the same entry (``_rank``) is still there
+        heapq.heappush(self._resting.setdefault((new.contract_id, new.side), []), _rank(new))
+        self._resting_entries += 1
+        if self._resting_entries > 2 * len(self.orders) + RESTING_SLACK_ENTRIES:
+            self._compact_resting()
+
+    def _compact_resting(self) -> None:
+        """The heaps rebuilt from the orders resting now: stale entries gone."""
+        heaps: dict[tuple[str, str], list[Rank]] = {}
+        for order in self.orders.values():
+            if not order.market_maker_account:
+                heaps.setdefault((order.contract_id, order.side), []).append(_rank(order))
+        for heap in heaps.values():
+            heapq.heapify(heap)
+        self._resting = heaps
+        self._resting_entries = sum(map(len, heaps.values()))
 
     def _schedule(self, key: str, old: Obligation | None, new: Obligation | None) -> None:
         if new is not None:
@@ -223,7 +264,7 @@ class Book:
             heapq.heapify(self.deadlines)
 
 
-def _rank(order: Order) -> tuple[bool, Decimal, str]:
+def _rank(order: Order) -> Rank:
     if order.limit_price is None:
         return (False, ZERO, order.order_id)
     price = -order.limit_price if order.side == "buy" else order.limit_price

@@ -34,12 +34,10 @@ def _at_least_as_good(order: Order, price: Decimal) -> bool:
 
 
 def _passed_over(book: BookView, trade: PerpTradeExecuted, side: str) -> Order | None:
-    """The best resting client order on ``side`` that the trade went ahead of, if any."""
-    own = {trade.buy_order_id, trade.sell_order_id}
-    for order in book.resting_client_orders(trade.contract_id, side):
-        if order.order_id not in own:  # best first: the first other order decides
-            return order if _at_least_as_good(order, trade.price) else None
-    return None
+    """The best resting client order on ``side`` that the trade went ahead of, if any: the
+    best other than the trade's own decides."""
+    best = book.best_resting_client_order(trade.contract_id, side, (trade.buy_order_id, trade.sell_order_id))
+    return best if best is not None and _at_least_as_good(best, trade.price) else None
 
 
 def on_trade(ctx: Context) -> Iterator[Finding]:

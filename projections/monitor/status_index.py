@@ -46,35 +46,11 @@ def rounded(numerator: Decimal, denominator: Decimal) -> float:
         return math.copysign(math.inf, n1 * n2)
 
 
-def levels(exposure: Exposure | None, price_of: PriceOf) -> Levels:
-    if exposure is None:
-        return ()
-    shares = len(exposure.slopes)
-    found = []
-    for key, slope in exposure.slopes.items():
-        weighted = shares * slope
-        found.append((key, rounded(price_of(key) * weighted - exposure.slack, weighted)))
-    return tuple(sorted(found))
-
-
 def _halfway(price: float, level: float) -> float:
     """A value between ``price`` and ``level`` (both included), about halfway."""
     if math.isinf(level):
         return level
     return min(max(price + (level - price) * 0.5, min(price, level)), max(price, level))
-
-
-def _covers(old: Levels, new: Levels, price_of: PriceOf) -> bool:
-    """Whether every old level lies between its key's price now and the new level."""
-    if len(old) != len(new):
-        return False
-    for (key, was), (new_key, level) in zip(old, new, strict=True):
-        if key != new_key:
-            return False
-        price = float(price_of(key))
-        if not (price <= was <= level or level <= was <= price):
-            return False
-    return True
 
 
 class StatusIndex:
@@ -87,13 +63,35 @@ class StatusIndex:
         self._by_key: dict[str, SortedList] = {}
 
     def put(self, client_id: str, exposure: Exposure | None, price_of: PriceOf) -> None:
-        """Index the client as exposed now (None or no slopes: not indexed)."""
-        new = levels(exposure, price_of)
+        """Index the client as exposed now (None or no slopes: not indexed).
+
+        One pass over its keys, in key order, computes each level and checks whether the
+        indexed one still covers it (same keys, each between its price now and its new level);
+        only when one does not is the client re-indexed, halfway from each price."""
         old = self._entries.get(client_id, ())
-        if old != new and not _covers(old, new, price_of):
-            indexed = tuple((key, _halfway(float(price_of(key)), level)) for key, level in new)
-            self._replace(client_id, old, indexed)
-            self._journal.record(lambda: self._replace(client_id, indexed, old))
+        if exposure is None or not exposure.slopes:
+            if old:
+                self._reindex(client_id, old, ())
+            return
+        slopes, slack = exposure.slopes, exposure.slack
+        shares = len(slopes)
+        covered = len(old) == shares
+        new: list[tuple[str, float, float]] = []  # (key, level, price as a float)
+        for i, key in enumerate(sorted(slopes) if shares > 1 else slopes):
+            price = price_of(key)
+            weighted = shares * slopes[key]
+            level = rounded(price * weighted - slack, weighted)
+            at = float(price)
+            new.append((key, level, at))
+            if covered:
+                indexed_key, was = old[i]
+                covered = indexed_key == key and (at <= was <= level or level <= was <= at)
+        if not covered:
+            self._reindex(client_id, old, tuple((key, _halfway(at, level)) for key, level, at in new))
+
+    def _reindex(self, client_id: str, old: Levels, indexed: Levels) -> None:
+        self._replace(client_id, old, indexed)
+        self._journal.record(lambda: self._replace(client_id, indexed, old))
 
     def candidates(self, key: str, old: Decimal, new: Decimal) -> Iterable[str]:
         """Every client whose status can change when ``key`` moves from ``old`` to ``new``."""
