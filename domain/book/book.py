@@ -31,6 +31,7 @@ from domain.book.entities import (
 )
 from domain.book.journal import Journal
 from domain.book.money import ONE, ZERO
+from domain.book.quick_init import quick_init
 from domain.book.table import Table
 from domain.parameters import ParameterType
 
@@ -47,6 +48,7 @@ FINANCING, PERPETUALS = 1, 2
 BOTH_SIDES = FINANCING | PERPETUALS
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PriceMove:
     key: str  # an asset, or "#" + contract id for a contract marked at its last trade
