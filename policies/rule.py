@@ -46,9 +46,11 @@ class ParamsInForce:
 
     def value(self, rule_id: str, name: str) -> ParameterValue:
         key = (rule_id, name)
-        if key not in self._cache:
-            self._cache[key] = self._lookup(rule_id, name)
-        return self._cache[key]
+        try:
+            return self._cache[key]  # read by several rules for nearly every event
+        except KeyError:
+            value = self._cache[key] = self._lookup(rule_id, name)
+            return value
 
     def decimal(self, rule_id: str, name: str) -> Decimal:
         value = self.value(rule_id, name)

@@ -53,6 +53,7 @@ _STATUS_WATCHES = tuple(  # step (5): each status watcher with the index of its 
     for rule in STATUS_WATCHERS if rule.status_watch is not None
 )
 _NOTHING: Mapping[str, int] = MappingProxyType({})
+_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,8 @@ class MonitorEngine:
         return params
 
     def _context(self, envelope: Envelope, position: int) -> Context:
-        return Context(envelope, position, self._params(envelope.occurred_at), self._book)
+        # ``tuple.__new__`` is what ``Context(...)`` calls, less a Python frame: once per event.
+        return _new_tuple(Context, (envelope, position, self._params(envelope.occurred_at), self._book))
 
     def _evaluate(self, envelope: Envelope, position: int) -> list[Finding]:
         book = self._book
