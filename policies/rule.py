@@ -71,20 +71,21 @@ class ParamsInForce:
 class Context(NamedTuple):
     """What a rule judges: one per event the monitor processes. A named tuple rather than a
     frozen dataclass: as immutable, and built without a ``__setattr__`` call per field (the
-    monitor builds one for every event)."""
+    monitor builds one for every event). ``now`` and ``payload`` repeat E's ``occurred_at``
+    and ``data``: the rules read them several times per event, and reading an attribute of
+    a pydantic model costs several times a tuple field's (``BaseModel.__getattr__`` keeps
+    CPython from specialising the look-up)."""
 
     event: Envelope  # E, the event being processed
     position: int  # E's ledger position
     params: ParamsInForce  # in force at E.occurred_at
     book: BookView
-
-    @property
-    def now(self) -> datetime:
-        return self.event.occurred_at
+    now: datetime  # E.occurred_at
+    payload: Payload  # E.data
 
     def data(self, kind: type[P]) -> P:
         """E's payload, as the type the trigger was registered for."""
-        data = self.event.data
+        data = self.payload
         assert isinstance(data, kind), f"{self.event.type} is not a {kind.__name__}"
         return data
 

@@ -143,12 +143,13 @@ def record_amendment(book: Book, envelope: Envelope, position: int) -> Amendment
 
 def apply(book: Book, envelope: Envelope, position: int) -> None:
     """Apply one accepted event to the book, in ledger order."""
-    if envelope.type == "RuleParameterAmended":
+    event_type, data = envelope.type, envelope.data  # (each read once: a pydantic attribute)
+    if event_type == "RuleParameterAmended":
         record_amendment(book, envelope, position)
         return
-    handler = HANDLERS.get(envelope.type)
-    client_id = getattr(envelope.data, "client_id", None) if envelope.type in NAMING_A_CLIENT else None
-    if client_id is not None and client_id not in book.clients and envelope.type != "ClientOnboarded":
+    handler = HANDLERS.get(event_type)
+    client_id = getattr(data, "client_id", None) if event_type in NAMING_A_CLIENT else None
+    if client_id is not None and client_id not in book.clients and event_type != "ClientOnboarded":
         return  # an unknown client (only an unvalidated preview can name one): nothing to change
     if handler is not None:
-        handler(book, envelope.data)
+        handler(book, data)

@@ -142,7 +142,7 @@ def replay(
     later: set[tuple[str, str]] = set()  # entities created by events left out
     events = decoded_events(store, state.started_from, through, prefetch=prefetch)
     try:
-        with _collector_paused():
+        with _collector_paused(), state.engine.exactly():
             for count, event in enumerate(events, 1):
                 _step(state, event, later)
                 if count % YOUNG_COLLECTION_EVENTS == 0:
@@ -186,8 +186,9 @@ def _step(state: Replay, event: RecordedEvent, later: set[tuple[str, str]]) -> N
     state.engine.process(event)
     state.applied += 1
     state.position = event.position
-    if state.latest_occurred_at is None or envelope.occurred_at > state.latest_occurred_at:
-        state.latest_occurred_at = envelope.occurred_at
+    occurred_at = envelope.occurred_at
+    if state.latest_occurred_at is None or occurred_at > state.latest_occurred_at:
+        state.latest_occurred_at = occurred_at
     if (key_field := LATEST_BY.get(envelope.type)) is not None:
         state.latest[(envelope.type, getattr(envelope.data, key_field))] = event
 

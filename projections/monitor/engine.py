@@ -13,6 +13,7 @@ from __future__ import annotations
 import decimal
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -97,11 +98,27 @@ class MonitorEngine:
     def process(self, event: RecordedEvent) -> list[Finding]:
         """Apply one accepted event, in ledger order; the findings it raises."""
         # ``with exact()`` spelled out: ``decimal.localcontext`` copies the context on every
-        # entry, a measurable share of a cheap event; this engine keeps its own copy.
+        # entry, a measurable share of a cheap event; this engine keeps its own copy. Setting
+        # a context is itself dear (a new context-variable mapping each time, twice per
+        # event): inside ``exactly()`` it is already the current one and is left alone.
         outer = decimal.getcontext()
+        if outer is self._exact:
+            return self._evaluate(event.envelope, event.position)
         decimal.setcontext(self._exact)
         try:
             return self._evaluate(event.envelope, event.position)
+        finally:
+            decimal.setcontext(outer)
+
+    @contextmanager
+    def exactly(self) -> Iterator[None]:
+        """The engine's exact decimal context made current for the block, as it was after:
+        for a loop of ``process`` calls (a replay), which then set no context per event.
+        Code in the block does its decimal arithmetic exactly too (an inexact result raises)."""
+        outer = decimal.getcontext()
+        decimal.setcontext(self._exact)
+        try:
+            yield
         finally:
             decimal.setcontext(outer)
 
@@ -165,7 +182,8 @@ class MonitorEngine:
 
     def _context(self, envelope: Envelope, position: int) -> Context:
         # ``tuple.__new__`` is what ``Context(...)`` calls, less a Python frame: once per event.
-        return _new_tuple(Context, (envelope, position, self._params(envelope.occurred_at), self._book))
+        at = envelope.occurred_at
+        return _new_tuple(Context, (envelope, position, self._params(at), self._book, at, envelope.data))
 
     def _evaluate(self, envelope: Envelope, position: int) -> list[Finding]:
         book = self._book
@@ -178,13 +196,14 @@ class MonitorEngine:
             self._overdue(ctx, found)  # (1)
         if book.parameters.pending:
             found += self._take_effect(ctx)  # (2)
-        before, after = _PLANS.get(envelope.type, _NO_PLAN)
+        event_type = envelope.type
+        before, after = _PLANS.get(event_type, _NO_PLAN)
         if before:
             self._judge(ctx, before, found)  # (3)
         apply(book, envelope, position)
         if after:
             self._judge(ctx, after, found)
-        if envelope.type == "RuleParameterAmended":  # (4)
+        if event_type == "RuleParameterAmended":  # (4)
             ctx = self._context(envelope, position)  # E's own amendment is now recorded
             found += self._take_effect(ctx)
         self._reevaluate_statuses(ctx, found)  # (5)

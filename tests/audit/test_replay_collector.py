@@ -1,9 +1,11 @@
 """A replay pauses the cyclic collector, runs it over the young generations every
-``YOUNG_COLLECTION_EVENTS`` events, and leaves it as it found it, whatever happens; and its
-engine, whose state is never persisted, collects no changes."""
+``YOUNG_COLLECTION_EVENTS`` events, and leaves it as it found it, whatever happens; its
+engine, whose state is never persisted, collects no changes; and the engine's exact decimal
+context is set once for the whole replay, not twice per event."""
 
 from __future__ import annotations
 
+import decimal
 import gc
 import sys
 from collections.abc import Iterator
@@ -105,3 +107,59 @@ def test_a_replays_engine_collects_no_changes_and_holds_the_monitors_state(store
     assert tracked.drain_changes() != []
     assert not any(table.tracked for table in done.engine.book.tables)
     assert done.engine.state_digest() == tracked.state_digest()
+
+
+class _Contexts(MonitorEngine):
+    """Notes the decimal context current at each event, and raises at ``fail_at``."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__()
+        self.current: list[decimal.Context] = []
+        self.fail_at = fail_at
+
+    def process(self, event: RecordedEvent) -> list[Finding]:
+        self.current.append(decimal.getcontext())
+        if event.position == self.fail_at:
+            raise RuntimeError("engine failed")
+        return super().process(event)
+
+
+def test_a_replay_sets_the_engines_exact_context_once_not_per_event(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest(store, lines_of("mf-day"))
+    engine = _Contexts()
+    outer = decimal.getcontext()
+    set_to: list[decimal.Context] = []
+    real_set = decimal.setcontext
+    monkeypatch.setattr(decimal, "setcontext", lambda c: (set_to.append(c), real_set(c))[1])
+    done = replay(store, engine_factory=lambda: engine, prefetch=False)
+    assert decimal.getcontext() is outer
+    assert done.applied == len(engine.current) > 10
+    assert all(c is engine._exact for c in engine.current)  # white-box: the engine's own copy
+    assert set_to == [engine._exact, outer]  # entering and leaving the replay: nothing per event
+    assert done.engine.state_digest() == replay(store, prefetch=False).engine.state_digest()
+
+
+def test_the_context_is_restored_when_the_engine_raises(store: Store) -> None:
+    ingest(store, lines_of("mf-day"))
+    engine = _Contexts(fail_at=5)
+    outer = decimal.getcontext()
+    with pytest.raises(RuntimeError, match="engine failed"):
+        replay(store, engine_factory=lambda: engine, prefetch=False)
+    assert decimal.getcontext() is outer
+    assert len(engine.current) == 5
+
+
+def test_process_inside_and_outside_exactly_gives_the_same_state(store: Store) -> None:
+    ingest(store, lines_of("mf-day"))
+    events = [decode_entry(e) for e in store.read_entries(0, 1000) if is_catalogue_topic(e.type)]
+    inside, outside = MonitorEngine(), MonitorEngine()
+    outer = decimal.getcontext()
+    with inside.exactly():
+        found_inside = [f for event in events for f in inside.process(event)]
+        assert decimal.getcontext() is not outer
+    found_outside = [f for event in events for f in outside.process(event)]
+    assert decimal.getcontext() is outer
+    assert found_inside == found_outside != []
+    assert inside.state_digest() == outside.state_digest()
