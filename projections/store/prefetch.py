@@ -8,15 +8,15 @@ batches, so the engine in the parent no longer does that work and the replay use
 short range, or a store another process cannot open (SQLite ``:memory:``, a store that is not
 one of the two), is read in process as before: no process start-up for small replays and tests.
 
-The transfer is what decides whether this pays: pickling a pydantic model costs as much as
-validating it again (``BaseModel.__setstate__`` is Python). So the child encodes each decoded
-event as plain values, ``(position, recorded_at, envelope)`` with every model a tuple ``(model
-index, fields-set mask, the __dict__ validation built)`` (a nested model encoded the same way
-in that dict), pickles a batch at once, and the parent rebuilds the models without validating
-them again (the child did, with the same code): ``__dict__``, ``model_fields_set``, and the
-extra and private attributes (None) as pydantic's own validation leaves them, so a rebuilt
-event is indistinguishable from one decoded in process (equal, same JSON, same fields set, same
-hash, ``Decimal`` exponents and offsets kept).
+The transfer is what decides whether this pays: pickling a pydantic model the usual way costs
+nearly as much as validating it again. So the child's pickler reduces each model to a call
+rebuilding it from ``(model index, fields-set mask, the __dict__ validation built)`` and each
+event to one from ``(position, recorded_at, envelope)``, and pickles a batch at once; unpickling
+it in the parent rebuilds the models without validating them again (the child did, with the
+same code): ``__dict__``, ``model_fields_set``, and the extra and private attributes (None) as
+pydantic's own validation leaves them, so a rebuilt event is indistinguishable from one decoded
+in process (equal, same JSON, same fields set, same hash, ``Decimal`` exponents and offsets
+kept).
 
 The child is started with ``spawn`` (never ``fork``: the parent holds connections and
 threads), so the program's main module must be importable without side effects (``if __name__
@@ -77,16 +77,16 @@ _END: Final = "end"
 _ERROR: Final = "error"
 
 # --- the codec ------------------------------------------------------------------------------
-# A model is encoded as (model index, fields-set mask, its __dict__): the very dict pydantic's
-# validation built, which the C pickler writes and reads fast (the field names repeat, so a
-# batch's pickle holds each once), and the fields set as a bit per field, in field order. A
-# field that may hold a model holds it encoded the same way (or None). Every other value (str,
-# int, bool, Decimal, datetime, date, tuple of str) pickles as it is: a Decimal keeps its
-# exponent, a datetime its offset. The child's pickler gives the datetimes of one offset one
-# shared ``timezone`` object (equal to each one's own), which a batch's pickle holds once.
-
-EncodedModel = tuple[int, int, dict[str, Any]]
-EncodedEvent = tuple[int, datetime, EncodedModel]
+# The child's pickler (its dispatch table) reduces each model to a call ``_model(model index,
+# fields-set mask, its __dict__)``: the very dict pydantic's validation built, which the C pickler writes and reads
+# fast (the field names repeat, so a batch's pickle holds each once), and the fields set as a
+# bit per field, in field order. A model held in a field (the envelope's payload, a nested
+# assessment) is reduced the same way where it stands, and each event to ``_recorded(position,
+# recorded_at, envelope)``: unpickling a batch is then all the rebuilding there is, with no
+# Python loop over intermediate tuples. Every other value (str, int, bool, Decimal, datetime,
+# date, tuple of str) pickles as it is: a Decimal keeps its exponent, a datetime its offset.
+# The child's pickler gives the datetimes of one offset one shared ``timezone`` object (equal
+# to each one's own), which a batch's pickle holds once.
 
 
 def _types_in(annotation: object) -> Iterator[type]:
@@ -118,18 +118,9 @@ def _all_models() -> tuple[type[BaseModel], ...]:
     return tuple(found)
 
 
-def _fields_holding(kind: type) -> tuple[tuple[str, ...], ...]:
-    """For each model, its fields whose values may be instances of ``kind``."""
-    return tuple(
-        tuple(n for n, f in m.model_fields.items() if any(issubclass(t, kind) for t in _types_in(f.annotation)))
-        for m in MODELS
-    )
-
-
 MODELS: Final[tuple[type[BaseModel], ...]] = _all_models()
 _INDEX: Final[dict[type[BaseModel], int]] = {model: i for i, model in enumerate(MODELS)}
 _NAMES: Final[tuple[tuple[str, ...], ...]] = tuple(tuple(m.model_fields) for m in MODELS)
-_NESTED: Final = _fields_holding(BaseModel)
 _ALL_SET: Final = tuple((1 << len(names)) - 1 for names in _NAMES)
 _MASKS: Final[tuple[dict[frozenset[str], int], ...]] = tuple({} for _ in MODELS)
 _FIELDS_SETS: Final[tuple[dict[int, frozenset[str]], ...]] = tuple({} for _ in MODELS)
@@ -148,18 +139,6 @@ def _reduce_datetime(moment: datetime) -> tuple[Any, ...]:
     return reduced
 
 
-_DISPATCH: Final = {**copyreg.dispatch_table, datetime: _reduce_datetime}
-
-
-def pickled_batch(batch: list[EncodedEvent]) -> bytes:
-    """A batch of encoded events as bytes (``decode_batch`` reads them back)."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.dispatch_table = _DISPATCH
-    pickler.dump(batch)
-    return buffer.getvalue()
-
-
 def _mask(index: int, fields_set: set[str]) -> int:
     key = frozenset(fields_set)
     mask = _MASKS[index].get(key)
@@ -169,18 +148,33 @@ def _mask(index: int, fields_set: set[str]) -> int:
     return mask
 
 
-def encode_model(model: BaseModel) -> EncodedModel:
-    """A validated model as plain values (``decode_model`` rebuilds it)."""
-    index = _INDEX[type(model)]  # KeyError: a model this codec does not know
+def _reduce_model(model: BaseModel) -> tuple[Any, ...]:
+    """A model as a call of ``_model``: its index, its fields set as a mask, its ``__dict__``."""
+    index = _INDEX[type(model)]
     fields_set = model.__pydantic_fields_set__
     mask = _ALL_SET[index] if len(fields_set) == len(_NAMES[index]) else _mask(index, fields_set)
-    values = model.__dict__
-    if _NESTED[index]:
-        values = values.copy()
-        for name in _NESTED[index]:
-            if (nested := values[name]) is not None:
-                values[name] = encode_model(nested)
-    return (index, mask, values)
+    return (_model, (index, mask, model.__dict__))
+
+
+def _reduce_recorded(event: RecordedEvent) -> tuple[Any, ...]:
+    return (_recorded, (event.position, event.recorded_at, event.envelope))
+
+
+# By exact type, as pickle consults it: the models, the events, and datetimes (any other value
+# pickles as usual, with no Python call of ours).
+_DISPATCH: Final[dict[type, Any]] = {
+    **copyreg.dispatch_table, datetime: _reduce_datetime, RecordedEvent: _reduce_recorded,
+    **dict.fromkeys(MODELS, _reduce_model),
+}
+
+
+def pickled_batch(batch: list[RecordedEvent]) -> bytes:
+    """A batch of decoded events as bytes (``decode_batch`` reads them back)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _DISPATCH
+    pickler.dump(batch)
+    return buffer.getvalue()
 
 
 def _fields_set(index: int, mask: int) -> frozenset[str]:
@@ -199,14 +193,11 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
-def decode_model(encoded: EncodedModel) -> BaseModel:
-    """The model ``encode_model`` encoded, rebuilt as validation built it, without validating
-    again: its ``__dict__`` and fields set, and no extra or private attributes. The dict is
-    taken over: ``encoded`` must come fresh from unpickling."""
-    index, mask, values = encoded
-    for name in _NESTED[index]:
-        if values[name] is not None:
-            values[name] = decode_model(values[name])
+def _model(index: int, mask: int, values: dict[str, Any]) -> BaseModel:
+    """The model the child's pickler reduced, rebuilt as validation built it, without
+    validating again (the child did, with the same code): its ``__dict__`` (fresh from
+    unpickling, taken over; a nested model in it is rebuilt already) and fields set, and no
+    extra or private attributes, as pydantic's own validation leaves them."""
     fields_set = _FIELDS_SETS[index].get(mask)
     if fields_set is None:
         fields_set = _fields_set(index, mask)
@@ -218,10 +209,6 @@ def decode_model(encoded: EncodedModel) -> BaseModel:
     return model
 
 
-def encode_event(event: RecordedEvent) -> EncodedEvent:
-    return (event.position, event.recorded_at, encode_model(event.envelope))
-
-
 # RecordedEvent's slots, set through their descriptors: its frozen ``__init__`` makes an
 # ``object.__setattr__`` call per field, a measurable share of the rebuilding.
 _set_position = RecordedEvent.__dict__["position"].__set__
@@ -229,14 +216,12 @@ _set_recorded_at = RecordedEvent.__dict__["recorded_at"].__set__
 _set_envelope = RecordedEvent.__dict__["envelope"].__set__
 
 
-def decode_event(encoded: EncodedEvent) -> RecordedEvent:
-    """The event ``encode_event`` encoded, built as its ``__init__`` would (no validation:
-    the child validated it)."""
-    position, recorded_at, envelope = encoded
+def _recorded(position: int, recorded_at: datetime, envelope: Envelope) -> RecordedEvent:
+    """The event, built as its ``__init__`` would (no validation: the child validated it)."""
     event = _new(RecordedEvent)
     _set_position(event, position)
     _set_recorded_at(event, recorded_at)
-    _set_envelope(event, decode_model(envelope))
+    _set_envelope(event, envelope)
     return event
 
 
@@ -248,7 +233,8 @@ def decode_batch(data: bytes) -> list[RecordedEvent]:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [decode_event(encoded) for encoded in pickle.loads(data)]
+        events: list[RecordedEvent] = pickle.loads(data)
+        return events
     finally:
         if enabled:
             gc.enable()
@@ -436,7 +422,7 @@ def _child_main(
     gc.disable()
     parent = multiprocessing.parent_process()
     position = after
-    batch: list[EncodedEvent] = []
+    batch: list[RecordedEvent] = []
     doing = f"opening the {reopen[0]} store"
     try:
         store = _open(reopen)
@@ -450,7 +436,7 @@ def _child_main(
                     position = entry.position
                     if is_catalogue_topic(entry.type):
                         doing = f"decoding the entry at position {position}"
-                        batch.append(encode_event(decode_entry(entry)))
+                        batch.append(decode_entry(entry))
                 if batch and not _send(channel, (_BATCH, pickled_batch(batch)), parent):
                     return
                 batch = []
