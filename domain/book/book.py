@@ -10,7 +10,7 @@ the prices that moved.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -89,11 +89,16 @@ class Book:
         self.deadlines: list[tuple[datetime, str]] = []
         self.touched: dict[str, int] = {}  # client id -> the sides edited (FINANCING, ...)
         self.moves: list[PriceMove] = []
+        # The rules' commonest reads (BookView), bound to the tables' own ``get``: the row by
+        # key, or None, with no Python call in between (several per event).
+        self.asset: Callable[[str], Asset | None] = self.assets.get
+        self.client: Callable[[str], Client | None] = self.clients.get
+        self.contract: Callable[[str], Contract | None] = self.contracts.get
+        self.order: Callable[[str], Order | None] = self.orders.get
+        self.market_maker: Callable[[str], MarketMaker | None] = self.market_makers.get
+        self.obligation: Callable[[str], Obligation | None] = self.obligations.get
 
     # -- reading (BookView) ------------------------------------------------------------
-    def asset(self, symbol: str) -> Asset | None:
-        return self.assets.get(symbol)
-
     def is_priced(self, symbol: str) -> bool:
         asset = self.assets.get(symbol)
         return symbol == HKD or (asset is not None and asset.price is not None)
@@ -104,9 +109,6 @@ class Book:
             return ONE
         asset = self.assets.get(symbol)
         return ZERO if asset is None or asset.price is None else asset.price
-
-    def client(self, client_id: str) -> Client | None:
-        return self.clients.get(client_id)
 
     def account(self, account_id: str) -> Account | None:
         owner = self.account_owner.get(account_id)
@@ -120,9 +122,6 @@ class Book:
         """Every pledge, open or not (a full scan: for rare events only)."""
         for client in self.clients.values():
             yield from client.pledges.values()
-
-    def contract(self, contract_id: str) -> Contract | None:
-        return self.contracts.get(contract_id)
 
     def mark(self, contract: Contract) -> Decimal | None:
         """The reference asset's price; if never priced, the last trade price (or None)."""
@@ -157,12 +156,6 @@ class Book:
             return ZERO if last is None else last
         return self.price(key)
 
-    def order(self, order_id: str) -> Order | None:
-        return self.orders.get(order_id)
-
-    def market_maker(self, mm_id: str) -> MarketMaker | None:
-        return self.market_makers.get(mm_id)
-
     def affiliate_of(self, client: Client) -> MarketMaker | None:
         """The affiliate market maker whose account this is, if it is one."""
         mm = None if client.market_maker_id is None else self.market_makers.get(client.market_maker_id)
@@ -170,9 +163,6 @@ class Book:
 
     def fund_balance(self) -> Decimal:
         return self.insurance_fund.get("balance") or ZERO
-
-    def obligation(self, key: str) -> Obligation | None:
-        return self.obligations.get(key)
 
     def best_resting_client_order(self, contract_id: str, side: str, excluding: Container[str]) -> Order | None:
         """The best resting order on the contract's side of a client that is not a

@@ -14,15 +14,14 @@ Undo = Callable[[], None]
 
 
 class Journal:
-    __slots__ = ("_snapshotted", "_undo")
+    __slots__ = ("_snapshotted", "_undo", "active")
 
     def __init__(self) -> None:
         self._undo: list[Undo] | None = None
         self._snapshotted: set[Hashable] = set()
-
-    @property
-    def active(self) -> bool:
-        return self._undo is not None
+        # Whether a journal is open: an attribute, not a property, as every change of the
+        # book reads it (read only: ``rolled_back`` sets it).
+        self.active = False
 
     def record(self, undo: Undo) -> None:
         if self._undo is not None:
@@ -40,10 +39,12 @@ class Journal:
         """Everything done inside the block is undone when it ends, whatever happens."""
         assert self._undo is None, "journals do not nest"
         self._undo = []
+        self.active = True
         try:
             yield
         finally:
             undo, self._undo = self._undo, None
+            self.active = False
             self._snapshotted.clear()
             for step in reversed(undo):
                 step()

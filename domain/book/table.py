@@ -63,23 +63,28 @@ class Table(Generic[T]):
     def items(self) -> ItemsView[str, T]:
         return self._rows.items()
 
+    # With no journal open and no changes tracked (a replay), a change is only ``_set``: the
+    # guards below skip the calls that would do nothing, on the book's commonest writes.
     def put(self, key: str, value: T) -> None:
-        self._remember(key)
+        if self._journal.active or self.tracked:
+            self._remember(key)
         self._set(key, value)
 
     def drop(self, key: str) -> None:
         if key in self._rows:
-            self._remember(key)
+            if self._journal.active or self.tracked:
+                self._remember(key)
             self._set(key, None)
 
     def edit(self, key: str) -> T:
         """The live row, to change in place; the journal snapshots it on the first edit."""
         assert self._copy is not None, f"rows of {self.kind} are replaced, not edited"
         row = self._rows[key]
-        if self._journal.first_edit((id(self), key)):
+        if self._journal.active and self._journal.first_edit((id(self), key)):
             snapshot = self._copy(row)
             self._journal.record(lambda: self._set(key, snapshot))
-        self._mark(key)
+        if self.tracked:
+            self._mark(key)
         return row
 
     def drain(self) -> list[tuple[str, T | None]]:
@@ -129,10 +134,11 @@ class Table(Generic[T]):
         self._created.discard(key)
 
     def _set(self, key: str, value: T | None) -> None:
-        old = self._rows.get(key)
+        rows, on_change = self._rows, self._on_change
+        old = rows.get(key) if on_change is not None else None
         if value is None:
-            self._rows.pop(key, None)
+            rows.pop(key, None)
         else:
-            self._rows[key] = value
-        if self._on_change is not None:
-            self._on_change(key, old, value)
+            rows[key] = value
+        if on_change is not None:
+            on_change(key, old, value)
