@@ -24,15 +24,18 @@ REPLAY_MODULE = sys.modules[replay.__module__]  # the package's ``replay`` is th
 
 
 class _Watching(MonitorEngine):
-    """Notes whether the collector was on for each event, and raises at ``fail_at``."""
+    """Notes whether the collector was on, and the decimal context current, for each event;
+    raises at ``fail_at``."""
 
     def __init__(self, fail_at: int | None = None) -> None:
         super().__init__()
         self.collector_on: list[bool] = []
+        self.current: list[decimal.Context] = []
         self.fail_at = fail_at
 
     def process(self, event: RecordedEvent) -> list[Finding]:
         self.collector_on.append(gc.isenabled())
+        self.current.append(decimal.getcontext())
         if event.position == self.fail_at:
             raise RuntimeError("engine failed")
         return super().process(event)
@@ -109,26 +112,11 @@ def test_a_replays_engine_collects_no_changes_and_holds_the_monitors_state(store
     assert done.engine.state_digest() == tracked.state_digest()
 
 
-class _Contexts(MonitorEngine):
-    """Notes the decimal context current at each event, and raises at ``fail_at``."""
-
-    def __init__(self, fail_at: int | None = None) -> None:
-        super().__init__()
-        self.current: list[decimal.Context] = []
-        self.fail_at = fail_at
-
-    def process(self, event: RecordedEvent) -> list[Finding]:
-        self.current.append(decimal.getcontext())
-        if event.position == self.fail_at:
-            raise RuntimeError("engine failed")
-        return super().process(event)
-
-
 def test_a_replay_sets_the_engines_exact_context_once_not_per_event(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest(store, lines_of("mf-day"))
-    engine = _Contexts()
+    engine = _Watching()
     outer = decimal.getcontext()
     set_to: list[decimal.Context] = []
     real_set = decimal.setcontext
@@ -143,7 +131,7 @@ def test_a_replay_sets_the_engines_exact_context_once_not_per_event(
 
 def test_the_context_is_restored_when_the_engine_raises(store: Store) -> None:
     ingest(store, lines_of("mf-day"))
-    engine = _Contexts(fail_at=5)
+    engine = _Watching(fail_at=5)
     outer = decimal.getcontext()
     with pytest.raises(RuntimeError, match="engine failed"):
         replay(store, engine_factory=lambda: engine, prefetch=False)
