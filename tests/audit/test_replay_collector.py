@@ -120,7 +120,12 @@ def test_a_replay_sets_the_engines_exact_context_once_not_per_event(
     outer = decimal.getcontext()
     set_to: list[decimal.Context] = []
     real_set = decimal.setcontext
-    monkeypatch.setattr(decimal, "setcontext", lambda c: (set_to.append(c), real_set(c))[1])
+
+    def noting(context: decimal.Context) -> None:
+        set_to.append(context)
+        real_set(context)
+
+    monkeypatch.setattr(decimal, "setcontext", noting)
     done = replay(store, engine_factory=lambda: engine, prefetch=False)
     assert decimal.getcontext() is outer
     assert done.applied == len(engine.current) > 10
