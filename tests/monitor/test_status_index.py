@@ -150,7 +150,7 @@ def test_a_level_is_its_exact_ratio_correctly_rounded_so_float_order_never_contr
 
 # Interleaved: trades, partial fills, margin, pledges, loans and ticks on clients with both
 # sides, so that a side left unevaluated (a trade cannot make a client short) and levels
-# kept while they cover the new ones (``status_index._covers``) are both exercised.
+# kept while they cover the new ones (``StatusIndex.put``) are both exercised.
 actions = st.lists(
     st.one_of(
         st.tuples(st.just("tick"), st.sampled_from(ASSETS), prices, st.just("")),
