@@ -86,11 +86,8 @@ def account_closed(book: Book, e: SecuritiesMarginAccountClosed) -> None:
 def position_reported(book: Book, e: SecuritiesMarginPositionReported) -> None:
     if (found := _edit_account(book, e.client_id, e.account_id)) is not None:
         accounts, account = found
-        # (built directly: ``replace`` costs more than the rest of the event, the commonest
-        # of the margin-financing side)
-        accounts[e.account_id] = Account(
-            account.account_id, account.client_id, account.credit_limit, account.open,
-            e.marginable_value, e.loan_balance,
+        accounts[e.account_id] = replace(
+            account, marginable_value=e.marginable_value, loan_balance=e.loan_balance
         )
 
 

@@ -176,7 +176,8 @@ class Book:
         while heap:
             rank = heap[0]
             order = self.orders.get(rank[2])
-            if order is None or order.contract_id != contract_id or order.side != side or _rank(order) != rank:
+            if (order is None or order.market_maker_account or order.contract_id != contract_id
+                    or order.side != side or _rank(order) != rank):
                 heapq.heappop(heap)  # filled, cancelled, or its id now names another order
                 self._resting_entries -= 1
             elif order.order_id in excluding:

@@ -56,28 +56,18 @@ def shortness(book: Book, client: Client, eligible: tuple[str, ...], min_haircut
 
 def maintenance(book: Book, client: Client) -> Exposure | None:
     """Equity - maintenance requirement (``valuation.equity`` and ``requirement``), in one
-    pass; None when the client has no position: it cannot be below maintenance. (``_add``
-    and ``Position.pnl`` written out: this runs for both sides of every trade.)"""
+    pass; None when the client has no position: it cannot be below maintenance."""
     if not client.positions:
         return None
     slack = client.closed_pnl
     slopes: dict[str, Decimal] = {}
-    price = book.price
     for asset, net in client.margin.items():
-        slack += net * price(asset)
-        if asset != HKD and net:  # (the assets are distinct: nothing to add up yet)
-            slopes[asset] = net
-    contracts = book.contracts
+        slack += net * book.price(asset)
+        _add(slopes, asset, net)
     for contract_id, position in client.positions.items():
-        contract = contracts[contract_id]
+        contract = book.contracts[contract_id]
         key, mark = book.mark_key_and_price(contract)
         q, k, rate = position.quantity, contract.contract_size, contract.maintenance_margin_rate
-        held = abs(q) * k
-        slack += k * (q * mark - position.cost) - held * mark * rate
-        if key != HKD:
-            total = slopes.get(key, 0) + (q * k - held * rate)
-            if total:
-                slopes[key] = total
-            else:
-                slopes.pop(key, None)
+        slack += position.pnl(k, mark) - abs(q) * k * mark * rate
+        _add(slopes, key, q * k - abs(q) * k * rate)
     return Exposure(slack, slopes)

@@ -100,9 +100,9 @@ class StatusTracker:
             if regime is not None:
                 exposure = shortness(book, client, *regime)
                 self.short.put(client_id, exposure, book.key_price)
-                is_short = exposure.slack < 0  # (``Exposure.bad``, without a property call)
+                is_short = exposure.bad
         if sides & PERPETUALS:
             below = maintenance(book, client)
             self.below.put(client_id, below, book.key_price)
-            is_below = below is not None and below.slack < 0
+            is_below = below is not None and below.bad
         return (is_short, is_below)

@@ -78,9 +78,9 @@ _ERROR: Final = "error"
 
 # --- the codec ------------------------------------------------------------------------------
 # The child's pickler (its dispatch table) reduces each model to a call ``_model(model index,
-# fields-set mask, its __dict__)``: the very dict pydantic's validation built, which the C pickler writes and reads
-# fast (the field names repeat, so a batch's pickle holds each once), and the fields set as a
-# bit per field, in field order. A model held in a field (the envelope's payload, a nested
+# fields-set mask, its __dict__)``: the very dict pydantic's validation built, which the C
+# pickler writes and reads fast (the field names repeat, so a batch's pickle holds each once),
+# and the fields set as a bit per field, in field order. A model held in a field (the envelope's payload, a nested
 # assessment) is reduced the same way where it stands, and each event to ``_recorded(position,
 # recorded_at, envelope)``: unpickling a batch is then all the rebuilding there is, with no
 # Python loop over intermediate tuples. Every other value (str, int, bool, Decimal, datetime,

@@ -89,6 +89,15 @@ def test_an_id_that_now_names_an_order_elsewhere_is_not_found_where_it_was() -> 
     assert best(book, "C2", "sell") == "X"
 
 
+def test_an_id_that_now_names_a_market_makers_order_at_the_same_place_is_not_found() -> None:
+    book = Book(parameter_catalogue())
+    book.orders.put("X", order("X", limit="150"))
+    book.orders.put("B1", order("B1", limit="100"))
+    book.orders.drop("X")
+    book.orders.put("X", order("X", limit="150", mm=True))  # same contract, side and price
+    assert best(book, "C1", "buy") == "B1"
+
+
 def test_a_rolled_back_change_leaves_the_resting_orders_as_they_were() -> None:
     book = Book(parameter_catalogue())
     book.orders.put("B1", order("B1", limit="150"))
