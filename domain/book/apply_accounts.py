@@ -86,9 +86,7 @@ def account_closed(book: Book, e: SecuritiesMarginAccountClosed) -> None:
 def position_reported(book: Book, e: SecuritiesMarginPositionReported) -> None:
     if (found := _edit_account(book, e.client_id, e.account_id)) is not None:
         accounts, account = found
-        accounts[e.account_id] = replace(
-            account, marginable_value=e.marginable_value, loan_balance=e.loan_balance
-        )
+        accounts[e.account_id] = account.reported(e.marginable_value, e.loan_balance)
 
 
 def collateral_pledged(book: Book, e: CollateralPledged) -> None:

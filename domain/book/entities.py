@@ -55,6 +55,12 @@ class Account:
     marginable_value: Decimal = ZERO
     loan_balance: Decimal = ZERO
 
+    def reported(self, marginable_value: Decimal, loan_balance: Decimal) -> Account:
+        """This account with the figures its system reported: ``replace`` spelled out, as
+        ``replace`` cost more than the rest of the financing side's commonest event (a test
+        holds the two equal, and fails when a field is added here)."""
+        return Account(self.account_id, self.client_id, self.credit_limit, self.open, marginable_value, loan_balance)
+
 
 @quick_init
 @dataclass(frozen=True, slots=True)

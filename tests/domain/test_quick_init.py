@@ -92,3 +92,14 @@ def test_what_it_cannot_build_the_same_is_refused(decorate: str) -> None:
             @dataclass(frozen=True, slots=True, kw_only=True)
             class D:
                 a: int
+
+
+def test_an_accounts_reported_figures_are_replace_spelled_out() -> None:
+    account = entities.Account("A1", "K1", Decimal("500"), open=False,
+                               marginable_value=Decimal("1"), loan_balance=Decimal("2"))
+    assert [f.name for f in dataclasses.fields(entities.Account)] == [
+        "account_id", "client_id", "credit_limit", "open", "marginable_value", "loan_balance",
+    ]  # a new field must be carried by ``Account.reported`` too
+    assert account.reported(Decimal("10.5"), Decimal("3")) == dataclasses.replace(
+        account, marginable_value=Decimal("10.5"), loan_balance=Decimal("3"),
+    )
