@@ -58,7 +58,7 @@ def maintenance(book: Book, client: Client) -> Exposure | None:
     """Equity - maintenance requirement (``valuation.equity`` and ``requirement``), in one
     pass; None when the client has no position: it cannot be below maintenance. (``_add``
     and ``Position.pnl`` written out: this runs for both sides of every trade, and calling
-    them cost 1.3% of the engine's instructions over 100,000 events. The status property
+    them cost 1.0% of the engine's instructions over 100,000 events. The status property
     tests compare the result with ``valuation``'s full evaluation after every event.)"""
     if not client.positions:
         return None
