@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,11 @@ from rich.table import Table
 from projections.store.base import FindingRow
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP's list); a
+# plain decimal such as a negative amount "-5000.00" is data and is written as it is.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def hk_time(moment: datetime) -> str:
@@ -43,13 +49,22 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def csv_cell(value: Any) -> Any:
+    """A cell that a spreadsheet cannot run: text that would start a formula (free text from
+    upstream or an officer can hold anything) is prefixed with a single quote, which
+    spreadsheets show as text and do not evaluate."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not PLAIN_DECIMAL.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {k: to_json(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+            {k: csv_cell(to_json(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()}
         )
     return out.getvalue()
 
