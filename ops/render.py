@@ -52,10 +52,16 @@ def to_json(value: Any) -> str:
 def csv_cell(value: Any) -> Any:
     """A cell that a spreadsheet cannot run: text that would start a formula (free text from
     upstream or an officer can hold anything) is prefixed with a single quote, which
-    spreadsheets show as text and do not evaluate."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not PLAIN_DECIMAL.fullmatch(value):
-        return "'" + value
-    return value
+    spreadsheets show as text and do not evaluate.
+
+    A carriage return inside text is written as a line feed: Python 3.11's csv writer quotes a
+    field for the characters of its line terminator only ("\n" here), so a bare CR went out
+    unquoted and a spreadsheet started a new row there, whose first cell could be a formula."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES) and not PLAIN_DECIMAL.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
