@@ -8,13 +8,18 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
+from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store import open_store
+from projections.tokens import TokenStore
+from tests.api.conftest import console_login, csrf_in, started
 from tests.conftest import PG_ADMIN_URL, SCENARIOS
 
 pytestmark = pytest.mark.postgres
@@ -140,10 +145,6 @@ def test_the_admin_path_creates_lists_and_revokes_tokens_and_the_server_opens_se
     assert created.returncode == 0, created.stderr
     listed = cli("token", "list", "--db", server_login)
     assert listed.returncode == 0 and "ops:alice" in listed.stdout, listed.stderr
-    from datetime import UTC, datetime, timedelta
-
-    from projections.sessions import ConsoleSessions, SessionLimits
-
     store = open_store(server_login)
     try:
         sessions = ConsoleSessions(store, SessionLimits(timedelta(hours=8), timedelta(hours=12)))
@@ -158,3 +159,25 @@ def test_the_admin_path_creates_lists_and_revokes_tokens_and_the_server_opens_se
             session_id, datetime.now(UTC)) is None
     finally:
         store.close()
+
+
+def test_the_server_runs_under_an_ingest_and_tokens_login_ingests_and_works_cases_in_the_console(server_login: str) -> None:
+    store = open_store(server_login)
+    try:
+        tokens = {role: TokenStore(store).create(f"svc-{role}", role, datetime.now(UTC)) for role in ("ingest", "officer")}
+    finally:
+        store.close()
+    server = started(server_login, tokens)
+    live = next(server)
+    try:
+        with live.client("ingest") as api:
+            assert api.post("/v1/events", content=(SCENARIOS / "mf-day.jsonl").read_bytes()).status_code == 200
+        with live.client("officer") as api:
+            finding_id = api.get("/v1/findings").json()[0]["finding_id"]
+        with httpx.Client(base_url=live.url, follow_redirects=False) as console:
+            assert console_login(console, tokens["officer"]).status_code == 303
+            csrf = csrf_in(console.get(f"/console/findings/{finding_id}").text)
+            acted = console.post(f"/console/findings/{finding_id}/case", data={"action": "acknowledge", "csrf": csrf})
+            assert acted.status_code == 303
+    finally:
+        next(server, None)
