@@ -68,6 +68,8 @@ def test_a_case_action_without_the_sessions_csrf_token_or_from_another_origin_is
         response = client.post(f"/console/findings/{finding_id}/case",
                                data={"action": "comment", "text": "mine", "csrf": csrf}, headers=headers)
         assert response.status_code == 303
+    unknown = client.post(f"/console/findings/{finding_id}/case", data={"action": "<i>s3cret</i>", "csrf": csrf})
+    assert unknown.status_code == 409 and "s3cret" not in unknown.text  # refused, and not echoed
     actions = case_actions(live_api, finding_id)
     assert [(a["action"], a["actor"]) for a in actions] == [("CaseOpened", "test-officer")] + [
         ("CaseCommented", "test-officer")] * 2  # the actor is the session's token's name
