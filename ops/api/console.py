@@ -97,9 +97,12 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         expected = request.cookies.get(cookie.login_name)
         if csrf is None or expected is None or not hmac.compare_digest(csrf.encode(), expected.encode()):
             return login_page(request, cookie, 403, "The log-in form had expired: please log in again.")
-        session_id = request.app.state.sessions.open(token, datetime.now(UTC))
+        now = datetime.now(UTC)
+        session_id = request.app.state.sessions.open(token, now)
         if session_id is None:
             return login_page(request, cookie, 401, "That token is not valid (or was revoked).")
+        if cookie.name in request.cookies:  # a new log-in ends the browser's previous session
+            request.app.state.sessions.close(request.cookies[cookie.name], now)
         response = RedirectResponse("/console/findings", status_code=303)
         response.set_cookie(cookie.name, session_id, httponly=True, samesite="strict", secure=cookie.secure,
                             path=cookie.path)

@@ -81,6 +81,10 @@ def test_log_out_and_revoking_the_token_end_the_session_on_every_server_process(
             assert a.post("/console/logout", data={"csrf": csrf_in(page.text)}).status_code == 303
             assert b.get("/console/findings").status_code == 303  # the other process agrees
             assert console_login(a, live_api.tokens["regulator"]).status_code == 303
+            first = a.cookies["regledger_session"]
+            assert console_login(a, live_api.tokens["regulator"]).status_code == 303
+            b.cookies.set("regledger_session", first, path="/console")
+            assert b.get("/console/findings").status_code == 303  # a new log-in ended the one before
             assert a.get("/console/findings").status_code == 200
             with live_api.client("admin") as admin:
                 assert admin.delete("/v1/tokens/test-regulator").status_code == 204
