@@ -16,6 +16,15 @@ RAW_KEPT_BYTES_MAX = 4_096  # what the quarantine keeps of an over-long line
 READ_CHUNK_BYTES = 1 << 16
 
 
+def over_limit(origin: str, line_no: int, head: bytes, length: int) -> InputLine:
+    """A line refused for its length (``length`` bytes, its line break not counted): the same
+    refusal for a file and for HTTP ingest (ops.api.bodies)."""
+    refusal = (
+        f"is {length} bytes long, over the limit of {LINE_BYTES_MAX} bytes;"
+        f" refused unparsed (its first {RAW_KEPT_BYTES_MAX} bytes are kept)"
+    )
+    return InputLine(origin, line_no, head[:RAW_KEPT_BYTES_MAX], refusal)
+
 
 def check_readable(paths: list[str]) -> None:
     """Fail before anything is ingested when an input cannot be read at all (exit code 2)."""
@@ -45,12 +54,7 @@ def read_lines(
         if on_bytes is not None:
             on_bytes(len(line))
         if len(line) > LINE_BYTES_MAX and not line.endswith(b"\n"):
-            length = len(line) + _skip_rest_of_line(stream, on_bytes)
-            refusal = (
-                f"is {length} bytes long, over the limit of {LINE_BYTES_MAX} bytes;"
-                " refused without being read whole (the first bytes are kept)"
-            )
-            yield InputLine(origin, line_no, line[:RAW_KEPT_BYTES_MAX], refusal)
+            yield over_limit(origin, line_no, line, len(line) + _skip_rest_of_line(stream, on_bytes))
             continue
         stripped = line.strip()
         if stripped:
@@ -58,14 +62,17 @@ def read_lines(
 
 
 def _skip_rest_of_line(stream: BinaryIO, on_bytes: Callable[[int], None] | None) -> int:
+    """The bytes skipped up to the end of the line, its line break not counted."""
     skipped = 0
     while True:
         chunk = stream.readline(READ_CHUNK_BYTES)
         if on_bytes is not None:
             on_bytes(len(chunk))
-        skipped += len(chunk)
-        if not chunk or chunk.endswith(b"\n"):
+        if not chunk:
             return skipped
+        if chunk.endswith(b"\n"):
+            return skipped + len(chunk) - 1
+        skipped += len(chunk)
 
 
 def open_inputs(

@@ -14,6 +14,12 @@
 --                        truncates a ledger row, never changes the schema or the triggers.
 --   regledger_regulator  reads everything (`verify`, `replay`, `findings`, `prove`); writes
 --                        nothing.
+--   regledger_tokens     the admin path: `regledger token create|revoke|list`, and
+--                        `regledger serve`, whose admin API writes tokens and whose console
+--                        opens sessions (its login is in regledger_ingest too). The only role
+--                        that writes api_tokens and console_sessions: the ingest role can
+--                        neither read nor write them, so it cannot forge an admin token or a
+--                        console session.
 
 DO $$ BEGIN
     CREATE ROLE regledger_ingest NOLOGIN;
@@ -26,10 +32,15 @@ EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 
 DO $$ BEGIN
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO regledger_ingest, regledger_regulator',
+    CREATE ROLE regledger_tokens NOLOGIN;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+DO $$ BEGIN
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO regledger_ingest, regledger_regulator, regledger_tokens',
                    current_database());
 END $$;
-GRANT USAGE ON SCHEMA public TO regledger_ingest, regledger_regulator;
+GRANT USAGE ON SCHEMA public TO regledger_ingest, regledger_regulator, regledger_tokens;
 
 -- Nobody but the owner holds any right on the ledger unless granted below.
 REVOKE ALL ON ledger_events FROM PUBLIC;
@@ -63,3 +74,11 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public
     GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO regledger_ingest;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO regledger_ingest;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO regledger_regulator;
+
+-- Tokens and console sessions: written by the admin path alone. Nothing above may reach
+-- them (the ingest role's "all tables" and default privileges included), so this comes last.
+REVOKE ALL ON api_tokens, console_sessions FROM PUBLIC, regledger_ingest, regledger_regulator;
+GRANT SELECT, INSERT, UPDATE ON api_tokens TO regledger_tokens;
+GRANT SELECT, INSERT, UPDATE, DELETE ON console_sessions TO regledger_tokens;
+-- `serve` also reads the store, to open it (schema fingerprint) and to check a token's role.
+GRANT SELECT ON regledger_meta TO regledger_tokens;

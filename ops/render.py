@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,11 @@ from rich.table import Table
 from projections.store.base import FindingRow
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP's list); a
+# plain decimal such as a negative amount "-5000.00" is data and is written as it is.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def hk_time(moment: datetime) -> str:
@@ -43,13 +49,28 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def csv_cell(value: Any) -> Any:
+    """A cell that a spreadsheet cannot run: text that would start a formula (free text from
+    upstream or an officer can hold anything) is prefixed with a single quote, which
+    spreadsheets show as text and do not evaluate.
+
+    A carriage return inside text is written as a line feed: Python 3.11's csv writer quotes a
+    field for the characters of its line terminator only ("\n" here), so a bare CR went out
+    unquoted and a spreadsheet started a new row there, whose first cell could be a formula."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES) and not PLAIN_DECIMAL.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {k: to_json(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+            {k: csv_cell(to_json(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()}
         )
     return out.getvalue()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///regledger.db"
@@ -21,6 +22,13 @@ class Settings(BaseSettings):
     debug: bool = False
     signing_key: str | None = None  # PEM file of the Ed25519 key that signs digests
     report_dir: str = "reports"  # where ``regledger report nightly`` writes nightly-DATE/
+    # The console's sessions end after this long without a request, and this long after the
+    # log-in whatever happens: a working day, not the lifetime of the token.
+    session_idle_minutes: int = Field(default=8 * 60, ge=1, le=7 * 24 * 60)
+    session_absolute_minutes: int = Field(default=12 * 60, ge=1, le=7 * 24 * 60)
+    # Set when a TLS-terminating proxy serves the API (``serve --behind-tls``): the console's
+    # cookie is then Secure (and __Host- prefixed) and the server's own origin is https://.
+    behind_tls: bool = False
 
 
 def load_settings() -> Settings:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import InvalidRequest, NotFound
+from domain.values import ID_PATTERN, ID_RULE
 from projections.sql import Sql
 from projections.store.base import Store
 
 ROLES = ("ingest", "officer", "regulator", "admin")
 TOKEN_PREFIX = "rlg_"
+# A token's name is written into ingest origins, case actions and logs: an Id, like every
+# other name in the ledger, so it can carry no markup, spreadsheet formula or line break.
+TOKEN_NAME = re.compile(ID_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +39,8 @@ class TokenStore:
     def create(self, name: str, role: str, now: datetime) -> str:
         if role not in ROLES:
             raise InvalidRequest(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-        if not name or len(name) > 64:
-            raise InvalidRequest("a token name is 1 to 64 characters")
+        if TOKEN_NAME.fullmatch(name) is None:
+            raise InvalidRequest(f"a token name {ID_RULE}, not {name[:40]!r}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.sql.writing() as c:
             c.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,))
@@ -55,6 +60,12 @@ class TokenStore:
                 raise NotFound(f"no token named {name!r}")
             if row[0] is None:
                 c.execute("UPDATE api_tokens SET revoked_at = ? WHERE name = ?", (self.sql.time(now), name))
+            # the console's sessions end with their token (resuming one checks the token too)
+            c.execute(
+                "UPDATE console_sessions SET closed_at = ? WHERE closed_at IS NULL"
+                " AND token_hash = (SELECT token_hash FROM api_tokens WHERE name = ?)",
+                (self.sql.time(now), name),
+            )
 
     def authenticate(self, token: str) -> Principal | None:
         rows = self.sql.rows(

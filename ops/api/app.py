@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -24,15 +25,18 @@ from domain.errors import (
     StoreUnavailable,
 )
 from domain.ledger import IngestSummary
-from ops.api.bodies import BODY_BYTES_MAX, BatchRefused, split_batch
+from domain.values import ID_PATTERN
+from ops.api.bodies import BatchRefused, split_batch
+from ops.api.gate import Gate
 from ops.api.security import require
 from ops.pipeline import IngestPipeline
 from ops.render import finding_json
+from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
+from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store.base import FindingFilter, Store
 from projections.tokens import ROLES, Principal, TokenStore
 
-CHECK_BODY_BYTES_MAX = 1 << 20
 PAGE_ROWS_MAX = 1_000
 OFFSET_MAX = 2**53  # far beyond any ledger, and within every database integer
 
@@ -40,7 +44,7 @@ log = structlog.get_logger("regledger.api")
 
 
 class TokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(pattern=ID_PATTERN, description="an Id: 1-128 characters of A-Za-z0-9._:-")
     role: str = Field(description=f"one of {', '.join(ROLES)}")
 
 
@@ -62,26 +66,19 @@ def outcome(summary: IngestSummary) -> IngestOutcome:
     )
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it passes ``limit`` (never read whole first)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the body is over the limit of {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"the body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
+    """``behind_tls`` (default: the setting) says a TLS-terminating proxy serves the app."""
+    settings = load_settings()
+    tls = settings.behind_tls if behind_tls is None else behind_tls
+    limits = SessionLimits(timedelta(minutes=settings.session_idle_minutes),
+                           timedelta(minutes=settings.session_absolute_minutes))
 
-
-def create_app(database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(database_url, create=True)
         app.state.store = store
         app.state.tokens = TokenStore(store)
+        app.state.sessions = ConsoleSessions(store, limits)
         app.state.pipeline = IngestPipeline(store)
         try:
             yield
@@ -93,17 +90,23 @@ def create_app(database_url: str) -> FastAPI:
         summary="Event-sourced regulatory ledger and compliance monitor for SFC-licensed VA firms",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # ops.api.docs serves its own, with no asset from another origin
+        redoc_url=None,
     )
     install_error_handlers(app)
+    # the gate runs inside the request log, so that what it refuses is logged too
+    app.add_middleware(Gate, behind_tls=tls)
     install_request_log(app)
     add_core_routes(app)
     from ops.api.console import register_console
+    from ops.api.docs import register_docs
     from ops.api.evidence_routes import register_evidence_routes
     from ops.api.routes import register_feature_routes
 
     register_feature_routes(app)
     register_evidence_routes(app)
-    register_console(app)
+    register_console(app, tls)
+    register_docs(app)
     return app
 
 
@@ -126,7 +129,7 @@ def add_core_routes(app: FastAPI) -> None:
         """Append events: a JSON array or JSON Lines. Same validation, idempotency and
         per-line errors as `regledger ingest`; valid events are kept even when others are
         rejected (then the status is 422)."""
-        body = await read_body(request, BODY_BYTES_MAX)
+        body = await request.body()  # within the route's cap, by ops.api.gate
         try:
             lines = split_batch(body, f"http:{principal.name}")
         except BatchRefused as e:
@@ -140,7 +143,7 @@ def add_core_routes(app: FastAPI) -> None:
         request: Request, principal: Annotated[Principal, Depends(require("check"))]
     ) -> dict[str, Any]:
         """The pre-trade gate: the findings one proposed event would raise. Stores nothing."""
-        body = await read_body(request, CHECK_BODY_BYTES_MAX)
+        body = await request.body()
         return await run_in_threadpool(check_event, store_of(request), body)
 
     @app.get("/v1/findings", tags=["findings"])
@@ -220,6 +223,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
         return handle
 
+    async def validation_refused(request: Request, exc: Exception) -> JSONResponse:
+        # FastAPI's default answer echoes each refused value back ("input", "ctx"): a 422
+        # says where and why, never what was sent, which may be a secret or a whole body.
+        assert isinstance(exc, RequestValidationError)
+        errors = [{"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, validation_refused)
     app.add_exception_handler(CaseActionRefused, handler(409))
     app.add_exception_handler(EvidenceUnreadable, handler(422))
     app.add_exception_handler(EventRejected, handler(422))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from domain.ledger import InputLine
+from ops.lines import LINE_BYTES_MAX, over_limit
 
 BATCH_EVENTS_MAX = 10_000
 BODY_BYTES_MAX = 16 << 20
@@ -20,11 +21,7 @@ def split_batch(body: bytes, origin: str) -> list[InputLine]:
     if text.startswith(b"["):
         lines = _array_elements(text, origin)
     else:
-        lines = [
-            InputLine(origin, n, line.strip())
-            for n, line in enumerate(body.splitlines(), 1)
-            if line.strip()
-        ]
+        lines = [bounded(origin, n, line) for n, line in enumerate(body.splitlines(), 1) if line.strip()]
     if not lines:
         raise BatchRefused("the body holds no events")
     if len(lines) > BATCH_EVENTS_MAX:
@@ -49,7 +46,7 @@ def _array_elements(text: bytes, origin: str) -> list[InputLine]:
         except (ValueError, RecursionError) as e:
             raise BatchRefused(f"element {n + 1} of the array is not valid JSON") from e
         n += 1
-        lines.append(InputLine(origin, n, decoded[start:index].encode("utf-8")))
+        lines.append(bounded(origin, n, decoded[start:index].encode("utf-8")))
         index = _skip_space(decoded, index)
         if index < len(decoded) and decoded[index] == ",":
             index += 1
@@ -66,3 +63,10 @@ def _skip_space(text: str, index: int) -> int:
     while index < len(text) and text[index] in " \t\r\n":
         index += 1
     return index
+
+
+def bounded(origin: str, n: int, line: bytes) -> InputLine:
+    """A line (or an array's element) under the per-line limit of file ingest, or its refusal."""
+    if len(line) > LINE_BYTES_MAX:
+        return over_limit(origin, n, line, len(line))
+    return InputLine(origin, n, line.strip())

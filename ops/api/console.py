@@ -1,22 +1,29 @@
 """The web console: server-rendered pages for officers and regulators (findings with their
 explanation and case actions, the audit trail by subject, a client's state as of a moment).
 
-The token is pasted once and kept in an HttpOnly, SameSite=Strict cookie scoped to the
-console; every page checks it like the API does, by role."""
+The token is pasted once and opens a console session (projections.sessions): the browser
+keeps only the session's random id, in an HttpOnly, SameSite=Strict cookie, and every form
+carries the session's CSRF token, checked on every POST (ops.api.gate has already refused
+POSTs from other origins and found the session). Pages check the role like the API does."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hmac
+import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from domain.cases import RESOLUTION_CODES
 from domain.errors import RegledgerError
+from ops.api.gate import SessionCookie, session_cookie
 from ops.api.routes import CaseAction, act_on_case
 from ops.api.security import PERMISSIONS
 from ops.queries import explanation, state_of
@@ -24,33 +31,54 @@ from ops.render import finding_json, flat_rows, hk_time
 from ops.wiring import build_audit_index
 from projections.audit import AuditQuery, audit_events
 from projections.cases import case_summary
+from projections.sessions import ConsoleSession
 from projections.store.base import FindingFilter, Store
 from projections.tokens import Principal
 
-COOKIE = "regledger_token"
 FINDINGS_PAGE_ROWS = 500
 AUDIT_PAGE_ROWS = 500
 CASE_ACTION_FIELDS = ("position", "recorded_at", "action", "actor", "at")
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def page(request: Request, name: str, principal: Principal | None, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"principal": principal, **context}, status_code=status)
+    session: ConsoleSession | None = getattr(request.state, "session", None)
+    context = {"principal": principal, "csrf": session.csrf if session else "", **context}
+    return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def signed_in(request: Request, permission: str) -> Principal:
-    token = request.cookies.get(COOKIE)
-    principal = request.app.state.tokens.authenticate(token) if token else None
-    if principal is None:
+    session: ConsoleSession | None = getattr(request.state, "session", None)  # found by the gate
+    if session is None:
         raise HTTPException(303, headers={"Location": "/console/login"})
-    request.state.principal = principal
+    principal = session.principal
     if permission not in PERMISSIONS.get(principal.role, frozenset()):
         raise HTTPException(403, f"the {principal.role} role may not {permission}")
     return principal
 
 
-def register_console(app: FastAPI) -> None:
+def check_csrf(request: Request, sent: str | None) -> None:
+    session: ConsoleSession = request.state.session
+    if sent is None or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+        raise HTTPException(403, "the form's CSRF token is missing or wrong: reload the page and try again")
+
+
+def login_page(request: Request, cookie: SessionCookie, status: int = 200, error: str | None = None) -> HTMLResponse:
+    """The log-in form with a fresh token that must come back both as a field and in a cookie
+    (there is no session yet to tie it to): a page elsewhere can neither read nor set it."""
+    nonce = secrets.token_urlsafe(32)
+    response = page(request, "login.html", None, status=status, error=error, csrf=nonce)
+    response.set_cookie(cookie.login_name, nonce, httponly=True, samesite="strict", secure=cookie.secure,
+                        path=cookie.path)
+    return response
+
+
+def register_console(app: FastAPI, behind_tls: bool) -> None:
+    cookie = session_cookie(behind_tls)
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+
     def store_of(request: Request) -> Store:
         store: Store = request.app.state.store
         return store
@@ -61,20 +89,33 @@ def register_console(app: FastAPI) -> None:
 
     @app.get("/console/login", include_in_schema=False)
     def login_form(request: Request) -> HTMLResponse:
-        return page(request, "login.html", None)
+        return login_page(request, cookie)
 
     @app.post("/console/login", include_in_schema=False)
-    def login(request: Request, token: Annotated[str, Form(max_length=256)]) -> Response:
-        if request.app.state.tokens.authenticate(token) is None:
-            return page(request, "login.html", None, status=401, error="That token is not valid (or was revoked).")
+    def login(request: Request, token: Annotated[str, Form(max_length=256)],
+              csrf: Annotated[str | None, Form(max_length=128)] = None) -> Response:
+        expected = request.cookies.get(cookie.login_name)
+        if csrf is None or expected is None or not hmac.compare_digest(csrf.encode(), expected.encode()):
+            return login_page(request, cookie, 403, "The log-in form had expired: please log in again.")
+        now = datetime.now(UTC)
+        session_id = request.app.state.sessions.open(token, now)
+        if session_id is None:
+            return login_page(request, cookie, 401, "That token is not valid (or was revoked).")
+        if cookie.name in request.cookies:  # a new log-in ends the browser's previous session
+            request.app.state.sessions.close(request.cookies[cookie.name], now)
         response = RedirectResponse("/console/findings", status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/console")
+        response.set_cookie(cookie.name, session_id, httponly=True, samesite="strict", secure=cookie.secure,
+                            path=cookie.path)
+        response.delete_cookie(cookie.login_name, path=cookie.path, secure=cookie.secure,
+                               httponly=True, samesite="strict")
         return response
 
-    @app.get("/console/logout", include_in_schema=False)
-    def logout() -> RedirectResponse:
+    @app.post("/console/logout", include_in_schema=False)
+    def logout(request: Request, csrf: Annotated[str | None, Form(max_length=128)] = None) -> Response:
+        check_csrf(request, csrf)
+        request.app.state.sessions.close(request.cookies[cookie.name], datetime.now(UTC))
         response = RedirectResponse("/console/login", status_code=303)
-        response.delete_cookie(COOKIE, path="/console")
+        response.delete_cookie(cookie.name, path=cookie.path, secure=cookie.secure, httponly=True, samesite="strict")
         return response
 
     @app.get("/console/findings", include_in_schema=False)
@@ -112,14 +153,16 @@ def register_console(app: FastAPI) -> None:
         assignee: Annotated[str | None, Form(max_length=128)] = None,
         text: Annotated[str | None, Form(max_length=4000)] = None,
         code: Annotated[str | None, Form(max_length=64)] = None,
+        csrf: Annotated[str | None, Form(max_length=128)] = None,
     ) -> Response:
         principal = signed_in(request, "cases")
+        check_csrf(request, csrf)
         try:
             body = CaseAction(action=action, assignee=assignee, text=text, code=code)  # type: ignore[arg-type]
             act_on_case(store_of(request), finding_id, principal.name, body)
         except (RegledgerError, ValueError) as e:
             x = explanation(store_of(request), finding_id)
-            return page(request, "finding.html", principal, status=409, error=str(e), x=x,
+            return page(request, "finding.html", principal, status=409, error=refusal_text(e), x=x,
                         finding_rows=[], explain_rows=[], can_work=True, codes=RESOLUTION_CODES)
         return RedirectResponse(f"/console/findings/{finding_id}", status_code=303)
 
@@ -148,3 +191,11 @@ def register_console(app: FastAPI) -> None:
             return page(request, "state.html", principal, status=400, error=str(e), client=client, as_of=as_of, rows=[])
         rows = [(r["field"], r["value"]) for r in flat_rows(result)]
         return page(request, "state.html", principal, client=client, as_of=as_of, rows=rows)
+
+
+def refusal_text(error: Exception) -> str:
+    """Why a case action was refused, without echoing what was typed (pydantic's message
+    quotes the input)."""
+    if isinstance(error, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+    return str(error)

@@ -75,7 +75,7 @@ def act_on_case(store: Store, finding_id: str, actor: str, body: CaseAction) -> 
 
 
 def register_feature_routes(app: FastAPI) -> None:
-    from ops.api.app import CHECK_BODY_BYTES_MAX, outcome, read_body
+    from ops.api.app import outcome
 
     def store_of(request: Request) -> Store:
         store: Store = request.app.state.store
@@ -146,7 +146,7 @@ def register_feature_routes(app: FastAPI) -> None:
                                 principal: Annotated[Principal, Depends(require("ingest"))]) -> JSONResponse:
         """Ingest the corrected line (the body: one JSON object) like any other and link it to
         the quarantined one; 422 with the reasons when it is rejected again."""
-        body = await read_body(request, CHECK_BODY_BYTES_MAX)
+        body = await request.body()  # one line at most, by ops.api.gate
         result, summary = await run_in_threadpool(
             resubmit_quarantined, request.app.state.pipeline, quarantine_id, body.strip()
         )

@@ -26,8 +26,8 @@ def require(permission: str) -> Callable[..., Principal]:
     def dependency(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Principal:
-        principal = None
-        if credentials is not None:
+        principal: Principal | None = getattr(request.state, "principal", None)  # ops.api.gate's
+        if principal is None and credentials is not None:
             principal = request.app.state.tokens.authenticate(credentials.credentials)
         if principal is None:
             raise HTTPException(401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})

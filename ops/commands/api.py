@@ -22,13 +22,18 @@ def register(app: typer.Typer) -> None:
         db: Annotated[str | None, typer.Option("--db", help="store URL")] = None,
         host: Annotated[str, typer.Option(help="address to listen on")] = DEFAULT_HOST,
         port: Annotated[int, typer.Option(help="port to listen on", min=0, max=65535)] = DEFAULT_PORT,
+        behind_tls: Annotated[bool | None, typer.Option(
+            "--behind-tls/--no-behind-tls",
+            help="a TLS-terminating proxy serves this server: Secure session cookies, https origin"
+                 " (default: REGLEDGER_BEHIND_TLS)")] = None,
     ) -> None:
         """Serve the HTTP API and the web console (OpenAPI at /openapi.json)."""
         import uvicorn
 
         from ops.api.app import create_app
 
-        uvicorn.run(create_app(database_url(db)), host=host, port=port, log_config=None, access_log=False)
+        app = create_app(database_url(db), behind_tls=behind_tls)
+        uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
     @tokens.command("create")
     def create(

@@ -17,14 +17,13 @@ from typing import Annotated, Any
 import typer
 
 from domain.errors import InputUnreadable, InvalidRequest, NotFound
+from ops.lines import LINE_BYTES_MAX
 from ops.options import DbOption, database_url
 from ops.pipeline import IngestPipeline
 from ops.queries import resubmit_quarantined
 from ops.render import to_json, to_table
 from ops.wiring import open_store
 from projections.quarantine import quarantined_line
-
-LINE_BYTES_MAX = 1_048_576
 
 
 class Output(StrEnum):

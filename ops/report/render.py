@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ops.render import csv_cell
 from ops.report import charts
 
 Report = Mapping[str, Any]
@@ -54,7 +55,7 @@ def html(report: Report) -> str:
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return "" if value is None else value
+    return "" if value is None else csv_cell(value)
 
 
 def _csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

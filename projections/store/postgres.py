@@ -119,11 +119,15 @@ SNAPSHOTS_DDL = (
     " state_digest TEXT NOT NULL)",
 )
 
-# API tokens (ops/api): only the SHA-256 of a token is kept.
+# API tokens (ops/api): only the SHA-256 of a token is kept. A console session
+# (projections.sessions) is opened with a token and keeps only the SHA-256 of its own id.
 TOKENS_DDL = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     " token_hash text PRIMARY KEY, name text NOT NULL UNIQUE, role text NOT NULL,"
     " created_at timestamptz NOT NULL, revoked_at timestamptz)",
+    "CREATE TABLE IF NOT EXISTS console_sessions ("
+    " session_hash text PRIMARY KEY, token_hash text NOT NULL,"
+    " opened_at timestamptz NOT NULL, seen_at timestamptz NOT NULL, closed_at timestamptz)",
 )
 
 # Every table of the store, ledger first. A feature adds its own tuple of additive,

@@ -123,11 +123,15 @@ SNAPSHOTS_DDL = (
     " state_digest TEXT NOT NULL)",
 )
 
-# API tokens (ops/api): only the SHA-256 of a token is kept.
+# API tokens (ops/api): only the SHA-256 of a token is kept. A console session
+# (projections.sessions) is opened with a token and keeps only the SHA-256 of its own id.
 TOKENS_DDL = (
     "CREATE TABLE IF NOT EXISTS api_tokens ("
     " token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
     " created_at TEXT NOT NULL, revoked_at TEXT) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS console_sessions ("
+    " session_hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL,"
+    " opened_at TEXT NOT NULL, seen_at TEXT NOT NULL, closed_at TEXT) WITHOUT ROWID",
 )
 
 # Every table of the store, ledger first. A feature adds its own tuple of additive,

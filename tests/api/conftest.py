@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -42,11 +43,17 @@ def live_api_sqlite(sqlite_url: str) -> Iterator[LiveApi]:
     yield from serve(sqlite_url)
 
 
-def serve(store_url: str) -> Iterator[LiveApi]:
+def serve(store_url: str, behind_tls: bool = False) -> Iterator[LiveApi]:
     store = open_store(store_url, create=True)
     tokens = {role: TokenStore(store).create(f"test-{role}", role, datetime.now(UTC)) for role in ROLES}
     store.close()
-    server = uvicorn.Server(uvicorn.Config(create_app(store_url), host="127.0.0.1", port=0,
+    yield from started(store_url, tokens, behind_tls)
+
+
+def started(store_url: str, tokens: dict[str, str], behind_tls: bool = False) -> Iterator[LiveApi]:
+    """A server on a store whose tokens exist already (another server process on it)."""
+    app = create_app(store_url, behind_tls=behind_tls)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
                                            log_config=None, access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -58,3 +65,19 @@ def serve(store_url: str) -> Iterator[LiveApi]:
     yield LiveApi(f"http://127.0.0.1:{port}", tokens, store_url)
     server.should_exit = True
     thread.join(timeout=STARTUP_TIMEOUT_S)
+
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def csrf_in(page: str) -> str:
+    """The CSRF token a console page's forms carry."""
+    found = CSRF_FIELD.search(page)
+    assert found is not None and found.group(1), "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def console_login(client: httpx.Client, token: str) -> httpx.Response:
+    """Log in as a browser does: fetch the form (and its cookie), post it back."""
+    form = client.get("/console/login")
+    return client.post("/console/login", data={"token": token, "csrf": csrf_in(form.text)})

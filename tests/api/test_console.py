@@ -14,7 +14,7 @@ import pytest
 from ops.lines import open_inputs
 from ops.pipeline import IngestPipeline
 from projections.store import open_store
-from tests.api.conftest import LiveApi
+from tests.api.conftest import LiveApi, console_login
 from tests.conftest import SCENARIOS
 
 PAGE_WAIT_S = 15
@@ -89,12 +89,12 @@ def test_console_pages_need_a_signed_in_reader(live_api: LiveApi) -> None:
     ingested(live_api, "mf-day")
     with httpx.Client(base_url=live_api.url, follow_redirects=False) as client:
         assert client.get("/console/findings").status_code == 303
-        assert client.post("/console/login", data={"token": "rlg_wrong"}).status_code == 401
-        signed = client.post("/console/login", data={"token": live_api.tokens["ingest"]})
+        assert console_login(client, "rlg_wrong").status_code == 401
+        signed = console_login(client, live_api.tokens["ingest"])
         assert signed.status_code == 303
         assert client.get("/console/findings").status_code == 403  # the ingest role reads nothing
         client.cookies.clear()
-        client.post("/console/login", data={"token": live_api.tokens["regulator"]})
+        console_login(client, live_api.tokens["regulator"])
         assert client.get("/console/findings").status_code == 200
         assert client.get("/console/audit", params={"subject": "C1"}).status_code == 200
         assert client.get("/console/state", params={"client": "C1"}).status_code == 200

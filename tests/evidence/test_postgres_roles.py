@@ -8,13 +8,18 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
+from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store import open_store
+from projections.tokens import TokenStore
+from tests.api.conftest import console_login, csrf_in, started
 from tests.conftest import PG_ADMIN_URL, SCENARIOS
 
 pytestmark = pytest.mark.postgres
@@ -99,3 +104,80 @@ def test_even_the_owner_cannot_truncate_update_or_delete_ledger_rows_past_the_tr
                          " ON CONFLICT DO NOTHING")
             conn.commit()
         assert refusal(postgres_url, statement) == "ledger_events is append-only", statement
+
+
+@pytest.fixture
+def server_login(roles: tuple[str, str], postgres_url: str) -> Iterator[str]:
+    """The URL of a login for `regledger token` and `serve`: in regledger_tokens and
+    regledger_ingest (the server ingests too)."""
+    login = f"regledger_t_to_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(SQL("CREATE ROLE {} LOGIN IN ROLE regledger_tokens, regledger_ingest").format(Identifier(login)))
+    try:
+        yield as_user(postgres_url, login)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as owner:
+            owner.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (login,))
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(SQL("DROP ROLE IF EXISTS {}").format(Identifier(login)))
+
+
+def test_the_ingest_role_can_neither_forge_nor_read_a_token_or_a_console_session(roles: tuple[str, str]) -> None:
+    ingest, regulator = roles
+    for statement in (
+        "INSERT INTO api_tokens (token_hash, name, role, created_at) VALUES ('forged', 'forged', 'admin', now())",
+        "UPDATE api_tokens SET role = 'admin'",
+        "UPDATE api_tokens SET revoked_at = NULL",
+        "DELETE FROM api_tokens",
+        "SELECT token_hash FROM api_tokens",
+        "INSERT INTO console_sessions VALUES ('forged', 'forged', now(), now(), NULL)",
+        "UPDATE console_sessions SET closed_at = NULL",
+        "SELECT session_hash FROM console_sessions",
+    ):
+        assert refusal(ingest, statement).startswith("permission denied for table"), statement
+    for statement in ("INSERT INTO api_tokens (token_hash, name, role, created_at) VALUES ('f', 'f', 'admin', now())",
+                      "SELECT session_hash FROM console_sessions"):
+        assert refusal(regulator, statement).startswith("permission denied for table"), statement
+
+
+def test_the_admin_path_creates_lists_and_revokes_tokens_and_the_server_opens_sessions(server_login: str) -> None:
+    created = cli("token", "create", "--name", "ops:alice", "--role", "officer", "--db", server_login)
+    assert created.returncode == 0, created.stderr
+    listed = cli("token", "list", "--db", server_login)
+    assert listed.returncode == 0 and "ops:alice" in listed.stdout, listed.stderr
+    store = open_store(server_login)
+    try:
+        sessions = ConsoleSessions(store, SessionLimits(timedelta(hours=8), timedelta(hours=12)))
+        session_id = sessions.open(created.stdout.strip(), datetime.now(UTC))
+        assert session_id is not None and sessions.resume(session_id, datetime.now(UTC)) is not None
+    finally:
+        store.close()
+    assert cli("token", "revoke", "--name", "ops:alice", "--db", server_login).returncode == 0
+    store = open_store(server_login)
+    try:
+        assert ConsoleSessions(store, SessionLimits(timedelta(hours=8), timedelta(hours=12))).resume(
+            session_id, datetime.now(UTC)) is None
+    finally:
+        store.close()
+
+
+def test_the_server_runs_under_an_ingest_and_tokens_login_ingests_and_works_cases_in_the_console(server_login: str) -> None:
+    store = open_store(server_login)
+    try:
+        tokens = {role: TokenStore(store).create(f"svc-{role}", role, datetime.now(UTC)) for role in ("ingest", "officer")}
+    finally:
+        store.close()
+    server = started(server_login, tokens)
+    live = next(server)
+    try:
+        with live.client("ingest") as api:
+            assert api.post("/v1/events", content=(SCENARIOS / "mf-day.jsonl").read_bytes()).status_code == 200
+        with live.client("officer") as api:
+            finding_id = api.get("/v1/findings").json()[0]["finding_id"]
+        with httpx.Client(base_url=live.url, follow_redirects=False) as console:
+            assert console_login(console, tokens["officer"]).status_code == 303
+            csrf = csrf_in(console.get(f"/console/findings/{finding_id}").text)
+            acted = console.post(f"/console/findings/{finding_id}/case", data={"action": "acknowledge", "csrf": csrf})
+            assert acted.status_code == 303
+    finally:
+        next(server, None)
