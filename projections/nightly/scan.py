@@ -30,7 +30,7 @@ def occurred_at(entry: StoredEntry) -> datetime:
             return datetime.fromisoformat(found[0].decode("ascii"))
         except (ValueError, UnicodeDecodeError):
             pass
-    return parse_line(entry.state)[0].occurred_at  # the exact reading, for anything unusual
+    return parse_line(entry.state, stored=True)[0].occurred_at  # the exact reading, for anything unusual
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ def scan(store: Store, window: Window) -> LedgerScan:
 
 
 def _fund(found: LedgerScan, entry: StoredEntry, window: Window) -> None:
-    envelope = parse_line(entry.state)[0]
+    envelope = parse_line(entry.state, stored=True)[0]
     data = envelope.data
     of_day = window.contains(envelope.occurred_at)
     if isinstance(data, InsuranceFundChanged):
