@@ -18,7 +18,7 @@ whatever cannot be evaluated downstream is reported as such (``SYS-01``), never 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Annotated, Final
 
@@ -117,6 +117,15 @@ def time_in_range(moment: datetime) -> bool:
     """True when an aware ``moment`` lies in events.md's [1970, 2200) UTC range (an aware
     comparison never converts, so year 1 at +08:00 or 9999-12-31 at -23:59 cannot overflow)."""
     return TIME_MIN <= moment < TIME_END
+
+
+def time_text(moment: datetime, zone: tzinfo) -> str:
+    """``moment`` in ISO 8601 in ``zone``; as it was sent when it cannot be converted (a time
+    stored by an earlier version, as early as year 1 or as late as 9999, may not be)."""
+    try:
+        return moment.astimezone(zone).isoformat()
+    except OverflowError:
+        return moment.isoformat()
 
 
 def _timestamp(value: object, info: ValidationInfo) -> object:

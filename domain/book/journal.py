@@ -48,3 +48,22 @@ class Journal:
             self._snapshotted.clear()
             for step in reversed(undo):
                 step()
+
+    @contextmanager
+    def undone_on_error(self) -> Iterator[None]:
+        """Everything done inside the block is undone if the block raises, and kept if it
+        ends normally."""
+        assert self._undo is None, "journals do not nest"
+        self._undo = []
+        self.active = True
+        try:
+            yield
+        except BaseException:
+            undo, self._undo = self._undo, None
+            for step in reversed(undo):
+                step()
+            raise
+        finally:
+            self._undo = None
+            self.active = False
+            self._snapshotted.clear()
