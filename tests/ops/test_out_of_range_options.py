@@ -67,7 +67,7 @@ def test_a_report_day_outside_the_range_exits_2(
 def test_the_first_and_last_report_days_are_exactly_those_whose_window_is_in_range() -> None:
     def in_range(day: date) -> bool:
         window = Window(day)
-        return TIME_MIN <= window.start and window.cutoff < TIME_END
+        return window.start >= TIME_MIN and window.cutoff < TIME_END
 
     assert in_range(REPORT_DAY_FIRST) and not in_range(REPORT_DAY_FIRST - timedelta(days=1))
     assert in_range(REPORT_DAY_LAST) and not in_range(REPORT_DAY_LAST + timedelta(days=1))
