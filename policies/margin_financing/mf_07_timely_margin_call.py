@@ -15,7 +15,16 @@ from datetime import timedelta
 from domain.book.entities import Obligation
 from policies.finding import Finding, missed_deadline
 from policies.margin_financing.collateral import CIRCULAR, COLLATERAL_TERMS, shortness
-from policies.rule import Close, Context, Open, Parameter, Rule, Severity, StatusWatch, deadline_after
+from policies.rule import (
+    Close,
+    Context,
+    Open,
+    Parameter,
+    Rule,
+    Severity,
+    StatusWatch,
+    deadline_after,
+)
 
 RULE_ID = "MF-07"
 TITLE = "Timely margin call"

@@ -15,7 +15,16 @@ from domain.book.entities import Obligation
 from domain.book.valuation import equity, quantities, requirement
 from policies.finding import Finding, missed_deadline
 from policies.perpetuals.framework import FRAMEWORK
-from policies.rule import Close, Context, Open, Parameter, Rule, Severity, StatusWatch, deadline_after
+from policies.rule import (
+    Close,
+    Context,
+    Open,
+    Parameter,
+    Rule,
+    Severity,
+    StatusWatch,
+    deadline_after,
+)
 
 RULE_ID = "PERP-06"
 TITLE = "Timely liquidation below maintenance margin"
