@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.events import RecordedEvent
-from domain.values import time_in_range
+from pydantic import AwareDatetime
+
+from domain.events import EVENT_TYPES, Envelope, RecordedEvent
+from domain.values import TIME_RANGE_TEXT, time_in_range
 from policies.finding import Finding, finding_id
 
 RULE_ID = "SYS-01"
@@ -34,14 +36,33 @@ def reason_of(error: BaseException) -> str:
     return text if len(text) <= REASON_CHARS_MAX else text[: REASON_CHARS_MAX - 3] + "..."
 
 
-def unevaluable(event: RecordedEvent, error: BaseException) -> Finding:
+# The payload fields that hold a Timestamp, per event type (the envelope's own is occurred_at).
+_TIME_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(field for field, info in model.model_fields.items() if info.annotation is AwareDatetime)
+    for name, model in EVENT_TYPES.items()
+}
+
+
+def time_out_of_range(envelope: Envelope) -> str | None:
+    """Why an event cannot be placed in business time, if it cannot: a Timestamp outside
+    events.md's range, which ingest refuses now but earlier versions stored. No rule can judge
+    it soundly (its Hong Kong day, midnights and deadlines may not even exist)."""
+    if not time_in_range(envelope.occurred_at):
+        return f"occurred_at {envelope.occurred_at.isoformat()} lies outside {TIME_RANGE_TEXT}"
+    for name in _TIME_FIELDS[envelope.type]:
+        moment = getattr(envelope.data, name)
+        if not time_in_range(moment):
+            return f"data.{name} {moment.isoformat()} lies outside {TIME_RANGE_TEXT}"
+    return None
+
+
+def unevaluable(event: RecordedEvent, reason: str) -> Finding:
     """The SYS-01 finding of ``event``. Its times are the event's ``occurred_at`` when that
     lies in events.md's range, else the time the ledger recorded it: a time outside the range
     (stored by an earlier version) may not even convert to UTC, which every reader of a finding
     does."""
     envelope = event.envelope
     at: datetime = envelope.occurred_at if time_in_range(envelope.occurred_at) else event.recorded_at
-    reason = reason_of(error)
     return Finding(
         finding_id(RULE_ID, envelope.event_id, envelope.event_id), RULE_ID, SEVERITY,
         envelope.event_id, envelope.event_id, at, at, event.position,

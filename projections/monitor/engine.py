@@ -119,12 +119,15 @@ class MonitorEngine:
     def _evaluate_or_undo(self, event: RecordedEvent) -> list[Finding]:
         # The journal keeps what the event changed until it ends: the undo of an event that
         # raised. Measured on a 15,000-event simulated stream: 9.6 -> 12.8 us per event.
+        problem = system.time_out_of_range(event.envelope)
+        if problem is not None:
+            return [system.unevaluable(event, problem)]
         try:
             with self._book.journal.undone_on_error():
                 return self._evaluate(event.envelope, event.position)
         except Exception as error:  # any defect at all: that is the point of SYS-01
             self._book.take_scratch()
-            return [system.unevaluable(event, error)]
+            return [system.unevaluable(event, system.reason_of(error))]
 
     @contextmanager
     def exactly(self) -> Iterator[None]:
@@ -147,7 +150,8 @@ class MonitorEngine:
             except EventRejected:  # the proposal is refused (``check`` says why)
                 raise
             except Exception as error:  # as ``process`` would record it
-                return [system.unevaluable(RecordedEvent(position, envelope.occurred_at, envelope), error)]
+                event = RecordedEvent(position, envelope.occurred_at, envelope)
+                return [system.unevaluable(event, system.reason_of(error))]
 
     @property
     def book(self) -> Book:
