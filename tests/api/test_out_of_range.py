@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from domain.ledger_storage import NewEntry
 from ops.wiring import build_ledger
@@ -83,6 +84,41 @@ def test_http_ingest_goes_on_after_an_event_stored_with_a_year_1_time(live_api: 
         assert again.status_code == 200, again.text
     with live_api.client("officer") as client:
         listed = client.get("/v1/findings").json()
-        assert listed and all(f["event_id"] != "old-1" for f in listed)
+        assert [f["rule_id"] for f in listed if f["event_id"] == "old-1"] == ["SYS-01"]
+        assert any(f["rule_id"] != "SYS-01" for f in listed)  # the day after it was judged
         audit = client.get("/v1/audit", params={"subject": "old-1"})
         assert audit.status_code == 200
+
+
+def test_a_sys_01_finding_shows_in_the_api_and_the_console(
+    live_api: LiveApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import projections.monitor.engine as engine_module
+
+    real_apply = engine_module.apply
+
+    def apply_then_raise(book: Any, envelope: Any, position: int) -> None:
+        real_apply(book, envelope, position)
+        if envelope.event_id == "mf-day-0012":
+            raise RuntimeError("injected defect")
+
+    monkeypatch.setattr(engine_module, "apply", apply_then_raise)
+    body = (SCENARIOS / "mf-day.jsonl").read_bytes()
+    with live_api.client("ingest") as client:
+        assert client.post("/v1/events", content=body).status_code == 200
+    with live_api.client("officer") as client:
+        listed = client.get("/v1/findings", params={"rule": "SYS-01"}).json()
+        assert [(f["event_id"], f["severity"]) for f in listed] == [("mf-day-0012", "critical")]
+        assert listed[0]["message"] == (
+            "event at position 12 could not be evaluated: RuntimeError: injected defect")
+        finding_id = listed[0]["finding_id"]
+        explained = client.get(f"/v1/findings/{finding_id}/explain")
+        assert explained.status_code == 200
+        assert explained.json()["rule"]["title"] == "Event could not be evaluated"
+        assert len(client.get("/v1/findings").json()) > 1  # the events after it were judged
+    with httpx.Client(base_url=live_api.url, follow_redirects=False) as console:
+        console.post("/console/login", data={"token": live_api.tokens["officer"]})
+        page = console.get("/console/findings", params={"rule": "SYS-01"})
+        assert page.status_code == 200 and finding_id in page.text
+        shown = console.get(f"/console/findings/{finding_id}")
+        assert shown.status_code == 200 and "could not be evaluated" in shown.text
