@@ -251,9 +251,13 @@ def _property(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         goes_through_everything(url, events, out, monkeypatch, capsys)
 
 
+def _examples(count: int) -> settings:
+    return settings(max_examples=count, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-@settings(max_examples=DEFAULT_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@_examples(DEFAULT_EXAMPLES)
 @given(events=days_with_extremes())
 def test_a_day_with_extreme_valid_values_goes_through_everything(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -264,8 +268,7 @@ def test_a_day_with_extreme_valid_values_goes_through_everything(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-@settings(max_examples=SLOW_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@_examples(SLOW_EXAMPLES)
 @given(events=days_with_extremes())
 def test_many_days_with_extreme_valid_values_go_through_everything(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
