@@ -43,6 +43,9 @@ _TIME_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+TIMED_TYPES = frozenset(name for name, fields in _TIME_FIELDS.items() if fields)
+
+
 def time_out_of_range(envelope: Envelope) -> str | None:
     """Why an event cannot be placed in business time, if it cannot: a Timestamp outside
     events.md's range, which ingest refuses now but earlier versions stored. No rule can judge

@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 import projections.monitor.engine as engine_module
 from domain.book.book import Book
-from domain.events import Envelope, RecordedEvent
+from domain.events import Envelope, RecordedEvent, parse_line
 from ops.lines import open_inputs
 from ops.wiring import build_audit_index, build_ledger, build_monitor
 from policies import system
@@ -26,6 +26,7 @@ from projections.monitor.engine import MonitorEngine
 from projections.nightly.report import build as nightly_report
 from projections.store.base import FindingFilter, Store
 from tests.conftest import SCENARIOS
+from tests.monitor.builders import RECORDED_AT
 from tests.monitor.scenarios import recorded
 
 BOOM = "mf-day-0012"  # a mid-day event of mf-day with findings before and after it
@@ -141,3 +142,31 @@ def test_explain_and_the_nightly_report_show_a_sys_01_finding(
     new = [f for f in report["new_findings"] if f["rule_id"] == system.RULE_ID]
     assert [f["title"] for f in new] == [system.TITLE]
     assert json.dumps(report)  # JSON-able throughout
+
+
+@pytest.mark.parametrize(
+    ("at", "unevaluable"),
+    [
+        ("1970-01-01T07:59:59.999999+08:00", True),
+        ("1970-01-01T08:00:00+08:00", False),
+        ("1971-01-01T00:00:00+23:59", False),
+        ("2199-12-31T23:59:59.999999+00:00", False),
+        ("2199-12-31T23:59:00-00:01", True),
+        ("0001-01-01T00:00:00+08:00", True),
+        ("9999-12-31T23:59:59-23:59", True),
+    ],
+)
+def test_a_stored_event_whose_time_is_outside_the_range_is_sys_01_and_changes_nothing(
+    at: str, unevaluable: bool
+) -> None:
+    line = json.dumps({"event_id": "old", "type": "AssetListed", "occurred_at": at,
+                       "data": {"asset": "BTC", "asset_kind": "virtual_asset"}})
+    envelope, _ = parse_line(line, stored=True)
+    engine = MonitorEngine()
+    empty = engine.state_digest()
+    found = engine.process(RecordedEvent(1, RECORDED_AT, envelope))
+    assert [f.rule_id for f in found] == ([system.RULE_ID] if unevaluable else [])
+    assert (engine.state_digest() == empty) is unevaluable
+    if unevaluable:
+        assert found[0].occurred_at == RECORDED_AT  # a time every reader can convert
+        assert "lies outside [1970-01-01T00:00:00Z, 2200-01-01T00:00:00Z)" in found[0].message
