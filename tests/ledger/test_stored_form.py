@@ -122,7 +122,8 @@ def test_events_stored_by_earlier_versions_still_go_through_everything(
                  ["state", "C1"], ["replay"], ["verify", "--projections"],
                  ["report", "nightly", "--date", "2026-03-02", "--out", str(tmp_path)],
                  ["export", "--out", str(tmp_path / "export.jsonl")],
-                 *(["explain", f.finding_id] for f in findings[:3])):
+                 *(["explain", f.finding_id] for f in findings[:3]),
+                 *(["explain", f.finding_id] for f in findings if f.rule_id == system.RULE_ID)):
         assert _cli(monkeypatch, capsys, store_url, *args) in (0, 4), args
     with fresh_store_url("sqlite", tmp_path / "moved") as moved:
         assert _cli(monkeypatch, capsys, moved, "import", str(tmp_path / "export.jsonl")) == 0
