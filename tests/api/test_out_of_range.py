@@ -5,6 +5,7 @@ stop ingest over HTTP."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,18 @@ GETS: list[tuple[str, dict[str, Any], str]] = [
     ("/v1/state", {"client": "C1", "as_of": EARLY}, "as_of"),
     ("/v1/state", {"client": "C1", "known_at": LATE}, "known_at"),
 ]
+
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def log_in(client: httpx.Client, token: str) -> None:
+    """As a browser logs in: the form (with its CSRF token, where the console sets one), posted
+    back."""
+    form = client.get("/console/login")
+    found = CSRF_FIELD.search(form.text)
+    data = {"token": token, **({"csrf": found.group(1)} if found else {})}
+    assert client.post("/console/login", data=data).status_code == 303
 
 
 def detail(response: httpx.Response) -> str:
@@ -58,7 +71,7 @@ def test_report_days_out_of_range_are_422(live_api: LiveApi) -> None:
 
 def test_the_console_state_form_refuses_an_as_of_out_of_range(live_api: LiveApi) -> None:
     with httpx.Client(base_url=live_api.url, follow_redirects=False) as client:
-        client.post("/console/login", data={"token": live_api.tokens["officer"]})
+        log_in(client, live_api.tokens["officer"])
         page = client.get("/console/state", params={"client": "C1", "as_of": LATE})
         assert page.status_code == 400
         assert "as of must lie in [1970-01-01T00:00:00Z, 2200-01-01T00:00:00Z)" in page.text
@@ -117,7 +130,7 @@ def test_a_sys_01_finding_shows_in_the_api_and_the_console(
         assert explained.json()["rule"]["title"] == "Event could not be evaluated"
         assert len(client.get("/v1/findings").json()) > 1  # the events after it were judged
     with httpx.Client(base_url=live_api.url, follow_redirects=False) as console:
-        console.post("/console/login", data={"token": live_api.tokens["officer"]})
+        log_in(console, live_api.tokens["officer"])
         page = console.get("/console/findings", params={"rule": "SYS-01"})
         assert page.status_code == 200 and finding_id in page.text
         shown = console.get(f"/console/findings/{finding_id}")
