@@ -129,3 +129,21 @@ def test_events_stored_by_earlier_versions_still_go_through_everything(
         assert _cli(monkeypatch, capsys, moved, "import", str(tmp_path / "export.jsonl")) == 0
         rows = list(parse_export(io.BytesIO((tmp_path / "export.jsonl").read_bytes())))
         assert [r.event_id for r in rows][-len(OLD_FORMS):] == [event_id for event_id, _ in OLD_FORMS]
+
+
+def test_the_prefetch_child_decodes_what_earlier_versions_stored_as_this_process_does(
+    store_url: str,
+) -> None:
+    from projections.store.prefetch import decoded_events
+
+    store = open_store(store_url, create=True)
+    try:
+        ingest_day(store)
+        store_old_forms(store)
+        child = list(decoded_events(store, prefetch=True, child_page_entries=7))
+        here = list(decoded_events(store, prefetch=False))
+    finally:
+        store.close()
+    assert [e.envelope.event_id for e in child][-len(OLD_FORMS):] == [i for i, _ in OLD_FORMS]
+    assert child == here
+    assert [e.envelope.model_dump_json() for e in child] == [e.envelope.model_dump_json() for e in here]
