@@ -102,7 +102,7 @@ def is_catalogue_topic(topic: str) -> bool:
 
 def decode_entry(entry: StoredEntry) -> RecordedEvent:
     assert is_catalogue_topic(entry.type), f"not a catalogue event: {entry.type}"
-    envelope, _ = parse_line(entry.state)
+    envelope, _ = parse_line(entry.state, stored=True)
     return RecordedEvent(position=entry.position, recorded_at=entry.recorded_at, envelope=envelope)
 
 
@@ -304,9 +304,9 @@ class Ledger(Application):
                 if writer.tip.position != batch[0].position - 1:
                     raise InvalidRequest("another writer appended to the store during the import")
                 for row in batch:
-                    if is_catalogue_topic(row.type):
-                        envelope, _ = parse_line(row.state)
-                        self.registry.accept(envelope)
+                    if is_catalogue_topic(row.type):  # stored by some version: its form
+                        envelope, _ = parse_line(row.state, stored=True)
+                        self.registry.accept(envelope, stored=True)
                 writer.import_rows(batch)
                 writer.save_entities(self.registry.drain_changes())
         except EventRejected as e:

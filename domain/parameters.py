@@ -23,15 +23,17 @@ _ASSET = re.compile(ASSET_PATTERN)
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 
-def coerce_parameter(kind: ParameterType, raw: object) -> ParameterValue:
-    """The value of parameter type ``kind`` that ``raw`` stands for; ``ValueError`` if none."""
+def coerce_parameter(kind: ParameterType, raw: object, stored: bool = False) -> ParameterValue:
+    """The value of parameter type ``kind`` that ``raw`` stands for; ``ValueError`` if none.
+    ``stored``: a value the ledger or the monitor's records already hold, in the stored form
+    (``domain.values``): records write a decimal as ``str`` does (``1E-8``)."""
     if kind == "rate":
-        rate = decimal_from_json(raw)
+        rate = decimal_from_json(raw, stored)
         if not 0 <= rate <= 1:
             raise ValueError(f"a rate must be between 0 and 1, not {rate:f}")
         return rate
     if kind == "decimal":
-        return decimal_from_json(raw)
+        return decimal_from_json(raw, stored)
     if kind == "positive_int":
         return _positive_int(raw)
     if kind == "asset_list":

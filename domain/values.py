@@ -6,25 +6,40 @@ pydantic's core, so a ``Decimal`` still dumps to JSON as an exact string.
 
 Every message is addressed to the person who fixes the upstream system; the edge prints it
 after the field's dotted path.
+
+Two forms are read. Ingest (the default) holds a new line to events.md as it stands: a
+Timestamp in [1970-01-01T00:00:00Z, 2200-01-01T00:00:00Z) to the microsecond, a Decimal in
+plain notation of at most 40 digits. The stored form (``STORED``, the validation context of
+every reader of the ledger) is what earlier versions accepted: the ledger is never rewritten,
+so an event stored before the bounds (``"1E-8"``, a year-1 timestamp) must still decode, and
+whatever cannot be evaluated downstream is reported as such (``SYS-01``), never a crash.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Final
 
 from annotated_types import Ge, Gt, Le
-from pydantic import AwareDatetime, BeforeValidator, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 ASSET_PATTERN = r"^[A-Z0-9._-]{1,32}$"
 SOURCE_CHARS_MAX = 64
 TEXT_CHARS_MAX = 1000
-DECIMAL_TEXT_CHARS_MAX = 64
-DECIMAL_INTEGER_DIGITS_MAX = 40
+DECIMAL_TEXT_CHARS_MAX = 64  # the stored form's bound (ingest's is DECIMAL_DIGITS_MAX)
+DECIMAL_DIGITS_MAX = 40
+DECIMAL_INTEGER_DIGITS_MAX = DECIMAL_DIGITS_MAX
+# events.md: every Timestamp converted to UTC lies in [TIME_MIN, TIME_END).
+TIME_MIN: Final = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_END: Final = datetime(2200, 1, 1, tzinfo=UTC)
+TIME_RANGE_TEXT = "[1970-01-01T00:00:00Z, 2200-01-01T00:00:00Z)"
+
+# The validation context of a stored event (see the module's docstring).
+STORED: Final = {"stored_form": True}
 
 REASON_ERROR = "regledger_reason"  # pydantic error type of ``invalid``
 
@@ -39,8 +54,9 @@ TIMESTAMP_EXAMPLE = "2026-03-02T09:00:00+08:00"
 # strings with unpaired surrogates, which cannot be encoded as UTF-8.
 _TEXT_PATTERN = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 
-# Plain notation with an optional short exponent: Python's ``str(Decimal)`` writes
-# ``1E-8``, but ``1e999999999`` or ``NaN`` would only ever be junk.
+# Ingest: plain notation (events.md). The stored form also takes the short exponent earlier
+# versions accepted (Python's ``str(Decimal)`` writes ``1E-8``).
+_DECIMAL_PLAIN = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]{1,2})?")
 _DECIMAL_INTEGER_LIMIT = 10**DECIMAL_INTEGER_DIGITS_MAX
 
@@ -57,13 +73,20 @@ def invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError(REASON_ERROR, message)
 
 
-def decimal_from_json(value: object) -> Decimal:
-    """The exact ``Decimal`` of a JSON string or integer; ``ValueError`` for anything else."""
+def decimal_from_json(value: object, stored: bool = False) -> Decimal:
+    """The exact ``Decimal`` of a JSON string or integer; ``ValueError`` for anything else.
+    ``stored``: the stored form's grammar (see the module's docstring)."""
     if type(value) is str:
-        if len(value) > DECIMAL_TEXT_CHARS_MAX or not _DECIMAL_TEXT.fullmatch(value):
+        if stored:
+            if len(value) > DECIMAL_TEXT_CHARS_MAX or not _DECIMAL_TEXT.fullmatch(value):
+                raise ValueError(f'{DECIMAL_RULE}, like "1234.5"')
+            return Decimal(value)
+        if not _DECIMAL_PLAIN.fullmatch(value):
             raise ValueError(
-                f'{DECIMAL_RULE}, like "1234.5" (at most {DECIMAL_TEXT_CHARS_MAX} characters)'
+                f'{DECIMAL_RULE} in plain notation, like "1234.5" (no exponent, NaN or Infinity)'
             )
+        if len(value) - value.startswith("-") - ("." in value) > DECIMAL_DIGITS_MAX:
+            raise ValueError(f"has more than {DECIMAL_DIGITS_MAX} digits")
         return Decimal(value)
     if type(value) is int:
         if not -_DECIMAL_INTEGER_LIMIT < value < _DECIMAL_INTEGER_LIMIT:
@@ -76,18 +99,45 @@ def decimal_from_json(value: object) -> Decimal:
     raise ValueError(DECIMAL_RULE)
 
 
-def _decimal(value: object) -> object:
+def is_stored_form(info: ValidationInfo) -> bool:
+    context = info.context
+    return context is not None and context.get("stored_form") is True
+
+
+def _decimal(value: object, info: ValidationInfo) -> object:
     if type(value) is Decimal:  # built in Python (tests, the registry): pydantic checks it
         return value
     try:
-        return decimal_from_json(value)
+        return decimal_from_json(value, is_stored_form(info))
     except ValueError as error:
         raise invalid(str(error)) from None
 
 
-def _timestamp(value: object) -> object:
+def time_in_range(moment: datetime) -> bool:
+    """True when an aware ``moment`` lies in events.md's [1970, 2200) UTC range (an aware
+    comparison never converts, so year 1 at +08:00 or 9999-12-31 at -23:59 cannot overflow)."""
+    return TIME_MIN <= moment < TIME_END
+
+
+def time_text(moment: datetime, zone: tzinfo) -> str:
+    """``moment`` in ISO 8601 in ``zone``; as it was sent when it cannot be converted (a time
+    stored by an earlier version, as early as year 1 or as late as 9999, may not be)."""
+    try:
+        return moment.astimezone(zone).isoformat()
+    except OverflowError:
+        return moment.isoformat()
+
+
+def _timestamp(value: object, info: ValidationInfo) -> object:
     if type(value) is datetime:
         return value
+    moment = _parsed_timestamp(value, stored=is_stored_form(info))
+    if not is_stored_form(info) and not time_in_range(moment):
+        raise invalid(f"must lie in {TIME_RANGE_TEXT} once converted to UTC")
+    return moment
+
+
+def _parsed_timestamp(value: object, stored: bool) -> datetime:
     if type(value) is not str:
         raise invalid(f"must be an RFC 3339 timestamp string, like {TIMESTAMP_EXAMPLE}")
     match = _TIMESTAMP.fullmatch(value)
@@ -95,8 +145,9 @@ def _timestamp(value: object) -> object:
         raise invalid(f"must be an RFC 3339 timestamp with offset, like {TIMESTAMP_EXAMPLE}")
     if match["offset"] is None:
         raise invalid("timestamp must include a UTC offset")
-    if match["beyond"] and match["beyond"].strip("0"):
-        raise invalid("fractional seconds finer than microseconds cannot be kept")
+    # Earlier versions took trailing zeros past the microsecond; events.md now refuses them.
+    if match["beyond"] and (match["beyond"].strip("0") or not stored):
+        raise invalid("has more than six fractional digits (times are kept to the microsecond)")
     offset = "+00:00" if match["offset"] in ("Z", "z") else match["offset"]
     micro = f".{match['micro']}" if match["micro"] else ""
     try:

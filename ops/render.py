@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from domain.values import time_text
 from projections.store.base import FindingRow
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -26,7 +27,7 @@ PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 def hk_time(moment: datetime) -> str:
     """Business time is shown in Hong Kong time; the instant is what counts."""
-    return moment.astimezone(HONG_KONG).isoformat()
+    return time_text(moment, HONG_KONG)
 
 
 def finding_json(row: FindingRow) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
@@ -88,6 +88,17 @@ class Context(NamedTuple):
         data = self.payload
         assert isinstance(data, kind), f"{self.event.type} is not a {kind.__name__}"
         return data
+
+
+# events.md's times end at 2200: a deadline further than this after one never comes due,
+# and capping it keeps it a time that Python, both stores and Hong Kong time can hold (an
+# amended window of 10^9 hours would overflow ``datetime``).
+DEADLINE_WINDOW_MAX = timedelta(days=366_000)
+
+
+def deadline_after(now: datetime, window: timedelta) -> datetime:
+    """The deadline ``window`` after ``now``, capped at ``DEADLINE_WINDOW_MAX``."""
+    return now + min(window, DEADLINE_WINDOW_MAX)
 
 
 class Open(NamedTuple):

@@ -130,7 +130,7 @@ def record_amendment(book: Book, envelope: Envelope, position: int) -> Amendment
         raise EventRejected([Reason("data.parameter", f"{e.rule_id} has no parameter {e.parameter!r}")],
                             envelope.event_id)
     try:
-        value = coerce_parameter(kind, e.value)
+        value = coerce_parameter(kind, e.value, stored=True)  # a stored event
     except ValueError as error:
         raise EventRejected([Reason("data.value", str(error))], envelope.event_id) from None
     amendment = Amendment(

@@ -37,14 +37,29 @@ class Journal:
     @contextmanager
     def rolled_back(self) -> Iterator[None]:
         """Everything done inside the block is undone when it ends, whatever happens."""
-        assert self._undo is None, "journals do not nest"
-        self._undo = []
-        self.active = True
+        self.open()
         try:
             yield
         finally:
-            undo, self._undo = self._undo, None
-            self.active = False
-            self._snapshotted.clear()
-            for step in reversed(undo):
-                step()
+            self.undo()
+
+    def open(self) -> None:
+        """Start recording what changes, to ``undo`` it or ``keep`` it: how the monitor takes
+        back the partial effect of an event whose evaluation raised. Plain calls rather than a
+        context manager: this runs for every event the monitor processes."""
+        assert self._undo is None, "journals do not nest"
+        self._undo = []
+        self.active = True
+
+    def keep(self) -> None:
+        """Close the journal, keeping every change."""
+        self._undo = None
+        self.active = False
+        self._snapshotted.clear()
+
+    def undo(self) -> None:
+        """Close the journal, undoing every change since ``open``, newest first."""
+        undo = self._undo or []
+        self.keep()
+        for step in reversed(undo):
+            step()

@@ -166,7 +166,7 @@ def encode_amendment(a: Amendment) -> Json:
 def amendment_decoder(types: ParameterTypes) -> Callable[[str, Json], Amendment]:
     def decode(key: str, o: Json) -> Amendment:
         kind = types[o["rule_id"]][o["parameter"]]
-        return Amendment(o["rule_id"], o["parameter"], coerce_parameter(kind, o["value"]),
+        return Amendment(o["rule_id"], o["parameter"], coerce_parameter(kind, o["value"], stored=True),
                          datetime.fromisoformat(o["effective_from"]), o["event_id"],
                          datetime.fromisoformat(o["occurred_at"]), o["position"], o["pending"])
     return decode

@@ -19,7 +19,7 @@ from domain.events.catalogue import EVENT_TYPES
 from domain.events.envelope import Envelope, EnvelopeHead
 from domain.events.payload import Payload
 from domain.events.reasons import reasons_from
-from domain.values import ID_PATTERN
+from domain.values import ID_PATTERN, STORED
 
 WHOLE_EVENT = "event"  # the field named when the line as a whole is at fault
 
@@ -30,29 +30,33 @@ class _NotJson(ValueError):
     """A token Python's ``json`` accepts but JSON does not (``NaN``, ``Infinity``)."""
 
 
-def parse_line(line: str | bytes) -> tuple[Envelope, dict[str, Any]]:
-    """The envelope of one JSON Lines line, and the decoded object it came from."""
+def parse_line(line: str | bytes, stored: bool = False) -> tuple[Envelope, dict[str, Any]]:
+    """The envelope of one JSON Lines line, and the decoded object it came from.
+
+    ``stored``: the line is one the ledger holds, read in the stored form (``domain.values``),
+    which still takes what earlier versions accepted; a new line is held to events.md."""
     value, repeated = _decode(_text_of(line))
     if not repeated:
-        return parse_event(value), value
+        return parse_event(value, stored), value
     try:
-        parse_event(value)
+        parse_event(value, stored)
     except EventRejected as rejected:
         raise EventRejected(repeated + list(rejected.reasons), rejected.event_id) from None
     raise EventRejected(repeated, _readable_event_id(value))
 
 
-def parse_event(obj: object) -> Envelope:
+def parse_event(obj: object, stored: bool = False) -> Envelope:
     """The envelope of an already-decoded JSON value; ``EventRejected`` lists every fault."""
     if not isinstance(obj, dict):
         raise EventRejected([Reason(WHOLE_EVENT, "must be a JSON object")])
+    context = STORED if stored else None
     payload_reasons: list[Reason] = []
-    payload = _validated_payload(obj, payload_reasons)
+    payload = _validated_payload(obj, payload_reasons, context)
     try:
         if payload is None:  # only the envelope's own fields can still be judged
-            EnvelopeHead.model_validate(_without_data(obj))
+            EnvelopeHead.model_validate(_without_data(obj), context=context)
         else:
-            return Envelope.model_validate({**obj, "data": payload})
+            return Envelope.model_validate({**obj, "data": payload}, context=context)
     except ValidationError as error:
         reasons = reasons_from(error, (), "the envelope") + payload_reasons
     else:
@@ -60,7 +64,9 @@ def parse_event(obj: object) -> Envelope:
     raise EventRejected(reasons, _readable_event_id(obj))
 
 
-def _validated_payload(obj: dict[Any, Any], reasons: list[Reason]) -> Payload | None:
+def _validated_payload(
+    obj: dict[Any, Any], reasons: list[Reason], context: dict[str, bool] | None
+) -> Payload | None:
     event_type = obj.get("type")
     model = EVENT_TYPES.get(event_type) if type(event_type) is str else None
     if "data" not in obj:
@@ -73,7 +79,7 @@ def _validated_payload(obj: dict[Any, Any], reasons: list[Reason]) -> Payload | 
     if model is None:  # the envelope's reasons already say why
         return None
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as error:
         reasons.extend(reasons_from(error, ("data",), model.__name__))
         return None

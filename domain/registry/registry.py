@@ -47,12 +47,13 @@ class Registry:
                 clients.append(("client", order.client_id))
         self._records.load(clients)
 
-    def check(self, envelope: Envelope) -> None:
-        """Raise ``EventRejected`` with every reason the event is impossible now."""
+    def check(self, envelope: Envelope, stored: bool = False) -> None:
+        """Raise ``EventRejected`` with every reason the event is impossible now.
+        ``stored``: an event the ledger already holds (an import), in its stored form."""
         taken, missing = self._reference_reasons(envelope)
         reasons = taken + missing
         if isinstance(envelope.data, RuleParameterAmended):
-            reasons += self._amendment_reasons(envelope.data)
+            reasons += self._amendment_reasons(envelope.data, stored)
         # State checks judge entities that exist; after a missing one they would only echo it.
         if not missing and (check := CHECKS.get(envelope.type)):
             reasons += check(self._records, envelope.data)
@@ -64,8 +65,8 @@ class Registry:
         if apply := APPLIES.get(envelope.type):
             apply(self._records, envelope.data)
 
-    def accept(self, envelope: Envelope) -> None:
-        self.check(envelope)
+    def accept(self, envelope: Envelope, stored: bool = False) -> None:
+        self.check(envelope, stored)
         self.apply(envelope)
 
     def drain_changes(self) -> list[tuple[str, str, str]]:
@@ -92,7 +93,7 @@ class Registry:
                 missing.append(Reason(field, unknown(reference, key[1])))
         return taken, missing
 
-    def _amendment_reasons(self, data: RuleParameterAmended) -> list[Reason]:
+    def _amendment_reasons(self, data: RuleParameterAmended, stored: bool) -> list[Reason]:
         parameters = self._catalogue.get(data.rule_id)
         if parameters is None:
             return [Reason("data.rule_id", f"unknown rule {quoted(data.rule_id)}")]
@@ -102,7 +103,7 @@ class Registry:
             reason = f"rule {data.rule_id} has no parameter {quoted(data.parameter)}"
             return [Reason("data.parameter", f"{reason} (it has: {declared})")]
         try:
-            coerce_parameter(kind, data.value)
+            coerce_parameter(kind, data.value, stored)
         except ValueError as error:
             reason = f"{error} ({data.parameter} is {_TYPE_WORDS[kind]})"
             return [Reason("data.value", reason)]

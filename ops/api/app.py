@@ -28,6 +28,7 @@ from domain.ledger import IngestSummary
 from domain.values import ID_PATTERN
 from ops.api.bodies import BatchRefused, split_batch
 from ops.api.gate import Gate
+from ops.api.routes import aware
 from ops.api.security import require
 from ops.pipeline import IngestPipeline
 from ops.render import finding_json
@@ -158,9 +159,7 @@ def add_core_routes(app: FastAPI) -> None:
         offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     ) -> list[dict[str, Any]]:
         """Findings in detection order, filtered like `regledger findings`."""
-        for name, moment in (("since", since), ("until", until)):
-            if moment is not None and moment.tzinfo is None:
-                raise HTTPException(422, f"{name} needs a UTC offset")
+        since, until = aware("since", since), aware("until", until)
         where = FindingFilter(rule_ids=tuple(rule or ()), subject=subject, since=since, until=until,
                               limit=limit, offset=offset)
         return [finding_json(row) for row in store_of(request).findings(where)]

@@ -26,6 +26,7 @@ from domain.errors import RegledgerError
 from ops.api.gate import SessionCookie, session_cookie
 from ops.api.routes import CaseAction, act_on_case
 from ops.api.security import PERMISSIONS
+from ops.options import time_problem
 from ops.queries import explanation, state_of
 from ops.render import finding_json, flat_rows, hk_time
 from ops.wiring import build_audit_index
@@ -184,8 +185,9 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
             return page(request, "state.html", principal, client=None, as_of=as_of, rows=[])
         try:
             moment = datetime.fromisoformat(as_of) if as_of else None
-            if moment is not None and moment.tzinfo is None:
-                raise ValueError("as of needs a UTC offset, e.g. +08:00")
+            problem = None if moment is None else time_problem("as of", moment)
+            if problem is not None:
+                raise ValueError(problem)
             result = await run_in_threadpool(state_of, store_of(request), client_id=client, as_of=moment)
         except (RegledgerError, ValueError) as e:
             return page(request, "state.html", principal, status=400, error=str(e), client=client, as_of=as_of, rows=[])

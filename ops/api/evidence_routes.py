@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.evidence.digest import digest_json, parse_digest, sign
 from domain.evidence.proofs import consistency_json, inclusion_json
 from ops import keys
+from ops.api.routes import aware
 from ops.api.security import require
 from ops.commands.evidence import checkpoint_json
 from ops.commands.replay import parse_overrides
@@ -119,9 +120,8 @@ def register_evidence_routes(app: FastAPI) -> None:
     async def post_replay(request: Request, body: ReplayRequest, principal: Regulator) -> Any:
         """The monitor rebuilt in memory from the log, up to ``as_of`` / ``known_at`` and under
         amended parameters; the findings in the shape of `/v1/findings`, or the difference."""
-        for name, moment in (("as_of", body.as_of), ("known_at", body.known_at)):
-            if moment is not None and moment.tzinfo is None:
-                raise HTTPException(422, f"{name} needs a UTC offset")
+        aware("as_of", body.as_of)
+        aware("known_at", body.known_at)
         overrides = parse_overrides(body.set)
 
         def run() -> Any:

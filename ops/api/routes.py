@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.cases import CaseSummary, FindingRef
 from domain.errors import NotFound
 from ops.api.security import require
+from ops.options import report_day_problem, time_problem
 from ops.queries import explanation, resubmit_quarantined, state_of
 from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
@@ -38,9 +39,18 @@ class CaseAction(BaseModel):
 
 
 def aware(name: str, moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        raise HTTPException(422, f"{name} needs a UTC offset")
+    """A time query parameter, refused with 422 as ``ops.options.time_problem`` says."""
+    problem = None if moment is None else time_problem(name, moment)
+    if problem is not None:
+        raise HTTPException(422, problem)
     return moment
+
+
+def report_day(day: date) -> date:
+    problem = report_day_problem("day", day)
+    if problem is not None:
+        raise HTTPException(422, problem)
+    return day
 
 
 def summary_json(summary: CaseSummary) -> dict[str, Any]:
@@ -129,7 +139,7 @@ def register_feature_routes(app: FastAPI) -> None:
     @app.get("/v1/reports/nightly/{day}", tags=["reports"])
     async def get_nightly_report(request: Request, day: date, principal: Reader) -> dict[str, Any]:
         """The nightly breach report of a Hong Kong business day, as its JSON file holds it."""
-        report: dict[str, Any] = await run_in_threadpool(build_nightly, store_of(request), day)
+        report: dict[str, Any] = await run_in_threadpool(build_nightly, store_of(request), report_day(day))
         return report
 
     @app.get("/v1/quarantine/{quarantine_id}", tags=["ingest"])

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from domain.errors import InvalidRequest
+from ops.options import report_day_problem
 from ops.report import write_report
 from ops.settings import load_settings
 from ops.wiring import build_monitor, open_store
@@ -26,9 +27,13 @@ def parse_day(value: str | None) -> date:
     if value == "yesterday":  # the one reading of the wall clock: which day a scheduler means
         return datetime.now(HONG_KONG).date() - timedelta(days=1)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidRequest(f"--date: {value!r} is not a date (YYYY-MM-DD, or 'yesterday')") from None
+    problem = report_day_problem("--date", day)
+    if problem is not None:
+        raise InvalidRequest(problem)
+    return day
 
 
 def run_nightly(url: str, day: date, out: Path, stale_days: int, catch_up: bool = True) -> tuple[dict[str, object], Path]:

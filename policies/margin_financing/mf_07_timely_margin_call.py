@@ -15,7 +15,16 @@ from datetime import timedelta
 from domain.book.entities import Obligation
 from policies.finding import Finding, missed_deadline
 from policies.margin_financing.collateral import CIRCULAR, COLLATERAL_TERMS, shortness
-from policies.rule import Close, Context, Open, Parameter, Rule, Severity, StatusWatch
+from policies.rule import (
+    Close,
+    Context,
+    Open,
+    Parameter,
+    Rule,
+    Severity,
+    StatusWatch,
+    deadline_after,
+)
 
 RULE_ID = "MF-07"
 TITLE = "Timely margin call"
@@ -33,7 +42,7 @@ def reconcile(ctx: Context, client_id: str, was_short: bool, is_short: bool) -> 
     if is_short and not was_short and not has_call:
         owed, lending = shortness(ctx.book, client, ctx.params)
         window = timedelta(minutes=ctx.params.integer(RULE_ID, "margin_call_within_minutes"))
-        yield Open(RULE_ID, client_id, ctx.now + window, {"debt": owed, "lending_value": lending})
+        yield Open(RULE_ID, client_id, deadline_after(ctx.now, window), {"debt": owed, "lending_value": lending})
     elif was_short and (not is_short or has_call):
         yield Close(RULE_ID, client_id)  # cancelled, or met by an open call
 

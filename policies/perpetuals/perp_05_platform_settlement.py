@@ -13,7 +13,7 @@ from domain.book.entities import Obligation
 from domain.events import PerpTradeExecuted, PerpTradeSettled
 from policies.finding import Finding, finding, missed_deadline
 from policies.perpetuals.framework import FRAMEWORK
-from policies.rule import Close, Context, Open, Parameter, Rule, Severity, Trigger
+from policies.rule import Close, Context, Open, Parameter, Rule, Severity, Trigger, deadline_after
 
 RULE_ID = "PERP-05"
 TITLE = "Platform settles every trade"
@@ -25,7 +25,7 @@ PARAMETERS = (Parameter("settlement_within_hours", "positive_int", 24),)
 def on_executed(ctx: Context) -> Iterator[Open]:
     trade = ctx.data(PerpTradeExecuted)
     window = timedelta(hours=ctx.params.integer(RULE_ID, "settlement_within_hours"))
-    yield Open(RULE_ID, trade.trade_id, ctx.now + window,
+    yield Open(RULE_ID, trade.trade_id, deadline_after(ctx.now, window),
                {"contract_id": trade.contract_id, "quantity": trade.quantity, "price": trade.price})
 
 

@@ -15,7 +15,16 @@ from domain.book.entities import Obligation
 from domain.book.valuation import equity, quantities, requirement
 from policies.finding import Finding, missed_deadline
 from policies.perpetuals.framework import FRAMEWORK
-from policies.rule import Close, Context, Open, Parameter, Rule, Severity, StatusWatch
+from policies.rule import (
+    Close,
+    Context,
+    Open,
+    Parameter,
+    Rule,
+    Severity,
+    StatusWatch,
+    deadline_after,
+)
 
 RULE_ID = "PERP-06"
 TITLE = "Timely liquidation below maintenance margin"
@@ -32,7 +41,7 @@ def reconcile(ctx: Context, client_id: str, was_below: bool, is_below: bool) -> 
             "equity": equity(ctx.book, client),
             "maintenance_requirement": requirement(ctx.book, quantities(client), maintenance=True),
         }
-        yield Open(RULE_ID, client_id, ctx.now + window, figures)
+        yield Open(RULE_ID, client_id, deadline_after(ctx.now, window), figures)
     elif was_below and not is_below:
         yield Close(RULE_ID, client_id)
 

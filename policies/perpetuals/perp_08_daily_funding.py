@@ -15,7 +15,7 @@ from domain.book.entities import Obligation
 from domain.events import FundingSettled, PerpContractDelisted, PerpContractListed
 from policies.finding import Finding, missed_deadline
 from policies.perpetuals.framework import FRAMEWORK
-from policies.rule import Close, Context, Open, Parameter, Rule, Severity, Trigger
+from policies.rule import Close, Context, Open, Parameter, Rule, Severity, Trigger, deadline_after
 
 RULE_ID = "PERP-08"
 TITLE = "Funding at least daily"
@@ -26,7 +26,7 @@ PARAMETERS = (Parameter("max_funding_interval_hours", "positive_int", 24),)
 
 def _open(ctx: Context, contract_id: str) -> Open:
     window = timedelta(hours=ctx.params.integer(RULE_ID, "max_funding_interval_hours"))
-    return Open(RULE_ID, contract_id, ctx.now + window)
+    return Open(RULE_ID, contract_id, deadline_after(ctx.now, window))
 
 
 def on_listed(ctx: Context) -> Iterator[Open]:

@@ -23,7 +23,8 @@ from domain.cases import CASE_EVENT_SOURCE, decode_case_event, is_case_topic
 from domain.events import DEFAULT_SOURCE
 from domain.ledger import is_catalogue_topic
 from domain.ledger_storage import StoredEntry
-from domain.values import Timestamp
+from domain.values import STORED, Timestamp, time_in_range
+from policies import system
 from projections.audit.storage import AuditStorage, AuditWriter, EventRow, OwnerRow, SubjectRow
 from projections.audit.subjects import (
     EntityKey,
@@ -118,15 +119,7 @@ class AuditIndex:
         )
         for entry, fields in decoded:
             if fields is not None:
-                found = concerns(fields["type"], fields["data"], self._owners_of)
-                for key, owners in found.created.items():
-                    self._owners[key] = owners
-                    page.owners.append((*key, owners))
-                row: EventRow = (
-                    entry.position, entry.event_id, fields["type"], fields["source"],
-                    fields["occurred_at"], entry.recorded_at,
-                )
-                subjects = found.subjects
+                row, subjects = self._catalogue_row(entry, fields, page)
             elif is_case_topic(entry.type):
                 fact = decode_case_event(entry.type, entry.state)
                 row = (
@@ -139,6 +132,35 @@ class AuditIndex:
             page.events.append(row)
             page.subjects.extend((s, row[0], row[2], row[3], row[4]) for s in sorted(subjects))
         return page
+
+    def _catalogue_row(
+        self, entry: StoredEntry, fields: dict[str, Any], page: _Page
+    ) -> tuple[EventRow, set[str] | frozenset[str]]:
+        """An upstream event's row and subjects. One this index cannot take whole (stored by
+        an earlier version: a time outside events.md's range, which does not even convert to
+        UTC, or data its subjects cannot be read from) is still indexed, under the time the
+        ledger recorded it and what subjects could be read, and logged: the index goes on."""
+        occurred_at = fields["occurred_at"]
+        if not time_in_range(occurred_at):
+            log.error("audit_event_time_unusable", position=entry.position,
+                      event_id=entry.event_id, occurred_at=occurred_at.isoformat())
+            occurred_at = entry.recorded_at
+        try:
+            found = concerns(fields["type"], fields["data"], self._owners_of)
+        except Exception as error:  # a defect on one event must not stop the index for good
+            log.error("audit_event_unindexable", position=entry.position,
+                      event_id=entry.event_id, reason=system.reason_of(error))
+            subjects: set[str] | frozenset[str] = frozenset()
+        else:
+            for key, owners in found.created.items():
+                self._owners[key] = owners
+                page.owners.append((*key, owners))
+            subjects = found.subjects
+        row: EventRow = (
+            entry.position, entry.event_id, fields["type"], fields["source"], occurred_at,
+            entry.recorded_at,
+        )
+        return row, subjects
 
     def _prefetch_owners(self, keys: Iterable[EntityKey], writer: AuditWriter) -> None:
         missing = {key for key in keys if key not in self._owners}
@@ -159,7 +181,7 @@ class AuditIndex:
 
 def parse_instant(text: str) -> datetime:
     """A stored envelope's timestamp (validated at ingest), read as the ledger reads it."""
-    return _TIMESTAMP.validate_python(text)
+    return _TIMESTAMP.validate_python(text, context=STORED)
 
 
 def case_action_id(finding_id: str, position: int) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from domain.book.money import exact
 from domain.errors import NotFound
+from policies import system
 from policies.registry import RULES_BY_ID
 from policies.rule import Rule
 from projections.asof.replay import Replay, replay
@@ -65,10 +66,12 @@ def rule_json(rule: Rule) -> dict[str, Any]:
 
 
 def explain(store: Store, finding: FindingRow) -> dict[str, Any]:
-    rule = RULES_BY_ID[finding.rule_id]
     trigger = event_at(store, finding.event_id)
     if trigger is None:
         raise NotFound(f"the triggering event {finding.event_id!r} is not in the ledger")
+    if finding.rule_id == system.RULE_ID:
+        return _unevaluable(finding, trigger)
+    rule = RULES_BY_ID[finding.rule_id]
     detected = None
     if finding.position != trigger.position:
         detected = next(iter(entries_at(store, [finding.position])), None)
@@ -88,6 +91,23 @@ def explain(store: Store, finding: FindingRow) -> dict[str, Any]:
         "detected_by": None if detected is None else detected.as_json(),
         "judged_state": {**header(state), **judged},
         "evidence_events": [evidence[p].as_json() for p in sorted(evidence)],
+    }
+
+
+def _unevaluable(finding: FindingRow, trigger: AuditEntry) -> dict[str, Any]:
+    """SYS-01: the event no rule could judge, as the ledger holds it. No state is shown: the
+    event changed none, and replaying up to it may meet what made it fail."""
+    return {
+        "rule": {
+            "rule_id": system.RULE_ID, "title": system.TITLE, "severity": system.SEVERITY,
+            "citation": None, "obligation": system.OBLIGATION, "parameters_declared": [],
+            "uses": [],
+        },
+        "parameters_in_force": _parameters(finding),
+        "triggering_event": trigger.as_json(),
+        "detected_by": None,
+        "judged_state": None,
+        "evidence_events": [trigger.as_json()],
     }
 
 

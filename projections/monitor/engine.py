@@ -23,8 +23,10 @@ from domain.book.apply import apply
 from domain.book.book import Book
 from domain.book.entities import Amendment, Obligation, obligation_key
 from domain.book.money import EXACT, exact
+from domain.errors import EventRejected
 from domain.events import Envelope, RecordedEvent
 from domain.parameters import ParameterValue
+from policies import system
 from policies.finding import Finding, evidence_json, number_repeats, parameters_json
 from policies.registry import (
     AMENDMENT_WATCHERS,
@@ -54,6 +56,9 @@ _STATUS_WATCHES = tuple(  # step (5): each status watcher with the index of its 
     for rule in STATUS_WATCHERS if rule.status_watch is not None
 )
 _NOTHING: Mapping[str, int] = MappingProxyType({})
+# Years whose every instant, at any offset, lies inside events.md's range of times: an event
+# of one of them needs no exact check of its time (an int comparison instead of two aware ones).
+_SURELY_IN_RANGE_FROM, _SURELY_IN_RANGE_UNTIL = 1970, 2199
 _new_tuple = tuple.__new__
 
 
@@ -96,19 +101,48 @@ class MonitorEngine:
         return engine
 
     def process(self, event: RecordedEvent) -> list[Finding]:
-        """Apply one accepted event, in ledger order; the findings it raises."""
+        """Apply one accepted event, in ledger order; the findings it raises.
+
+        An event whose evaluation raises (a defect, or a value no rule can compute with) is
+        undone and gives the one finding ``SYS-01`` instead (``policies.system``): the monitor
+        neither stops on it for good nor skips it in silence."""
         # ``with exact()`` spelled out: ``decimal.localcontext`` copies the context on every
         # entry, a measurable share of a cheap event; this engine keeps its own copy. Setting
         # a context is itself dear (a new context-variable mapping each time, twice per
         # event): inside ``exactly()`` it is already the current one and is left alone.
         outer = decimal.getcontext()
         if outer is self._exact:
-            return self._evaluate(event.envelope, event.position)
+            return self._evaluate_or_undo(event)
         decimal.setcontext(self._exact)
         try:
-            return self._evaluate(event.envelope, event.position)
+            return self._evaluate_or_undo(event)
         finally:
             decimal.setcontext(outer)
+
+    def _evaluate_or_undo(self, event: RecordedEvent) -> list[Finding]:
+        # The journal keeps what the event changed until it ends: the undo of an event that
+        # raised. Its cost, measured on a 15,000-event simulated stream (engine alone, in
+        # process): 10.1 -> 12.8 us per event, about 7% of ingest + monitor's 41.
+        envelope = event.envelope
+        if not _SURELY_IN_RANGE_FROM < envelope.occurred_at.year < _SURELY_IN_RANGE_UNTIL or (
+            envelope.type in system.TIMED_TYPES
+        ):
+            problem = system.time_out_of_range(envelope)
+            if problem is not None:
+                return [system.unevaluable(event, problem)]
+        journal = self._book.journal
+        journal.open()
+        try:
+            found = self._evaluate(envelope, event.position)
+        except Exception as error:  # any defect at all: that is the point of SYS-01
+            journal.undo()
+            self._book.take_scratch()
+            return [system.unevaluable(event, system.reason_of(error))]
+        except BaseException:
+            journal.undo()
+            raise
+        journal.keep()
+        return found
 
     @contextmanager
     def exactly(self) -> Iterator[None]:
@@ -126,7 +160,13 @@ class MonitorEngine:
         """The findings processing ``envelope`` now would raise; the state is left exactly as
         it was (an undo journal: the cost is what the event touches)."""
         with exact(), self._book.journal.rolled_back():
-            return self._evaluate(envelope, position)
+            try:
+                return self._evaluate(envelope, position)
+            except EventRejected:  # the proposal is refused (``check`` says why)
+                raise
+            except Exception as error:  # as ``process`` would record it
+                event = RecordedEvent(position, envelope.occurred_at, envelope)
+                return [system.unevaluable(event, system.reason_of(error))]
 
     @property
     def book(self) -> Book:

@@ -23,6 +23,8 @@ import structlog
 
 from domain.events import Envelope, RecordedEvent
 from domain.ledger import decode_entry, is_catalogue_topic
+from domain.values import time_in_range
+from policies import system
 from policies.finding import Finding
 from projections.monitor import snapshots
 from projections.monitor.engine import MonitorEngine
@@ -150,7 +152,9 @@ class MonitorRunner:
         entries = self.store.read_entries(after, self.position - after)
         for entry in reversed(entries):
             if is_catalogue_topic(entry.type):
-                return decode_entry(entry).envelope.occurred_at
+                occurred_at = decode_entry(entry).envelope.occurred_at
+                if time_in_range(occurred_at):  # as ``MidnightWatch.crosses`` passes others by
+                    return occurred_at
         return None
 
     def _next_page(
@@ -197,6 +201,11 @@ class MonitorRunner:
             raise
         self.position = last
         for f in findings:
+            if f.rule_id == system.RULE_ID:
+                log.error(
+                    "event_unevaluable", position=f.position, event_id=f.event_id,
+                    finding_id=f.finding_id, reason=f.evidence.get("reason"),
+                )
             log.info(
                 "finding_recorded", rule_id=f.rule_id, severity=f.severity,
                 subject=f.subject, event_id=f.event_id, finding_id=f.finding_id,

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from domain.values import time_in_range
 from projections.monitor.engine import MonitorEngine
 from projections.store.base import MonitorSnapshot as Snapshot
 from projections.store.base import Store
@@ -88,8 +89,10 @@ class MidnightWatch:
 
     def crosses(self, occurred_at: datetime) -> bool:
         """True when ``occurred_at`` lies past every midnight reached so far: the state just
-        before this event is a day's state. The first event seen only sets the mark."""
-        if self._cutoff is not None and occurred_at <= self._cutoff:
+        before this event is a day's state. The first event seen only sets the mark. A time
+        outside events.md's range (stored by an earlier version) marks no midnight: it may not
+        even convert to Hong Kong time."""
+        if self._cutoff is not None and occurred_at <= self._cutoff or not time_in_range(occurred_at):
             return False
         first = self._cutoff is None
         self._cutoff = hong_kong_midnight_after(occurred_at)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 from domain.book.book import Book
@@ -21,7 +21,8 @@ from domain.book.valuation import (
 )
 from policies.registry import default_parameters
 
-RATIO_PLACES = Decimal("0.0001")
+RATIO_PLACES = 4
+MONEY_PLACES = 2
 # Coverage (lending value over debt) buckets of the distribution chart: (label, upper bound).
 COVERAGE_BUCKETS: tuple[tuple[str, Fraction | None], ...] = (
     ("short (< 1)", Fraction(1)), ("1 – 1.1", Fraction(11, 10)), ("1.1 – 1.25", Fraction(5, 4)),
@@ -29,15 +30,23 @@ COVERAGE_BUCKETS: tuple[tuple[str, Fraction | None], ...] = (
 )
 
 
+def rounded_text(value: Decimal | Fraction, places: int) -> str:
+    """``value`` rounded half to even to ``places`` decimals, in plain notation. Computed on
+    the exact value, never in a decimal context: quantizing in the default one (28 digits)
+    raised on an accepted 40-digit amount, and dividing first rounded before rounding."""
+    exact_value = Fraction(value)
+    scaled = round(abs(exact_value) * 10**places)  # Fraction rounds half to even, exactly
+    # The sign as quantize kept it: a tiny negative amount still reads -0.00.
+    return str(Decimal((int(exact_value < 0), tuple(map(int, str(scaled))), -places)))
+
+
 def ratio_text(value: Fraction) -> str:
-    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(RATIO_PLACES, ROUND_HALF_EVEN))
+    return rounded_text(value, RATIO_PLACES)
 
 
 def money_text(value: Decimal | Fraction) -> str:
     """HKD to the cent, for people; the exact figures stay in the evidence of findings."""
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    return str(value.quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+    return rounded_text(value, MONEY_PLACES)
 
 
 @dataclass(frozen=True, slots=True)

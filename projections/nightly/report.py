@@ -14,6 +14,8 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
+from domain.values import time_text
+from policies import system
 from policies.registry import RULES
 from projections.nightly import figures, findings
 from projections.nightly.scan import LedgerScan, scan
@@ -33,7 +35,7 @@ _RAW_OCCURRED_AT = re.compile(rb'"occurred_at"\s*:\s*"([^"\\]{1,64})"')
 
 
 def hk(moment: datetime) -> str:
-    return moment.astimezone(HONG_KONG).isoformat()
+    return time_text(moment, HONG_KONG)
 
 
 def build(store: Store, day: date, *, stale_days: int = 7, top: int = TOP_MAX) -> dict[str, Any]:
@@ -97,7 +99,7 @@ def build(store: Store, day: date, *, stale_days: int = 7, top: int = TOP_MAX) -
 
 
 def _titles() -> dict[str, str]:
-    return {rule.rule_id: rule.title for rule in RULES}
+    return {**{rule.rule_id: rule.title for rule in RULES}, system.RULE_ID: system.TITLE}
 
 
 def _ledger(store: Store, ledger: LedgerScan) -> dict[str, Any]:
@@ -151,8 +153,13 @@ def _by(found: findings.DayFindings, window: Window, key: str, values: tuple[str
 
 def _by_rule(found: findings.DayFindings, window: Window) -> list[dict[str, Any]]:
     counts = _change(found, window, "rule_id")
-    return [{**_row("rule_id", rule.rule_id, counts), "title": rule.title, "severity": rule.severity}
+    rows = [{**_row("rule_id", rule.rule_id, counts), "title": rule.title, "severity": rule.severity}
             for rule in RULES]
+    # SYS-01 is no rule of the rulebook: its row shows only on a day it has something to count.
+    unevaluable = _row("rule_id", system.RULE_ID, counts)
+    if any(unevaluable[key] for key in counts):
+        rows.append({**unevaluable, "title": system.TITLE, "severity": system.SEVERITY})
+    return rows
 
 
 def _by_subject(found: findings.DayFindings, window: Window, new: list[FindingRow], limit: int) -> list[dict[str, Any]]:

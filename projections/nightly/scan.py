@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from domain.book.money import exact
 from domain.events import InsuranceFundChanged, LossAllocated, parse_line
 from domain.ledger import is_catalogue_topic
 from domain.ledger_storage import StoredEntry
@@ -30,7 +31,7 @@ def occurred_at(entry: StoredEntry) -> datetime:
             return datetime.fromisoformat(found[0].decode("ascii"))
         except (ValueError, UnicodeDecodeError):
             pass
-    return parse_line(entry.state)[0].occurred_at  # the exact reading, for anything unusual
+    return parse_line(entry.state, stored=True)[0].occurred_at  # the exact reading, for anything unusual
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +85,14 @@ def scan(store: Store, window: Window) -> LedgerScan:
 
 
 def _fund(found: LedgerScan, entry: StoredEntry, window: Window) -> None:
-    envelope = parse_line(entry.state)[0]
+    envelope = parse_line(entry.state, stored=True)[0]
     data = envelope.data
     of_day = window.contains(envelope.occurred_at)
     if isinstance(data, InsuranceFundChanged):
-        found.fund_at_cutoff += data.delta
-        if not of_day:
-            found.fund_before_day += data.delta
+        with exact():  # the default context would round a sum of 40-digit deltas silently
+            found.fund_at_cutoff += data.delta
+            if not of_day:
+                found.fund_before_day += data.delta
         move = FundMove(entry.position, envelope.event_id, envelope.occurred_at, "change", data.delta, data.reason)
     else:
         assert isinstance(data, LossAllocated)

@@ -23,9 +23,9 @@ MM_IDS = ("M1", "M2", "M3")
 CLIENT_IDS = ("A", "B", "C", "D", "E", "F")
 DATASETS = ("client_orders", "client_positions", "client_identities", "market_data")
 # Fills of 0.1 and 0.2 must exhaust 0.3 exactly, a fill of 1 must leave 1E-29 of the last
-# quantity resting, and 1E+2 is the price 100.
+# quantity resting, and 100.00 is the price 100 (another exponent; events.md refuses "1E+2").
 QUANTITIES = ("1", "2", "3", "0.5", "1.0", "0.1", "0.2", "0.3", "1.00000000000000000000000000001")
-PRICES = ("99", "100", "100.0", "1E+2", "100.5", "101", "100.00000000000000000000000000001")
+PRICES = ("99", "100", "100.0", "100.00", "100.5", "101", "100.00000000000000000000000000001")
 STEPS_MAX = 60
 STEPS_MIN = 20
 
