@@ -1,0 +1,52 @@
+"""The case status read model rebuilt from the log alone.
+
+Reading (issue 17): a case's status is derived from its case events on the ledger and from
+nothing else. Each case is folded by the aggregate's own ``apply`` methods (``domain.cases``),
+so the rebuilt row is exactly the one ``Cases.act`` wrote when the last action was saved:
+status, assignee, resolution, the time and actor of the last action, and the case version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from domain.cases import Case, Cases, CaseSummary, is_case_topic
+from projections.cases.recorders import UPSERT_STATUS_SQLITE, case_recorder
+from projections.sql import Sql
+from projections.store.base import Store
+
+ENTRIES_PER_PAGE_MAX = 5_000
+
+
+def case_summaries(store: Store, through: int) -> list[CaseSummary]:
+    """Every case's summary after the ledger's positions up to ``through``, by finding id."""
+    mapper = Cases(case_recorder(store)).mapper
+    cases: dict[Any, Case] = {}
+    after = 0
+    while after < through:
+        entries = store.read_entries(after, min(ENTRIES_PER_PAGE_MAX, through - after))
+        if not entries:
+            break
+        for e in entries:
+            if is_case_topic(e.type):
+                event = mapper.to_domain_event(StoredEvent(e.event_id, e.version, e.type, e.state))
+                assert isinstance(event, Case.Event)
+                folded = event.mutate(cases.get(event.originator_id))
+                assert isinstance(folded, Case)
+                cases[event.originator_id] = folded
+        after = entries[-1].position
+    return sorted((CaseSummary.of(case) for case in cases.values()), key=lambda s: s.finding_id)
+
+
+def rebuild_case_statuses(store: Store, through: int) -> None:
+    """Write the status of every case as of ``through`` into an empty ``finding_cases``."""
+    sql = Sql(store)
+    rows = [
+        (s.finding_id, s.case_id, s.status, s.assignee, s.resolution, sql.time(s.updated_at),
+         s.updated_by, s.version)
+        for s in case_summaries(store, through)
+    ]
+    with sql.writing() as cursor:
+        cursor.executemany(UPSERT_STATUS_SQLITE, rows)

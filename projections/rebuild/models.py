@@ -1,0 +1,187 @@
+"""The one list of read models: every table derived from the ledger, with the position it is
+built through, how to rebuild it from the log and which columns a comparison reads.
+
+Import rebuilds every model on this list, and ``verify --projections`` compares every model
+on it with a rebuild (``projections.evidence.drift``). A table of the schema that is neither
+here nor in ``NOT_READ_MODELS`` fails ``tests/evidence/test_read_models.py``, so a new read
+model cannot be forgotten by either.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.chain import ChainedRow
+from domain.ledger import Ledger
+from policies.registry import parameter_catalogue
+from projections.audit import AuditIndex
+from projections.audit.storage import AUDIT_APPLICATION
+from projections.cases.rebuild import rebuild_case_statuses
+from projections.monitor.runner import MonitorRunner
+from projections.store.base import Store
+
+ENTRIES_PER_PAGE_MAX = 5_000
+
+
+def _decompressed(blob: Any) -> Any:
+    """A snapshot's records compared as the JSON they hold, not as zlib's bytes (which could
+    differ between zlib builds for the same records); undecodable bytes stay as they are, so
+    they differ from any rebuild."""
+    try:
+        return json.loads(zlib.decompress(bytes(blob)))
+    except (zlib.error, ValueError):
+        return bytes(blob)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table of a read model as a comparison reads it. Its first ``key_columns`` columns
+    name a row; rows are compared in key order (sorted in Python: the two stores collate text
+    differently), or in the order of ``in_order`` when that order is itself the model's."""
+
+    name: str
+    columns: tuple[str, ...]
+    key_columns: int = 1
+    times: frozenset[str] = frozenset()  # instants: text on SQLite, timestamptz on PostgreSQL
+    decode: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    in_order: str | None = None
+
+    def select(self) -> str:
+        # Names from the constants below, never from input.
+        order = f" ORDER BY {self.in_order}" if self.in_order else ""
+        return f"SELECT {', '.join(self.columns)} FROM {self.name}{order}"  # noqa: S608
+
+
+
+@dataclass(frozen=True, slots=True)
+class ReadModel:
+    name: str
+    tables: tuple[Table, ...]
+    built_through: Callable[[Store], int]  # the position of the log the stored model reflects
+    # Builds the model from the log up to a position, in a store where it is still empty;
+    # None: built by ``Ledger.import_rows`` with the rows themselves.
+    rebuild: Callable[[Store, int], None] | None
+
+
+def _tip(store: Store) -> int:
+    return store.tip().position
+
+
+def _monitor(store: Store, through: int) -> None:
+    MonitorRunner(store).catch_up(until=through)
+
+
+def _audit(store: Store, through: int) -> None:
+    AuditIndex(store).catch_up(until=through)
+
+
+_FINDING_COLUMNS = (
+    "finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at",
+    "position", "message", "parameters", "evidence",
+)
+
+READ_MODELS: tuple[ReadModel, ...] = (
+    # What validation reads (the registry's entity records): written with the events it
+    # summarises, so always at the tip.
+    ReadModel(
+        "registry",
+        (Table("ledger_entities", ("kind", "key", "state"), 2),),
+        _tip, None,
+    ),
+    # The monitor: findings in detection order (``seq`` is only that order: a rebuild numbers
+    # afresh), its state records and the state kept at Hong Kong midnights.
+    ReadModel(
+        "monitor",
+        (
+            Table("findings", _FINDING_COLUMNS, 1, frozenset({"occurred_at", "detected_at"}), in_order="seq"),
+            Table("monitor_state", ("kind", "key", "state"), 2),
+            Table(
+                "monitor_snapshots", ("position", "records", "record_count", "state_digest"),
+                decode={"records": _decompressed},
+            ),
+        ),
+        lambda store: store.tracked_position(), _monitor,
+    ),
+    ReadModel(
+        "audit index",
+        (
+            Table(
+                "audit_events",
+                ("position", "event_id", "type", "source", "occurred_at", "recorded_at"),
+                1, frozenset({"occurred_at", "recorded_at"}),
+            ),
+            Table(
+                "audit_subjects", ("subject", "position", "type", "source", "occurred_at"),
+                2, frozenset({"occurred_at"}),
+            ),
+            Table("audit_owners", ("kind", "id", "owners"), 2),
+        ),
+        lambda store: store.tracked_position(AUDIT_APPLICATION), _audit,
+    ),
+    # Case statuses: written with the case events they summarise, so always at the tip.
+    ReadModel(
+        "case statuses",
+        (
+            Table(
+                "finding_cases",
+                ("finding_id", "case_id", "status", "assignee", "resolution", "updated_at",
+                 "updated_by", "version"),
+                1, frozenset({"updated_at"}),
+            ),
+        ),
+        _tip, rebuild_case_statuses,
+    ),
+    # TODO(issue 17, section 3): the quarantine's resubmission and dismissal links. Section 3
+    # makes them append-only records; any view derived from them and the log (e.g. "line N
+    # was resubmitted as event E, now at position P") is a read model and is listed here.
+)
+
+# Every other table of the schema, and why it is not rebuilt from the log.
+NOT_READ_MODELS: dict[str, str] = {
+    "ledger_events": "record: the log itself",
+    "quarantine": "record: what upstream sent and why it was refused (never on the ledger)",
+    "api_tokens": "record: issued and revoked by an administrator, not derived from the log",
+    "regledger_meta": "bookkeeping: the schema fingerprint, written by migrate",
+    "tracking": "bookkeeping (SQLite): how far each tracked read model is, rebuilt with it",
+    "notification_tracking": "bookkeeping (PostgreSQL): how far each tracked read model is, rebuilt with it",
+}
+
+
+def read_model_tables() -> set[str]:
+    return {table.name for model in READ_MODELS for table in model.tables}
+
+
+def rebuild_read_models(store: Store, through: Callable[[ReadModel], int] | None = None) -> None:
+    """Build every read model from the log, in a store where they are empty: each up to
+    ``through(model)``, by default the tip."""
+    tip = _tip(store)
+    for model in READ_MODELS:
+        if model.rebuild is not None:
+            model.rebuild(store, tip if through is None else through(model))
+
+
+def import_log(
+    store: Store, rows: Iterable[ChainedRow], through: Callable[[ReadModel], int] | None = None
+) -> int:
+    """Load a log into an empty store (every hash checked, the registry rebuilt with the rows)
+    and rebuild every other read model from it (up to ``through(model)``, by default the
+    tip); the events imported."""
+    imported = Ledger(store, store.recorder, parameter_catalogue()).import_rows(iter(rows))
+    rebuild_read_models(store, through)
+    return imported
+
+
+def log_rows(store: Store, through: int) -> Iterator[ChainedRow]:
+    """The log up to ``through``, as an import reads it."""
+    after = 0
+    while after < through:
+        entries = store.read_entries(after, min(ENTRIES_PER_PAGE_MAX, through - after))
+        if not entries:
+            return
+        for e in entries:
+            yield ChainedRow(e.position, e.event_id, e.version, e.type, e.state, e.recorded_at, e.chain_hash)
+        after = entries[-1].position
