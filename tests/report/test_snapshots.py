@@ -167,3 +167,19 @@ def test_verify_projections_checks_every_snapshot_against_the_rebuild(store: Sto
                   " WHERE position = ?) WHERE position = ?", (second, first))
     drift = check_projections(store).difference
     assert drift is not None and (drift.key, sorted(drift.stored or ())) == ({"position": first}, ["records", "state_digest"])
+
+
+def test_a_restart_just_after_a_late_event_takes_no_snapshot_a_continuous_run_would_not(store: Store) -> None:
+    from projections.evidence.drift import check_projections
+    from tests.audit.helpers import event, lines_of
+    from tests.audit.helpers import ingest as ingest_lines
+
+    def price(n: int, at: str) -> bytes:
+        return event(f"p-{n}", "PriceObserved", at, {"asset": "BTC", "price": "360000", "price_source": "vatp-a"})
+
+    ingest_lines(store, lines_of("mf-day"))  # 2 March (HKT)
+    ingest_lines(store, [price(1, "2026-03-03T10:00:00+08:00")])  # past midnight: a snapshot at 38
+    ingest_lines(store, [price(2, "2026-03-02T15:00:00+08:00")])  # late: its day closed already
+    ingest_lines(store, [price(3, "2026-03-03T11:00:00+08:00")])  # a new monitor run, same day as p-1
+    assert [p for p, _ in Sql(store).rows("SELECT position, 1 FROM monitor_snapshots")] == [38]
+    assert check_projections(store).intact
