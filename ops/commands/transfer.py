@@ -1,5 +1,6 @@
 """``regledger export`` and ``regledger import``: the whole log as JSON Lines, with positions,
-``recorded_at`` and hashes — the migration path from the embedded SQLite file to PostgreSQL."""
+``recorded_at`` and hashes — the migration path from the embedded SQLite file to PostgreSQL;
+and ``regledger rebuild``: every read model rebuilt from the log in place."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from domain.chain import ChainedRow
 from domain.errors import InputUnreadable, StoreCorrupted
 from ops.options import database_url
 from ops.wiring import open_store
-from projections.rebuild import import_log
+from projections.rebuild import READ_MODELS, import_log, replace_read_models
 from projections.store.base import FindingFilter
 
 EXPORT_PAGE_EVENTS = 5_000
@@ -100,3 +101,19 @@ def register(app: typer.Typer) -> None:
         finally:
             store.close()
         typer.echo(f"imported {imported} events; read models rebuilt; monitor at position {position} with {findings} findings")
+
+    @app.command("rebuild")
+    def rebuild(db: Annotated[str | None, typer.Option("--db", help="store URL")] = None) -> None:
+        """Drop every read model (registry, monitor, audit index, case statuses) and rebuild it
+        from the log, in place: the repair when ``verify --projections`` names drift. Safe
+        beside a running ingest, monitor or case action (each model is rebuilt under its
+        writers' lock, or dropped and caught up as a tracked projection)."""
+
+        store = open_store(database_url(db))
+        try:
+            replace_read_models(store)
+            built = ", ".join(f"{m.name} at position {m.built_through(store)}" for m in READ_MODELS)
+            findings = len(store.findings(FindingFilter()))
+        finally:
+            store.close()
+        typer.echo(f"rebuilt from the log: {built}; {findings} findings")

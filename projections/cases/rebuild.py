@@ -43,10 +43,25 @@ def case_summaries(store: Store, through: int) -> list[CaseSummary]:
 def rebuild_case_statuses(store: Store, through: int) -> None:
     """Write the status of every case as of ``through`` into an empty ``finding_cases``."""
     sql = Sql(store)
-    rows = [
+    with sql.writing() as cursor:
+        cursor.executemany(UPSERT_STATUS_SQLITE, _rows(sql, case_summaries(store, through)))
+
+
+def replace_case_statuses(store: Store) -> None:
+    """Every status rebuilt from the log in place, under the ledger's lock: no case action
+    lands between reading the case events and writing their statuses."""
+    sql = Sql(store)
+    with sql.writing(ledger_lock=True) as cursor:
+        cursor.execute("SELECT MAX(notification_id) FROM ledger_events")
+        row = cursor.fetchone()
+        summaries = case_summaries(store, int(row[0] or 0) if row else 0)
+        cursor.execute("DELETE FROM finding_cases")
+        cursor.executemany(UPSERT_STATUS_SQLITE, _rows(sql, summaries))
+
+
+def _rows(sql: Sql, summaries: list[CaseSummary]) -> list[tuple[Any, ...]]:
+    return [
         (s.finding_id, s.case_id, s.status, s.assignee, s.resolution, sql.time(s.updated_at),
          s.updated_by, s.version)
-        for s in case_summaries(store, through)
+        for s in summaries
     ]
-    with sql.writing() as cursor:
-        cursor.executemany(UPSERT_STATUS_SQLITE, rows)

@@ -8,6 +8,9 @@ from projections.rebuild.models import (
     Table,
     import_log,
     rebuild_read_models,
+    replace_read_models,
 )
 
-__all__ = ["NOT_READ_MODELS", "READ_MODELS", "ReadModel", "Table", "import_log", "rebuild_read_models"]
+__all__ = ["NOT_READ_MODELS", "READ_MODELS", "ReadModel", "Table", "import_log", "rebuild_read_models",
+    "replace_read_models",
+]

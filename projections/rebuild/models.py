@@ -19,10 +19,12 @@ from domain.chain import ChainedRow
 from domain.ledger import Ledger
 from policies.registry import parameter_catalogue
 from projections.audit import AuditIndex
-from projections.audit.storage import AUDIT_APPLICATION
-from projections.cases.rebuild import rebuild_case_statuses
+from projections.audit.storage import AUDIT_APPLICATION, AUDIT_LOCK_KEY
+from projections.cases.rebuild import rebuild_case_statuses, replace_case_statuses
 from projections.monitor.runner import MonitorRunner
-from projections.store.base import Store
+from projections.sql import Sql
+from projections.store.base import MONITOR_APPLICATION, Store
+from projections.store.postgres import MONITOR_LOCK_KEY
 
 ENTRIES_PER_PAGE_MAX = 5_000
 
@@ -50,10 +52,13 @@ class Table:
     decode: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     in_order: str | None = None
 
+    # Names from the constants below, never from input.
     def select(self) -> str:
-        # Names from the constants below, never from input.
         order = f" ORDER BY {self.in_order}" if self.in_order else ""
         return f"SELECT {', '.join(self.columns)} FROM {self.name}{order}"  # noqa: S608
+
+    def delete(self) -> str:
+        return f"DELETE FROM {self.name}"  # noqa: S608
 
 
 
@@ -65,6 +70,9 @@ class ReadModel:
     # Builds the model from the log up to a position, in a store where it is still empty;
     # None: built by ``Ledger.import_rows`` with the rows themselves.
     rebuild: Callable[[Store, int], None] | None
+    # Drops the stored model and rebuilds it from the whole log, in place, safely beside
+    # running ingests, monitors and case actions (``regledger rebuild``).
+    replace: Callable[[Store, ReadModel], None]
 
 
 def _tip(store: Store) -> int:
@@ -79,6 +87,39 @@ def _audit(store: Store, through: int) -> None:
     AuditIndex(store).catch_up(until=through)
 
 
+def _replace_registry(store: Store, model: ReadModel) -> None:
+    Ledger(store, store.recorder, parameter_catalogue()).rebuild_registry()
+
+
+def _replace_cases(store: Store, model: ReadModel) -> None:
+    replace_case_statuses(store)
+
+
+TRACKING_TABLES = {"sqlite": "tracking", "postgresql": "notification_tracking"}
+FORGET_TRACKING = {
+    kind: f"DELETE FROM {table} WHERE application_name = ?"  # noqa: S608  # constant names
+    for kind, table in TRACKING_TABLES.items()
+}
+
+
+def _tracked(application: str, lock_key: int) -> Callable[[Store, ReadModel], None]:
+    """A tracked projection replaced: its rows and its tracking dropped in one transaction
+    under its writers' lock (so it is simply at position 0 after, never half-dropped), then
+    caught up from the start of the log. A monitor or indexer running beside finds its
+    position overtaken and restores from the store, as after any concurrent run."""
+
+    def replace(store: Store, model: ReadModel) -> None:
+        sql = Sql(store)
+        with sql.writing(lock_key) as cursor:
+            for table in model.tables:
+                cursor.execute(table.delete())
+            cursor.execute(FORGET_TRACKING[store.kind], (application,))
+        assert model.rebuild is not None
+        model.rebuild(store, _tip(store))
+
+    return replace
+
+
 _FINDING_COLUMNS = (
     "finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at",
     "position", "message", "parameters", "evidence",
@@ -90,7 +131,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(
         "registry",
         (Table("ledger_entities", ("kind", "key", "state"), 2),),
-        _tip, None,
+        _tip, None, _replace_registry,
     ),
     # The monitor: findings in detection order (``seq`` is only that order: a rebuild numbers
     # afresh), its state records and the state kept at Hong Kong midnights.
@@ -104,7 +145,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
                 decode={"records": _decompressed},
             ),
         ),
-        lambda store: store.tracked_position(), _monitor,
+        lambda store: store.tracked_position(), _monitor, _tracked(MONITOR_APPLICATION, MONITOR_LOCK_KEY),
     ),
     ReadModel(
         "audit index",
@@ -121,6 +162,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
             Table("audit_owners", ("kind", "id", "owners"), 2),
         ),
         lambda store: store.tracked_position(AUDIT_APPLICATION), _audit,
+        _tracked(AUDIT_APPLICATION, AUDIT_LOCK_KEY),
     ),
     # Case statuses: written with the case events they summarise, so always at the tip.
     ReadModel(
@@ -133,7 +175,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
                 1, frozenset({"updated_at"}),
             ),
         ),
-        _tip, rebuild_case_statuses,
+        _tip, rebuild_case_statuses, _replace_cases,
     ),
     # TODO(issue 17, section 3): the quarantine's resubmission and dismissal links. Section 3
     # makes them append-only records; any view derived from them and the log (e.g. "line N
@@ -162,6 +204,13 @@ def rebuild_read_models(store: Store, through: Callable[[ReadModel], int] | None
     for model in READ_MODELS:
         if model.rebuild is not None:
             model.rebuild(store, tip if through is None else through(model))
+
+
+def replace_read_models(store: Store) -> None:
+    """Every read model dropped and rebuilt from the log, in place: the repair when
+    ``verify --projections`` names drift."""
+    for model in READ_MODELS:
+        model.replace(store, model)
 
 
 def import_log(
