@@ -15,28 +15,20 @@ from eventsourcing.persistence import StoredEvent
 from domain.cases import Case, Cases, CaseSummary, is_case_topic
 from projections.cases.recorders import UPSERT_STATUS_SQLITE, case_recorder
 from projections.sql import Sql
-from projections.store.base import Store
-
-ENTRIES_PER_PAGE_MAX = 5_000
+from projections.store.base import Store, entries_through
 
 
 def case_summaries(store: Store, through: int) -> list[CaseSummary]:
     """Every case's summary after the ledger's positions up to ``through``, by finding id."""
     mapper = Cases(case_recorder(store)).mapper
     cases: dict[Any, Case] = {}
-    after = 0
-    while after < through:
-        entries = store.read_entries(after, min(ENTRIES_PER_PAGE_MAX, through - after))
-        if not entries:
-            break
-        for e in entries:
-            if is_case_topic(e.type):
-                event = mapper.to_domain_event(StoredEvent(e.event_id, e.version, e.type, e.state))
-                assert isinstance(event, Case.Event)
-                folded = event.mutate(cases.get(event.originator_id))
-                assert isinstance(folded, Case)
-                cases[event.originator_id] = folded
-        after = entries[-1].position
+    for e in entries_through(store, through):
+        if is_case_topic(e.type):
+            event = mapper.to_domain_event(StoredEvent(e.event_id, e.version, e.type, e.state))
+            assert isinstance(event, Case.Event)
+            folded = event.mutate(cases.get(event.originator_id))
+            assert isinstance(folded, Case)
+            cases[event.originator_id] = folded
     return sorted((CaseSummary.of(case) for case in cases.values()), key=lambda s: s.finding_id)
 
 

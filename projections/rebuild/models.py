@@ -23,10 +23,8 @@ from projections.audit.storage import AUDIT_APPLICATION, AUDIT_LOCK_KEY
 from projections.cases.rebuild import rebuild_case_statuses, replace_case_statuses
 from projections.monitor.runner import MonitorRunner
 from projections.sql import Sql
-from projections.store.base import MONITOR_APPLICATION, Store
+from projections.store.base import MONITOR_APPLICATION, Store, entries_through
 from projections.store.postgres import MONITOR_LOCK_KEY
-
-ENTRIES_PER_PAGE_MAX = 5_000
 
 
 def _decompressed(blob: Any) -> Any:
@@ -226,11 +224,5 @@ def import_log(
 
 def log_rows(store: Store, through: int) -> Iterator[ChainedRow]:
     """The log up to ``through``, as an import reads it."""
-    after = 0
-    while after < through:
-        entries = store.read_entries(after, min(ENTRIES_PER_PAGE_MAX, through - after))
-        if not entries:
-            return
-        for e in entries:
-            yield ChainedRow(e.position, e.event_id, e.version, e.type, e.state, e.recorded_at, e.chain_hash)
-        after = entries[-1].position
+    for e in entries_through(store, through):
+        yield ChainedRow(e.position, e.event_id, e.version, e.type, e.state, e.recorded_at, e.chain_hash)

@@ -15,6 +15,12 @@ from projections.store import open_store
 from projections.store.base import FindingFilter
 from tests.conftest import SCENARIOS, fresh_store_url
 
+MOVES = [
+    ("sqlite", "sqlite"),
+    pytest.param("sqlite", "postgresql", marks=pytest.mark.postgres),
+    pytest.param("postgresql", "sqlite", marks=pytest.mark.postgres),
+]
+
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ops", *args], capture_output=True, text=True, timeout=300, check=False)
@@ -30,11 +36,7 @@ def ledger_and_findings(url: str) -> tuple[list[tuple[int, str, int, str, bytes,
         store.close()
 
 
-@pytest.mark.parametrize(("source", "target"), [
-    ("sqlite", "sqlite"),
-    pytest.param("sqlite", "postgresql", marks=pytest.mark.postgres),
-    pytest.param("postgresql", "sqlite", marks=pytest.mark.postgres),
-])
+@pytest.mark.parametrize(("source", "target"), MOVES)
 def test_an_export_imports_into_an_empty_store_with_identical_ledger_and_findings(
     source: str, target: str, tmp_path: Path
 ) -> None:
@@ -103,11 +105,7 @@ def case_actions(url: str) -> None:
         assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize(("source", "target"), [
-    ("sqlite", "sqlite"),
-    pytest.param("sqlite", "postgresql", marks=pytest.mark.postgres),
-    pytest.param("postgresql", "sqlite", marks=pytest.mark.postgres),
-])
+@pytest.mark.parametrize(("source", "target"), MOVES)
 def test_export_import_and_back_keeps_every_read_model_including_case_statuses(
     source: str, target: str, tmp_path: Path
 ) -> None:
