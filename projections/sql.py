@@ -98,12 +98,17 @@ class Sql:
             return c.fetchall()
 
     @contextmanager
-    def reading(self) -> Iterator[Cursor]:
+    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
+        """One read transaction; with ``snapshot`` every statement in it sees the same state
+        of the store (SQLite's deferred transactions in WAL mode always do; on PostgreSQL it
+        takes repeatable read)."""
         if isinstance(self.store, SQLiteStore):
             with self.store.datastore.transaction(commit=False) as c:
                 yield _SQLiteCursor(c)
         else:
             with self.store.datastore.transaction(commit=False) as curs:
+                if snapshot:
+                    curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 yield _PostgresCursor(curs)
 
     @contextmanager

@@ -17,7 +17,7 @@ from domain.chain import ChainedRow
 from domain.errors import InputUnreadable, StoreCorrupted
 from ops.options import database_url
 from ops.wiring import open_store
-from projections.rebuild import READ_MODELS, import_log, replace_read_models
+from projections.rebuild import import_log, positions, replace_read_models
 from projections.store.base import FindingFilter
 
 EXPORT_PAGE_EVENTS = 5_000
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
         store = open_store(database_url(db))
         try:
             replace_read_models(store)
-            built = ", ".join(f"{m.name} at position {m.built_through(store)}" for m in READ_MODELS)
+            built = ", ".join(f"{name} at position {at}" for name, at in positions(store).items())
             findings = len(store.findings(FindingFilter()))
         finally:
             store.close()

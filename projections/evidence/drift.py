@@ -1,8 +1,8 @@
 """Projection drift: every read model (``projections.rebuild.READ_MODELS``) compared with a
 rebuild of it from the log.
 
-The stored models are read first, each with the position it is built through (read again
-after, so that rows and position belong together). The log up to the tip is then imported
+The stored models are read first, each with the position it is built through, all in one
+snapshot of the store (so that rows and positions belong together). The log up to the tip is then imported
 into a scratch SQLite store, which rebuilds each model exactly as ``regledger import`` does,
 up to the stored model's own position: a monitor or audit index that is merely behind is
 not drift. Then each table is compared row by row, in key order (or, for the findings, in
@@ -22,13 +22,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from domain.errors import InvalidRequest
-from projections.rebuild.models import READ_MODELS, Table, import_log, log_rows
-from projections.sql import Sql
+from projections.rebuild.models import READ_MODELS, Table, built_through, import_log, log_rows
+from projections.sql import Cursor, Sql
 from projections.store import open_store
 from projections.store.base import Store
 
-READ_ATTEMPTS_MAX = 5
 SHOWN_CHARS_MAX = 300
 
 Row = tuple[Any, ...]
@@ -117,24 +115,27 @@ def _normalised(sql: Sql, table: Table) -> Callable[[Row], Row]:
     return normalise
 
 
-def stored_rows(store: Store, table: Table) -> list[Row]:
+def stored_rows(store: Store, table: Table, cursor: Cursor | None = None) -> list[Row]:
     sql = Sql(store)
     normalise = _normalised(sql, table)
-    rows = [normalise(r) for r in sql.rows(table.select())]
+    if cursor is None:
+        raw = sql.rows(table.select())
+    else:
+        cursor.execute(table.select())
+        raw = cursor.fetchall()
+    rows = [normalise(r) for r in raw]
     if table.in_order is None:
         rows.sort(key=lambda r: r[: table.key_columns])
     return rows
 
 
 def _stored_models(store: Store) -> tuple[dict[str, int], dict[str, list[Row]]]:
-    """Every model's rows with the position each is built through, read until no position
-    moved while they were read."""
-    for _ in range(READ_ATTEMPTS_MAX):
-        before = {m.name: m.built_through(store) for m in READ_MODELS}
-        rows = {t.name: stored_rows(store, t) for m in READ_MODELS for t in m.tables}
-        if {m.name: m.built_through(store) for m in READ_MODELS} == before:
-            return before, rows
-    raise InvalidRequest("the read models kept advancing while they were being read: try again")
+    """Every model's rows with the position each is built through, all read in one snapshot
+    of the store: an ingest or a monitor running meanwhile changes nothing of what is read."""
+    with Sql(store).reading(snapshot=True) as cursor:
+        positions = {m.name: built_through(cursor, store.kind, m) for m in READ_MODELS}
+        rows = {t.name: stored_rows(store, t, cursor) for m in READ_MODELS for t in m.tables}
+    return positions, rows
 
 
 def first_difference(model: str, table: Table, stored: Sequence[Row], rebuilt: Sequence[Row]) -> Difference | None:

@@ -7,10 +7,11 @@ from projections.rebuild.models import (
     ReadModel,
     Table,
     import_log,
+    positions,
     rebuild_read_models,
     replace_read_models,
 )
 
-__all__ = ["NOT_READ_MODELS", "READ_MODELS", "ReadModel", "Table", "import_log", "rebuild_read_models",
+__all__ = ["NOT_READ_MODELS", "READ_MODELS", "ReadModel", "Table", "import_log", "positions", "rebuild_read_models",
     "replace_read_models",
 ]

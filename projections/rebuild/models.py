@@ -22,7 +22,7 @@ from projections.audit import AuditIndex
 from projections.audit.storage import AUDIT_APPLICATION, AUDIT_LOCK_KEY
 from projections.cases.rebuild import rebuild_case_statuses, replace_case_statuses
 from projections.monitor.runner import MonitorRunner
-from projections.sql import Sql
+from projections.sql import Cursor, Sql
 from projections.store.base import MONITOR_APPLICATION, Store, entries_through
 from projections.store.postgres import MONITOR_LOCK_KEY
 
@@ -64,7 +64,10 @@ class Table:
 class ReadModel:
     name: str
     tables: tuple[Table, ...]
-    built_through: Callable[[Store], int]  # the position of the log the stored model reflects
+    # A tracked projection's application name in the tracking table, whose position is how
+    # far it is built; None: the model is written with the events it summarises, so it is
+    # always built through the tip.
+    tracking: str | None
     # Builds the model from the log up to a position, in a store where it is still empty;
     # None: built by ``Ledger.import_rows`` with the rows themselves.
     rebuild: Callable[[Store, int], None] | None
@@ -73,8 +76,33 @@ class ReadModel:
     replace: Callable[[Store, ReadModel], None]
 
 
-def _tip(store: Store) -> int:
-    return store.tip().position
+TRACKING_TABLES = {"sqlite": "tracking", "postgresql": "notification_tracking"}
+# Constant names only (no input reaches these statements).
+TRACKED_POSITION = {
+    kind: f"SELECT MAX(notification_id) FROM {table} WHERE application_name = ?"  # noqa: S608
+    for kind, table in TRACKING_TABLES.items()
+}
+FORGET_TRACKING = {
+    kind: f"DELETE FROM {table} WHERE application_name = ?"  # noqa: S608
+    for kind, table in TRACKING_TABLES.items()
+}
+TIP_POSITION = "SELECT MAX(notification_id) FROM ledger_events"
+
+
+def built_through(cursor: Cursor, kind: str, model: ReadModel) -> int:
+    """The position of the log the stored model reflects, read with ``cursor`` (so that, in
+    one snapshot, it belongs to the rows read beside it)."""
+    if model.tracking is None:
+        cursor.execute(TIP_POSITION)
+    else:
+        cursor.execute(TRACKED_POSITION[kind], (model.tracking,))
+    row = cursor.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def positions(store: Store) -> dict[str, int]:
+    with Sql(store).reading() as cursor:
+        return {m.name: built_through(cursor, store.kind, m) for m in READ_MODELS}
 
 
 def _monitor(store: Store, through: int) -> None:
@@ -93,27 +121,19 @@ def _replace_cases(store: Store, model: ReadModel) -> None:
     replace_case_statuses(store)
 
 
-TRACKING_TABLES = {"sqlite": "tracking", "postgresql": "notification_tracking"}
-FORGET_TRACKING = {
-    kind: f"DELETE FROM {table} WHERE application_name = ?"  # noqa: S608  # constant names
-    for kind, table in TRACKING_TABLES.items()
-}
-
-
-def _tracked(application: str, lock_key: int) -> Callable[[Store, ReadModel], None]:
+def _replace_tracked(lock_key: int) -> Callable[[Store, ReadModel], None]:
     """A tracked projection replaced: its rows and its tracking dropped in one transaction
     under its writers' lock (so it is simply at position 0 after, never half-dropped), then
     caught up from the start of the log. A monitor or indexer running beside finds its
     position overtaken and restores from the store, as after any concurrent run."""
 
     def replace(store: Store, model: ReadModel) -> None:
-        sql = Sql(store)
-        with sql.writing(lock_key) as cursor:
+        assert model.tracking is not None and model.rebuild is not None
+        with Sql(store).writing(lock_key) as cursor:
             for table in model.tables:
                 cursor.execute(table.delete())
-            cursor.execute(FORGET_TRACKING[store.kind], (application,))
-        assert model.rebuild is not None
-        model.rebuild(store, _tip(store))
+            cursor.execute(FORGET_TRACKING[store.kind], (model.tracking,))
+        model.rebuild(store, store.tip().position)
 
     return replace
 
@@ -129,7 +149,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(
         "registry",
         (Table("ledger_entities", ("kind", "key", "state"), 2),),
-        _tip, None, _replace_registry,
+        None, None, _replace_registry,
     ),
     # The monitor: findings in detection order (``seq`` is only that order: a rebuild numbers
     # afresh), its state records and the state kept at Hong Kong midnights.
@@ -143,7 +163,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
                 decode={"records": _decompressed},
             ),
         ),
-        lambda store: store.tracked_position(), _monitor, _tracked(MONITOR_APPLICATION, MONITOR_LOCK_KEY),
+        MONITOR_APPLICATION, _monitor, _replace_tracked(MONITOR_LOCK_KEY),
     ),
     ReadModel(
         "audit index",
@@ -159,8 +179,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
             ),
             Table("audit_owners", ("kind", "id", "owners"), 2),
         ),
-        lambda store: store.tracked_position(AUDIT_APPLICATION), _audit,
-        _tracked(AUDIT_APPLICATION, AUDIT_LOCK_KEY),
+        AUDIT_APPLICATION, _audit, _replace_tracked(AUDIT_LOCK_KEY),
     ),
     # Case statuses: written with the case events they summarise, so always at the tip.
     ReadModel(
@@ -173,7 +192,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
                 1, frozenset({"updated_at"}),
             ),
         ),
-        _tip, rebuild_case_statuses, _replace_cases,
+        None, rebuild_case_statuses, _replace_cases,
     ),
     # TODO(issue 17, section 3): the quarantine's resubmission and dismissal links. Section 3
     # makes them append-only records; any view derived from them and the log (e.g. "line N
@@ -198,7 +217,7 @@ def read_model_tables() -> set[str]:
 def rebuild_read_models(store: Store, through: Callable[[ReadModel], int] | None = None) -> None:
     """Build every read model from the log, in a store where they are empty: each up to
     ``through(model)``, by default the tip."""
-    tip = _tip(store)
+    tip = store.tip().position
     for model in READ_MODELS:
         if model.rebuild is not None:
             model.rebuild(store, tip if through is None else through(model))

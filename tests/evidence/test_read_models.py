@@ -10,17 +10,20 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domain.cases import Cases, FindingRef
+from domain.errors import InvalidRequest
+from ops.simulate import SimConfig, write_stream
 from ops.wiring import build_audit_index, build_monitor
 from projections.cases import case_recorder
 from projections.evidence.drift import check_projections, stored_rows
 from projections.rebuild import NOT_READ_MODELS, READ_MODELS, replace_read_models
 from projections.sql import Sql
-from projections.store import postgres, sqlite
+from projections.store import open_store, postgres, sqlite
 from projections.store.base import FindingFilter, Store
 from tests.conftest import SCENARIOS
 from tests.evidence.tamper import Dba, fill
@@ -199,3 +202,28 @@ def test_the_rebuild_command_repairs_what_verify_names(store_url: str) -> None:
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert rebuilt.stdout.startswith("rebuilt from the log: registry at position ")
     assert cli("verify", "--projections", "--db", store_url).returncode == 0
+
+
+def test_verify_beside_a_running_ingest_sees_no_drift(store_url: str, tmp_path: Path) -> None:
+    """The stored models are read in one snapshot, so an ingest (and its monitor and audit
+    index) moving on meanwhile is never taken for drift."""
+    stream = tmp_path / "sim.jsonl"
+    write_stream(SimConfig(clients=20, days=2, seed=3, violations=0.05), stream)
+    running = subprocess.Popen([sys.executable, "-m", "ops", "ingest", str(stream), "--db", store_url,
+                                "--batch-size", "50"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checks = []
+    try:
+        while running.poll() is None or not checks:
+            try:
+                store = open_store(store_url)
+            except InvalidRequest:  # no ledger yet
+                continue
+            try:
+                drift = check_projections(store)
+            finally:
+                store.close()
+            assert drift.difference is None, str(drift.difference)
+            checks.append({c.model: c.position for c in drift.checked})
+    finally:
+        assert running.wait(timeout=600) == 0
+    assert len({tuple(c.values()) for c in checks}) >= 2, "every check saw the same store: none ran beside the ingest"
