@@ -8,10 +8,12 @@ from projections.rebuild.models import (
     Table,
     import_log,
     positions,
+    read_model_tables,
     rebuild_read_models,
     replace_read_models,
 )
 
-__all__ = ["NOT_READ_MODELS", "READ_MODELS", "ReadModel", "Table", "import_log", "positions", "rebuild_read_models",
-    "replace_read_models",
+__all__ = [
+    "NOT_READ_MODELS", "READ_MODELS", "ReadModel", "Table", "import_log", "positions",
+    "read_model_tables", "rebuild_read_models", "replace_read_models",
 ]
