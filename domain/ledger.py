@@ -320,6 +320,34 @@ class Ledger(Application):
         self._registry_position = batch[-1].position
         return len(batch)
 
+    def rebuild_registry(self, page_size: int = EVENTS_PER_BATCH_MAX) -> int:
+        """Forget the registry's entity records and rebuild them from the log, in one
+        transaction holding the ledger's lock: no ingest validates against a half-built
+        registry, and none appends while it is rebuilt. The events replayed."""
+        assert 0 < page_size <= EVENTS_PER_BATCH_MAX
+        replayed = 0
+        try:
+            with self.storage.writer() as writer:
+                writer.clear_entities()
+                self.registry.clear()
+                self._loader = writer.load_entities
+                after = 0
+                while after < writer.tip.position:
+                    entries = self.storage.read_entries(after, min(page_size, writer.tip.position - after))
+                    for entry in entries:
+                        if is_catalogue_topic(entry.type):
+                            self.registry.accept(parse_line(entry.state)[0])
+                            replayed += 1
+                    writer.save_entities(self.registry.drain_changes())
+                    self.registry.trim(REGISTRY_RECORDS_MAX)
+                    after = entries[-1].position
+        except EventRejected as e:
+            raise StoreCorrupted(f"a stored event is not valid any more: {e}") from e
+        finally:
+            self._registry_position = None
+            self.registry.clear()
+        return replayed
+
     # --- reading ------------------------------------------------------------------------------
     def read(self, after: int, limit: int) -> list[RecordedEvent]:
         return [

@@ -98,24 +98,32 @@ class Sql:
             return c.fetchall()
 
     @contextmanager
-    def reading(self) -> Iterator[Cursor]:
+    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
+        """One read transaction; with ``snapshot`` every statement in it sees the same state
+        of the store (SQLite's deferred transactions in WAL mode always do; on PostgreSQL it
+        takes repeatable read)."""
         if isinstance(self.store, SQLiteStore):
             with self.store.datastore.transaction(commit=False) as c:
                 yield _SQLiteCursor(c)
         else:
             with self.store.datastore.transaction(commit=False) as curs:
+                if snapshot:
+                    curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 yield _PostgresCursor(curs)
 
     @contextmanager
-    def writing(self, lock_key: int | None = None) -> Iterator[Cursor]:
+    def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> Iterator[Cursor]:
         """One write transaction. SQLite's ``BEGIN IMMEDIATE`` serialises every writer; on
         PostgreSQL ``lock_key`` takes a transaction advisory lock that serialises the writers
-        of one projection."""
+        of one projection, and ``ledger_lock`` the ledger's own lock (no append, no case
+        action meanwhile)."""
         if isinstance(self.store, SQLiteStore):
             with write_transaction(self.store.datastore) as c:
                 yield _SQLiteCursor(c)
         else:
             with self.store.datastore.transaction(commit=True) as curs:
+                if ledger_lock:
+                    self.store.recorder._lock_table(curs)
                 if lock_key is not None:
                     curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
                 yield _PostgresCursor(curs)

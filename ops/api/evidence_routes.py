@@ -97,7 +97,7 @@ def register_evidence_routes(app: FastAPI) -> None:
     async def post_verify(
         request: Request, principal: Regulator, projections: bool = False
     ) -> dict[str, Any]:
-        """Recompute the chain (and with ``projections`` rebuild the monitor and compare)."""
+        """Recompute the chain (and with ``projections`` rebuild every read model and compare)."""
 
         def run() -> dict[str, Any]:
             store = store_of(request)
@@ -108,10 +108,7 @@ def register_evidence_routes(app: FastAPI) -> None:
                 "intact": result.intact and (drift is None or drift.intact), "checked": result.checked,
                 "first_bad_position": None if broken is None else broken.position,
                 "reason": None if broken is None else broken.reason,
-                "projections": None if drift is None else {
-                    "intact": drift.intact, "difference": drift.difference,
-                    "snapshots": drift.snapshots, "snapshot_difference": drift.snapshot_difference,
-                },
+                "projections": None if drift is None else drift.as_json(),
             }
 
         return await run_in_threadpool(run)

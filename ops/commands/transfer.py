@@ -1,5 +1,6 @@
 """``regledger export`` and ``regledger import``: the whole log as JSON Lines, with positions,
-``recorded_at`` and hashes — the migration path from the embedded SQLite file to PostgreSQL."""
+``recorded_at`` and hashes — the migration path from the embedded SQLite file to PostgreSQL;
+and ``regledger rebuild``: every read model rebuilt from the log in place."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import typer
 from domain.chain import ChainedRow
 from domain.errors import InputUnreadable, StoreCorrupted
 from ops.options import database_url
-from ops.wiring import build_ledger, build_monitor, open_store
+from ops.wiring import open_store
+from projections.rebuild import import_log, positions, replace_read_models
+from projections.store.base import FindingFilter
 
 EXPORT_PAGE_EVENTS = 5_000
 
@@ -82,8 +85,9 @@ def register(app: typer.Typer) -> None:
         path: Annotated[str, typer.Argument(help="an export file, or - for standard input")],
         db: Annotated[str | None, typer.Option("--db", help="store URL (an empty store)")] = None,
     ) -> None:
-        """Load an export into an empty store: every hash is checked, the registry and the
-        monitor are rebuilt, so the result verifies and gives the same findings."""
+        """Load an export into an empty store: every hash is checked and every read model
+        (registry, monitor, audit index, case statuses) is rebuilt from the log, so the
+        result verifies and answers as the source did."""
 
         if path != "-" and not Path(path).is_file():
             raise InputUnreadable(f"cannot read {path}: no such file")
@@ -91,8 +95,25 @@ def register(app: typer.Typer) -> None:
         try:
             stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
             with stream:
-                imported = build_ledger(store).import_rows(parse_export(stream))
-            done = build_monitor(store).catch_up()
+                imported = import_log(store, parse_export(stream))
+            findings = len(store.findings(FindingFilter()))
+            position = store.tracked_position()
         finally:
             store.close()
-        typer.echo(f"imported {imported} events; monitor at position {done.position} with {done.findings} findings")
+        typer.echo(f"imported {imported} events; read models rebuilt; monitor at position {position} with {findings} findings")
+
+    @app.command("rebuild")
+    def rebuild(db: Annotated[str | None, typer.Option("--db", help="store URL")] = None) -> None:
+        """Drop every read model (registry, monitor, audit index, case statuses) and rebuild it
+        from the log, in place: the repair when ``verify --projections`` names drift. Safe
+        beside a running ingest, monitor or case action (each model is rebuilt under its
+        writers' lock, or dropped and caught up as a tracked projection)."""
+
+        store = open_store(database_url(db))
+        try:
+            replace_read_models(store)
+            built = ", ".join(f"{name} at position {at}" for name, at in positions(store).items())
+            findings = len(store.findings(FindingFilter()))
+        finally:
+            store.close()
+        typer.echo(f"rebuilt from the log: {built}; {findings} findings")

@@ -22,7 +22,7 @@ from ops.options import DbOption, database_url
 from ops.render import to_json
 from ops.wiring import open_store
 from projections.evidence.attest import verify_log
-from projections.evidence.drift import check_projections
+from projections.evidence.drift import Drift, check_projections
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         digest_file: Annotated[str | None, typer.Option("--digest", help="a digest the ledger must still hold")] = None,
         public_key_file: Annotated[str | None, typer.Option("--public-key", help="the public key that signed it")] = None,
-        projections: Annotated[bool, typer.Option("--projections", help="also rebuild the monitor and compare it with the live one")] = False,
+        projections: Annotated[bool, typer.Option("--projections", help="also rebuild every read model from the log and compare it with the stored one")] = False,
         output: Annotated[Output, typer.Option("--format")] = Output.text,
     ) -> None:
         """Recompute the hash chain and name the first bad position; exit 0 only when intact."""
@@ -63,17 +63,12 @@ def register(app: typer.Typer) -> None:
             "digest": None if signed is None else {**checkpoint_json(signed.checkpoint), "key_id": signed.key_id},
         }
         if drift is not None:
-            report["projections"] = {
-                "intact": drift.intact, "position": drift.position, "findings": drift.findings,
-                "difference": drift.difference, "live_state": drift.live_state,
-                "rebuilt_state": drift.rebuilt_state, "snapshots": drift.snapshots,
-                "snapshot_difference": drift.snapshot_difference,
-            }
-        typer.echo(to_json(report) if output is Output.json else verify_text(report))
+            report["projections"] = drift.as_json()
+        typer.echo(to_json(report) if output is Output.json else verify_text(report, drift))
         raise typer.Exit(EXIT_INTACT if intact else EXIT_TAMPERED)
 
 
-def verify_text(report: dict[str, Any]) -> str:
+def verify_text(report: dict[str, Any], drift: Drift | None = None) -> str:
     lines = []
     if report["first_bad_position"] is not None:
         lines.append(f"TAMPERED: first bad position {report['first_bad_position']}: {report['reason']}")
@@ -91,18 +86,10 @@ def verify_text(report: dict[str, Any]) -> str:
                 f"the log still holds the digest at position {report['digest']['position']}"
                 f" signed by key {report['digest']['key_id']}"
             )
-    drift = report.get("projections")
     if drift is not None:
-        if drift["intact"]:
-            lines.append(
-                f"projections intact at position {drift['position']}: {drift['findings']} findings"
-                f" and the monitor state ({drift['live_state'][:16]}...) match a rebuild,"
-                f" as do the {drift['snapshots']} midnight snapshots"
-            )
+        models = ", ".join(f"{c.model} ({c.rows} rows at position {c.position})" for c in drift.checked)
+        if drift.difference is None:
+            lines.append(f"projections intact: every read model matches a rebuild from the log: {models}")
         else:
-            what = drift["difference"] or (
-                "the monitor state differs from a rebuild" if drift["live_state"] != drift["rebuilt_state"]
-                else drift["snapshot_difference"]
-            )
-            lines.append(f"PROJECTION DRIFT at position {drift['position']}: {what}")
+            lines.append(f"PROJECTION DRIFT in {drift.difference}")
     return "\n".join(lines)

@@ -1,133 +1,195 @@
-"""Projection drift: the monitor rebuilt from the log, compared with the live one.
+"""Projection drift: every read model (``projections.rebuild.READ_MODELS``) compared with a
+rebuild of it from the log.
 
-The rebuild processes exactly the events the live monitor has tracked, so a monitor that is
-merely behind is not drift. Findings are compared field by field in detection order, the
-state as a hash of every record (``MonitorEngine.state_digest``). The snapshots the monitor
-kept at Hong Kong midnights (which the nightly report starts from) are checked too: each one's
-stored records must hash to its digest, and that digest must be the rebuilt state's at its
-position.
+The stored models are read first, each with the position it is built through, all in one
+snapshot of the store (so that rows and positions belong together). The log up to the tip is then imported
+into a scratch SQLite store, which rebuilds each model exactly as ``regledger import`` does,
+up to the stored model's own position: a monitor or audit index that is merely behind is
+not drift. Then each table is compared row by row, in key order (or, for the findings, in
+detection order), and the first difference is named: model, table, key, the stored and the
+rebuilt values of the columns that differ (None: no such row on that side).
+
+Both sides are held in memory one table at a time: the bound is the largest read model.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import zlib
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from domain.errors import InvalidRequest
-from domain.ledger import decode_entry, is_catalogue_topic
-from projections.evidence.replay import recorded_findings
-from projections.monitor.engine import MonitorEngine
-from projections.monitor.runner import finding_row
-from projections.sql import Sql
-from projections.store.base import FindingRow, Store
+from projections.rebuild.models import READ_MODELS, Table, built_through, import_log, log_rows
+from projections.sql import Cursor, Sql
+from projections.store import open_store
+from projections.store.base import Store
 
-READ_ATTEMPTS_MAX = 5
-EVENTS_PER_PAGE_MAX = 5_000
-COMPARED = (
-    "finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at",
-    "position", "message", "parameters", "evidence",
-)
+SHOWN_CHARS_MAX = 300
+
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    model: str
+    position: int  # the position of the log the stored model is built through
+    rows: int  # stored rows compared, over its tables
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    model: str
+    table: str
+    key: dict[str, Any]
+    stored: dict[str, Any] | None  # the differing columns; None: the row is not stored
+    rebuilt: dict[str, Any] | None  # None: a rebuild has no such row
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "table": self.table, "key": _shown(self.key),
+            "stored": None if self.stored is None else _shown(self.stored),
+            "rebuilt": None if self.rebuilt is None else _shown(self.rebuilt),
+        }
+
+    def __str__(self) -> str:
+        key = ", ".join(f"{k}={v}" for k, v in _shown(self.key).items())
+        return (
+            f"{self.model}: {self.table} row {key}: stored"
+            f" {'(none)' if self.stored is None else json.dumps(_shown(self.stored))}, rebuilt"
+            f" {'(none)' if self.rebuilt is None else json.dumps(_shown(self.rebuilt))}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Drift:
-    position: int  # the live monitor's tracked position, where both were compared
-    findings: int  # live findings compared
-    difference: str | None  # the first finding that differs
-    live_state: str
-    rebuilt_state: str
-    snapshots: int = 0  # midnight snapshots checked
-    snapshot_difference: str | None = None  # the first snapshot that is not the rebuilt state
+    checked: tuple[Checked, ...]
+    difference: Difference | None
 
     @property
     def intact(self) -> bool:
-        return self.difference is None and self.live_state == self.rebuilt_state and self.snapshot_difference is None
+        return self.difference is None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "models": [{"model": c.model, "position": c.position, "rows": c.rows} for c in self.checked],
+            "difference": None if self.difference is None else self.difference.as_json(),
+        }
 
 
-def state_digest(records: Iterable[tuple[str, str, str]]) -> str:
-    """The hash ``MonitorEngine.state_digest`` computes, over records read from a store."""
-    digest = hashlib.sha256()
-    for kind, key, text in records:
-        digest.update(f"{kind}\x1f{key}\x1f{text}\x1e".encode())
-    return digest.hexdigest()
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as JSON can carry them, long ones cut (a snapshot's records run to megabytes)."""
+    shown: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, bytes):
+            value = value.hex()
+        elif isinstance(value, list | dict):
+            value = json.dumps(value, separators=(",", ":"))
+        if isinstance(value, str) and len(value) > SHOWN_CHARS_MAX:
+            value = value[:SHOWN_CHARS_MAX] + "..."
+        shown[name] = value
+    return shown
 
 
-def _live(store: Store) -> tuple[int, list[FindingRow], str]:
-    """The tracked position with the findings and state of exactly that position."""
-    for _ in range(READ_ATTEMPTS_MAX):
-        before = store.tracked_position()
-        rows = list(recorded_findings(store))
-        state = state_digest(store.monitor_records())
-        if store.tracked_position() == before:
-            return before, rows, state
-    raise InvalidRequest("the live monitor kept advancing while it was being compared: try again")
+def _normalised(sql: Sql, table: Table) -> Callable[[Row], Row]:
+    converters: list[Callable[[Any], Any] | None] = []
+    for name in table.columns:
+        if name in table.times:
+            converters.append(lambda v: None if v is None else sql.instant(v))
+        elif name in table.decode:
+            converters.append(table.decode[name])
+        else:
+            converters.append(None)
 
-
-def _first_difference(live: list[FindingRow], rebuilt: list[Mapping[str, Any]]) -> str | None:
-    for index, (row, fresh) in enumerate(zip(live, rebuilt, strict=False), 1):
-        for name in COMPARED:
-            if getattr(row, name) != fresh[name]:
-                return (
-                    f"finding {index} ({row.finding_id}) differs in {name}: live"
-                    f" {getattr(row, name)!r}, rebuilt {fresh[name]!r}"
-                )
-    if len(live) != len(rebuilt):
-        extra = live[len(rebuilt)] if len(live) > len(rebuilt) else None
-        what = f"live has {extra.finding_id} beyond them" if extra else f"rebuilt has {rebuilt[len(live)]['finding_id']} beyond them"
-        return f"the live monitor has {len(live)} findings, the rebuilt one {len(rebuilt)}: {what}"
-    return None
-
-
-def _snapshots(store: Store, position: int) -> list[tuple[int, bytes, str]]:
-    return [
-        (r[0], Sql(store).blob(r[1]), r[2]) for r in Sql(store).rows(
-            "SELECT position, records, state_digest FROM monitor_snapshots WHERE position <= ? ORDER BY position",
-            (position,),
+    def normalise(row: Row) -> Row:
+        return tuple(
+            (bytes(v) if isinstance(v, memoryview | bytearray) else v) if c is None else c(v)
+            for c, v in zip(converters, row, strict=True)
         )
-    ]
+
+    return normalise
 
 
-def _snapshot_difference(at: int, blob: bytes, digest: str, rebuilt: str) -> str | None:
-    try:
-        stored = state_digest((kind, key, text) for kind, key, text in json.loads(zlib.decompress(blob)))
-    except (zlib.error, ValueError) as e:
-        return f"the snapshot at position {at} does not decode: {e}"
-    if stored != digest:
-        return f"the snapshot at position {at} does not hash to its recorded digest"
-    if digest != rebuilt:
-        return f"the snapshot at position {at} is not the rebuilt state at that position"
+def stored_rows(store: Store, table: Table, cursor: Cursor | None = None) -> list[Row]:
+    sql = Sql(store)
+    normalise = _normalised(sql, table)
+    if cursor is None:
+        raw = sql.rows(table.select())
+    else:
+        cursor.execute(table.select())
+        raw = cursor.fetchall()
+    rows = [normalise(r) for r in raw]
+    if table.in_order is None:
+        rows.sort(key=lambda r: r[: table.key_columns])
+    return rows
+
+
+def _stored_models(store: Store) -> tuple[dict[str, int], dict[str, list[Row]]]:
+    """Every model's rows with the position each is built through, all read in one snapshot
+    of the store: an ingest or a monitor running meanwhile changes nothing of what is read."""
+    with Sql(store).reading(snapshot=True) as cursor:
+        positions = {m.name: built_through(cursor, store.kind, m) for m in READ_MODELS}
+        rows = {t.name: stored_rows(store, t, cursor) for m in READ_MODELS for t in m.tables}
+    return positions, rows
+
+
+def first_difference(model: str, table: Table, stored: Sequence[Row], rebuilt: Sequence[Row]) -> Difference | None:
+    n = table.key_columns
+    stored_keys = {r[:n] for r in stored}
+    rebuilt_keys = {r[:n] for r in rebuilt}
+    for index in range(max(len(stored), len(rebuilt))):
+        s = stored[index] if index < len(stored) else None
+        r = rebuilt[index] if index < len(rebuilt) else None
+        if s == r:
+            continue
+        if s is not None and r is not None and s[:n] == r[:n]:
+            differing = [i for i, (a, b) in enumerate(zip(s, r, strict=True)) if a != b]
+            return Difference(
+                model, table.name, dict(zip(table.columns[:n], s[:n], strict=True)),
+                {table.columns[i]: s[i] for i in differing}, {table.columns[i]: r[i] for i in differing},
+            )
+        if r is not None and r[:n] not in stored_keys:
+            return Difference(model, table.name, dict(zip(table.columns[:n], r[:n], strict=True)), None,
+                              dict(zip(table.columns[n:], r[n:], strict=True)))
+        if s is not None and s[:n] not in rebuilt_keys:
+            return Difference(model, table.name, dict(zip(table.columns[:n], s[:n], strict=True)),
+                              dict(zip(table.columns[n:], s[n:], strict=True)), None)
+        assert s is not None and r is not None  # both present elsewhere: the order differs
+        return Difference(model, table.name, dict(zip(table.columns[:n], s[:n], strict=True)),
+                          {"order": index + 1}, {"order": rebuilt.index(s) + 1 if s in rebuilt else None})
     return None
+
+
+def rebuilt_store(store: Store, positions: dict[str, int], directory: Path) -> Store:
+    """A scratch SQLite store holding the log up to the newest position and every read model
+    rebuilt from it up to its own position in ``positions``."""
+    scratch = open_store(f"sqlite:///{directory / 'rebuilt.db'}", create=True)
+    try:
+        import_log(scratch, log_rows(store, max(positions.values(), default=0)), lambda m: positions[m.name])
+    except BaseException:
+        scratch.close()
+        raise
+    return scratch
 
 
 def check_projections(store: Store) -> Drift:
-    position, live, live_state = _live(store)
-    kept = _snapshots(store, position)
-    pending = iter(kept)
-    due = next(pending, None)
-    snapshot_difference: str | None = None
-    engine = MonitorEngine()
-    rebuilt: list[Mapping[str, Any]] = []
-    after = 0
-    while after < position:
-        entries = store.read_entries(after, min(EVENTS_PER_PAGE_MAX, position - after))
-        if not entries:
-            break
-        for entry in entries:
-            while due is not None and due[0] < entry.position:  # the state after due[0]
-                snapshot_difference = snapshot_difference or _snapshot_difference(*due, engine.state_digest())
-                due = next(pending, None)
-            if is_catalogue_topic(entry.type):
-                rebuilt.extend(finding_row(f) for f in engine.process(decode_entry(entry)))
-        after = entries[-1].position
-    rebuilt_state = engine.state_digest()
-    while due is not None:  # at the live position itself
-        snapshot_difference = snapshot_difference or _snapshot_difference(*due, rebuilt_state)
-        due = next(pending, None)
-    return Drift(
-        position, len(live), _first_difference(live, rebuilt), live_state, rebuilt_state,
-        len(kept), snapshot_difference,
+    positions, stored = _stored_models(store)
+    checked = tuple(
+        Checked(m.name, positions[m.name], sum(len(stored[t.name]) for t in m.tables)) for m in READ_MODELS
     )
+    with tempfile.TemporaryDirectory(prefix="regledger-rebuild-") as directory:
+        scratch = rebuilt_store(store, positions, Path(directory))
+        try:
+            for model in READ_MODELS:
+                for table in model.tables:
+                    found = first_difference(model.name, table, stored[table.name], stored_rows(scratch, table))
+                    if found is not None:
+                        return Drift(checked, found)
+        finally:
+            scratch.close()
+    return Drift(checked, None)

@@ -32,7 +32,7 @@ from projections.monitor.snapshots import MidnightWatch
 from projections.store.base import Store
 
 EVENTS_PER_PAGE_MAX = 2_000
-LOOK_BACK_EVENTS = 100  # rows read back to find the last business time the state has seen
+MARK_SEARCH_EVENTS = 100  # rows read to find the event that set the midnight watch's mark
 RESTORE_ATTEMPTS_MAX = 5
 
 log = structlog.get_logger("regledger.monitor")
@@ -92,7 +92,7 @@ class MonitorRunner:
                     MonitorEngine.restore(records) if records else self.engine_factory()
                 )
                 self.position = before
-                self._midnights = MidnightWatch(self._latest_occurred_at())
+                self._midnights = MidnightWatch(self._midnight_mark())
                 return
         raise RuntimeError("the monitor state kept changing while it was being read")
 
@@ -144,13 +144,19 @@ class MonitorRunner:
         self.engine = None  # its state is ahead of the persisted records now
         return findings
 
-    def _latest_occurred_at(self) -> datetime | None:
-        """The business time of the last event the state has seen (case actions have none)."""
+    def _midnight_mark(self) -> datetime | None:
+        """The business time that set the midnight watch's mark, as a run from the start of
+        the log would have it: the event just after the newest snapshot (the first past the
+        midnight it was taken at; no later event crossed one, or a newer snapshot would
+        exist), or, with no snapshot yet, the first event. The latest event would not do: a
+        late one would lower the mark, and a restart just after it would take a snapshot no
+        continuous run takes, so the snapshots would differ from their rebuild (issue 17)."""
         if self.position == 0:
             return None
-        after = max(0, self.position - LOOK_BACK_EVENTS)
-        entries = self.store.read_entries(after, self.position - after)
-        for entry in reversed(entries):
+        snapshot = self.store.monitor_snapshot(self.position)
+        after = 0 if snapshot is None else snapshot.position
+        entries = self.store.read_entries(after, min(MARK_SEARCH_EVENTS, self.position - after))
+        for entry in entries:  # case actions have no business time
             if is_catalogue_topic(entry.type):
                 occurred_at = decode_entry(entry).envelope.occurred_at
                 if time_in_range(occurred_at):  # as ``MidnightWatch.crosses`` passes others by

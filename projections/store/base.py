@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 LEDGER_TABLE = "ledger_events"
+ENTRIES_PER_PAGE_MAX = 5_000
 MONITOR_APPLICATION = "monitor"
 
 
@@ -121,3 +122,14 @@ class Store(Protocol):
     def quarantined(self, limit: int, offset: int) -> list[dict[str, Any]]: ...
 
     def close(self) -> None: ...
+
+
+def entries_through(store: Store, through: int) -> Iterator[StoredEntry]:
+    """The log's entries up to position ``through``, read in bounded pages."""
+    after = 0
+    while after < through:
+        entries = store.read_entries(after, min(ENTRIES_PER_PAGE_MAX, through - after))
+        if not entries:
+            return
+        yield from entries
+        after = entries[-1].position

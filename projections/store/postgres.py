@@ -256,6 +256,9 @@ class PostgresLedgerWriter:
             last = rows[-1]
             self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
 
+    def clear_entities(self) -> None:
+        self.curs.execute("DELETE FROM ledger_entities")
+
     def save_entities(self, changes: Sequence[tuple[str, str, str]]) -> None:
         latest = {(kind, key): state for kind, key, state in changes}
         if not latest:

@@ -317,6 +317,9 @@ class SQLiteLedgerWriter:
             last = rows[-1]
             self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
 
+    def clear_entities(self) -> None:
+        self.c.execute("DELETE FROM ledger_entities")
+
     def save_entities(self, changes: Sequence[tuple[str, str, str]]) -> None:
         self.c.executemany(
             "INSERT INTO ledger_entities (kind, key, state) VALUES (?,?,?)"

@@ -108,8 +108,8 @@ def test_verify_projections_reports_drift_of_the_live_findings(store_url: str) -
     Dba(store_url).run(("UPDATE findings SET message = 'nothing to see' WHERE rule_id = 'MF-05'", ()))
     drifted = regledger("verify", "--projections", "--db", store_url)
     assert drifted.returncode == 1
-    assert drifted.stdout.splitlines()[1].startswith("PROJECTION DRIFT at position 38: finding 4 (F-")
-    assert "differs in message: live 'nothing to see', rebuilt 'Pledge P4 of ETH was taken at" in drifted.stdout
+    assert drifted.stdout.splitlines()[1].startswith("PROJECTION DRIFT in monitor: findings row finding_id=F-")
+    assert 'stored {"message": "nothing to see"}, rebuilt {"message": "Pledge P4 of ETH was taken at' in drifted.stdout
 
 
 def test_verify_refuses_a_digest_signed_with_another_key(sqlite_url: str, tmp_path: Path) -> None:

@@ -1,0 +1,247 @@
+"""The one list of read models: every table derived from the ledger, with the position it is
+built through, how to rebuild it from the log and which columns a comparison reads.
+
+Import rebuilds every model on this list, and ``verify --projections`` compares every model
+on it with a rebuild (``projections.evidence.drift``). A table of the schema that is neither
+here nor in ``NOT_READ_MODELS`` fails ``tests/evidence/test_read_models.py``, so a new read
+model cannot be forgotten by either.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.chain import ChainedRow
+from domain.ledger import Ledger
+from policies.registry import parameter_catalogue
+from projections.audit import AuditIndex
+from projections.audit.storage import AUDIT_APPLICATION, AUDIT_LOCK_KEY
+from projections.cases.rebuild import rebuild_case_statuses, replace_case_statuses
+from projections.monitor.runner import MonitorRunner
+from projections.sql import Cursor, Sql
+from projections.store.base import MONITOR_APPLICATION, Store, entries_through
+from projections.store.postgres import MONITOR_LOCK_KEY
+
+
+def _decompressed(blob: Any) -> Any:
+    """A snapshot's records compared as the JSON they hold, not as zlib's bytes (which could
+    differ between zlib builds for the same records); undecodable bytes stay as they are, so
+    they differ from any rebuild."""
+    try:
+        return json.loads(zlib.decompress(bytes(blob)))
+    except (zlib.error, ValueError):
+        return bytes(blob)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table of a read model as a comparison reads it. Its first ``key_columns`` columns
+    name a row; rows are compared in key order (sorted in Python: the two stores collate text
+    differently), or in the order of ``in_order`` when that order is itself the model's."""
+
+    name: str
+    columns: tuple[str, ...]
+    key_columns: int = 1
+    times: frozenset[str] = frozenset()  # instants: text on SQLite, timestamptz on PostgreSQL
+    decode: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    in_order: str | None = None
+
+    # Names from the constants below, never from input.
+    def select(self) -> str:
+        order = f" ORDER BY {self.in_order}" if self.in_order else ""
+        return f"SELECT {', '.join(self.columns)} FROM {self.name}{order}"  # noqa: S608
+
+    def delete(self) -> str:
+        return f"DELETE FROM {self.name}"  # noqa: S608
+
+
+
+@dataclass(frozen=True, slots=True)
+class ReadModel:
+    name: str
+    tables: tuple[Table, ...]
+    # A tracked projection's application name in the tracking table, whose position is how
+    # far it is built; None: the model is written with the events it summarises, so it is
+    # always built through the tip.
+    tracking: str | None
+    # Builds the model from the log up to a position, in a store where it is still empty;
+    # None: built by ``Ledger.import_rows`` with the rows themselves.
+    rebuild: Callable[[Store, int], None] | None
+    # Drops the stored model and rebuilds it from the whole log, in place, safely beside
+    # running ingests, monitors and case actions (``regledger rebuild``).
+    replace: Callable[[Store, ReadModel], None]
+
+
+TRACKING_TABLES = {"sqlite": "tracking", "postgresql": "notification_tracking"}
+# Constant names only (no input reaches these statements).
+TRACKED_POSITION = {
+    kind: f"SELECT MAX(notification_id) FROM {table} WHERE application_name = ?"  # noqa: S608
+    for kind, table in TRACKING_TABLES.items()
+}
+FORGET_TRACKING = {
+    kind: f"DELETE FROM {table} WHERE application_name = ?"  # noqa: S608
+    for kind, table in TRACKING_TABLES.items()
+}
+TIP_POSITION = "SELECT MAX(notification_id) FROM ledger_events"
+
+
+def built_through(cursor: Cursor, kind: str, model: ReadModel) -> int:
+    """The position of the log the stored model reflects, read with ``cursor`` (so that, in
+    one snapshot, it belongs to the rows read beside it)."""
+    if model.tracking is None:
+        cursor.execute(TIP_POSITION)
+    else:
+        cursor.execute(TRACKED_POSITION[kind], (model.tracking,))
+    row = cursor.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def positions(store: Store) -> dict[str, int]:
+    with Sql(store).reading() as cursor:
+        return {m.name: built_through(cursor, store.kind, m) for m in READ_MODELS}
+
+
+def _monitor(store: Store, through: int) -> None:
+    MonitorRunner(store).catch_up(until=through)
+
+
+def _audit(store: Store, through: int) -> None:
+    AuditIndex(store).catch_up(until=through)
+
+
+def _replace_registry(store: Store, model: ReadModel) -> None:
+    Ledger(store, store.recorder, parameter_catalogue()).rebuild_registry()
+
+
+def _replace_cases(store: Store, model: ReadModel) -> None:
+    replace_case_statuses(store)
+
+
+def _replace_tracked(lock_key: int) -> Callable[[Store, ReadModel], None]:
+    """A tracked projection replaced: its rows and its tracking dropped in one transaction
+    under its writers' lock (so it is simply at position 0 after, never half-dropped), then
+    caught up from the start of the log. A monitor or indexer running beside finds its
+    position overtaken and restores from the store, as after any concurrent run."""
+
+    def replace(store: Store, model: ReadModel) -> None:
+        assert model.tracking is not None and model.rebuild is not None
+        with Sql(store).writing(lock_key) as cursor:
+            for table in model.tables:
+                cursor.execute(table.delete())
+            cursor.execute(FORGET_TRACKING[store.kind], (model.tracking,))
+        model.rebuild(store, store.tip().position)
+
+    return replace
+
+
+_FINDING_COLUMNS = (
+    "finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at",
+    "position", "message", "parameters", "evidence",
+)
+
+READ_MODELS: tuple[ReadModel, ...] = (
+    # What validation reads (the registry's entity records): written with the events it
+    # summarises, so always at the tip.
+    ReadModel(
+        "registry",
+        (Table("ledger_entities", ("kind", "key", "state"), 2),),
+        None, None, _replace_registry,
+    ),
+    # The monitor: findings in detection order (``seq`` is only that order: a rebuild numbers
+    # afresh), its state records and the state kept at Hong Kong midnights.
+    ReadModel(
+        "monitor",
+        (
+            Table("findings", _FINDING_COLUMNS, 1, frozenset({"occurred_at", "detected_at"}), in_order="seq"),
+            Table("monitor_state", ("kind", "key", "state"), 2),
+            Table(
+                "monitor_snapshots", ("position", "records", "record_count", "state_digest"),
+                decode={"records": _decompressed},
+            ),
+        ),
+        MONITOR_APPLICATION, _monitor, _replace_tracked(MONITOR_LOCK_KEY),
+    ),
+    ReadModel(
+        "audit index",
+        (
+            Table(
+                "audit_events",
+                ("position", "event_id", "type", "source", "occurred_at", "recorded_at"),
+                1, frozenset({"occurred_at", "recorded_at"}),
+            ),
+            Table(
+                "audit_subjects", ("subject", "position", "type", "source", "occurred_at"),
+                2, frozenset({"occurred_at"}),
+            ),
+            Table("audit_owners", ("kind", "id", "owners"), 2),
+        ),
+        AUDIT_APPLICATION, _audit, _replace_tracked(AUDIT_LOCK_KEY),
+    ),
+    # Case statuses: written with the case events they summarise, so always at the tip.
+    ReadModel(
+        "case statuses",
+        (
+            Table(
+                "finding_cases",
+                ("finding_id", "case_id", "status", "assignee", "resolution", "updated_at",
+                 "updated_by", "version"),
+                1, frozenset({"updated_at"}),
+            ),
+        ),
+        None, rebuild_case_statuses, _replace_cases,
+    ),
+    # TODO(issue 17, section 3): the quarantine's resubmission and dismissal links. Section 3
+    # makes them append-only records; any view derived from them and the log (e.g. "line N
+    # was resubmitted as event E, now at position P") is a read model and is listed here.
+)
+
+# Every other table of the schema, and why it is not rebuilt from the log.
+NOT_READ_MODELS: dict[str, str] = {
+    "ledger_events": "record: the log itself",
+    "quarantine": "record: what upstream sent and why it was refused (never on the ledger)",
+    "api_tokens": "record: issued and revoked by an administrator, not derived from the log",
+    "regledger_meta": "bookkeeping: the schema fingerprint, written by migrate",
+    "tracking": "bookkeeping (SQLite): how far each tracked read model is, rebuilt with it",
+    "notification_tracking": "bookkeeping (PostgreSQL): how far each tracked read model is, rebuilt with it",
+}
+
+
+def read_model_tables() -> set[str]:
+    return {table.name for model in READ_MODELS for table in model.tables}
+
+
+def rebuild_read_models(store: Store, through: Callable[[ReadModel], int] | None = None) -> None:
+    """Build every read model from the log, in a store where they are empty: each up to
+    ``through(model)``, by default the tip."""
+    tip = store.tip().position
+    for model in READ_MODELS:
+        if model.rebuild is not None:
+            model.rebuild(store, tip if through is None else through(model))
+
+
+def replace_read_models(store: Store) -> None:
+    """Every read model dropped and rebuilt from the log, in place: the repair when
+    ``verify --projections`` names drift."""
+    for model in READ_MODELS:
+        model.replace(store, model)
+
+
+def import_log(
+    store: Store, rows: Iterable[ChainedRow], through: Callable[[ReadModel], int] | None = None
+) -> int:
+    """Load a log into an empty store (every hash checked, the registry rebuilt with the rows)
+    and rebuild every other read model from it (up to ``through(model)``, by default the
+    tip); the events imported."""
+    imported = Ledger(store, store.recorder, parameter_catalogue()).import_rows(iter(rows))
+    rebuild_read_models(store, through)
+    return imported
+
+
+def log_rows(store: Store, through: int) -> Iterator[ChainedRow]:
+    """The log up to ``through``, as an import reads it."""
+    for e in entries_through(store, through):
+        yield ChainedRow(e.position, e.event_id, e.version, e.type, e.state, e.recorded_at, e.chain_hash)
