@@ -204,6 +204,7 @@ NOT_READ_MODELS: dict[str, str] = {
     "ledger_events": "record: the log itself",
     "quarantine": "record: what upstream sent and why it was refused (never on the ledger)",
     "api_tokens": "record: issued and revoked by an administrator, not derived from the log",
+    "console_sessions": "operational: signed-in browsers, expiring; never derived from the log nor moved",
     "regledger_meta": "bookkeeping: the schema fingerprint, written by migrate",
     "tracking": "bookkeeping (SQLite): how far each tracked read model is, rebuilt with it",
     "notification_tracking": "bookkeeping (PostgreSQL): how far each tracked read model is, rebuilt with it",
