@@ -3,17 +3,19 @@ row, and the quarantine's chains checked row by row."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.errors import InvalidRequest, NotFound
+from domain.errors import InvalidRequest, NotFound, StoreCorrupted
 from domain.quarantine import (
     ACTOR_CHARS_MAX,
     DISMISSED,
     REASON_CHARS_MAX,
     RESUBMITTED,
     QuarantineLink,
+    QuarantineRecord,
     RecordBreak,
     RecordChainCheck,
     status_of,
@@ -96,6 +98,14 @@ class QuarantineVerification:
     def intact(self) -> bool:
         return self.broken is None
 
+    def as_json(self) -> dict[str, Any]:
+        broken = self.broken
+        return {
+            "intact": self.intact, "rows": self.rows, "links": self.links,
+            "first_bad": None if broken is None else {"table": broken.table, "id": broken.id},
+            "reason": None if broken is None else str(broken),
+        }
+
 
 def verify_quarantine(store: Store) -> QuarantineVerification:
     """Both chains recomputed from every stored row; the first bad row of the rows, else of
@@ -108,3 +118,20 @@ def verify_quarantine(store: Store) -> QuarantineVerification:
         if broken is not None:
             break
     return QuarantineVerification(checks[QUARANTINE].checked, checks[LINKS].checked, broken)
+
+
+def quarantine_is_empty(store: Store) -> bool:
+    return not Sql(store).rows("SELECT id FROM quarantine UNION ALL SELECT id FROM quarantine_links LIMIT 1")
+
+
+def import_quarantine(store: Store, records: Sequence[QuarantineRecord], links: Sequence[QuarantineLink]) -> None:
+    """Load an exported quarantine into this store's empty one, ids and hashes kept, after both
+    chains recompute from the exported rows themselves (else nothing is written)."""
+    for table, rows in ((QUARANTINE, records), (LINKS, links)):
+        broken = RecordChainCheck(table).feed(rows)
+        if broken is not None:
+            raise StoreCorrupted(f"the export's {broken}; no quarantine row was imported")
+    with Sql(store).writing() as c:
+        if quarantine_log.page_records(c, 1, 0) or quarantine_log.links_between(c, 0, 2**62):
+            raise InvalidRequest("import needs an empty store: this one already holds quarantined lines")
+        quarantine_log.insert_verbatim(c, records, links)
