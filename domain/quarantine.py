@@ -146,7 +146,7 @@ class RecordChainCheck:
     def __init__(self, table: str) -> None:
         self.table = table
         self.last_id, self.last_hash = 0, GENESIS_HASH
-        self._before_id, self._before_hash = 0, GENESIS_HASH
+        self._before_id = 0
         self.checked = 0
         self.broken: RecordBreak | None = None
 
@@ -163,7 +163,9 @@ class RecordChainCheck:
 
     def _check(self, r: ChainedRecord) -> RecordBreak | None:
         if r.id <= self.last_id:
-            return self._break(r.id, f"id {r.id} appears more than once or out of order")
+            return self._break(
+                r.id, f"id {r.id} is not above the id before it ({self.last_id}): repeated or inserted",
+            )
         if r.previous_id > self.last_id:
             return self._break(
                 r.previous_id,
@@ -171,9 +173,7 @@ class RecordChainCheck:
                 f" or row {r.id} was edited)",
             )
         if r.previous_id < self.last_id:
-            if r.previous_id == self._before_id and (
-                expected_hash(r, self._before_id, self._before_hash) == r.chain_hash
-            ):
+            if r.previous_id == self._before_id:
                 return self._break(
                     self.last_id,
                     f"inserted out of order: row {r.id} was chained right after row {r.previous_id}",
@@ -181,7 +181,7 @@ class RecordChainCheck:
             return self._break(
                 r.id,
                 f"chained after row {r.previous_id} but stored after row {self.last_id}:"
-                " a row was inserted before it, or it was edited",
+                " rows were inserted before it, or it was edited",
             )
         if expected_hash(r, r.previous_id, self.last_hash) != r.chain_hash:
             return self._break(
@@ -189,7 +189,7 @@ class RecordChainCheck:
                 "the stored chain hash does not match the one recomputed from the row's fields"
                 " and the previous hash: the row was edited, or replaced",
             )
-        self._before_id, self._before_hash = self.last_id, self.last_hash
+        self._before_id = self.last_id
         self.last_id, self.last_hash = r.id, r.chain_hash
         self.checked += 1
         return None

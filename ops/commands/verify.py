@@ -101,7 +101,6 @@ def verify_text(report: dict[str, Any]) -> str:
                 f"the log still holds the digest at position {report['digest']['position']}"
                 f" signed by key {report['digest']['key_id']}"
             )
-    lines.append(quarantine_text(report["quarantine"]))
     drift = report.get("projections")
     if drift is not None:
         if drift["intact"]:
@@ -116,4 +115,5 @@ def verify_text(report: dict[str, Any]) -> str:
                 else drift["snapshot_difference"]
             )
             lines.append(f"PROJECTION DRIFT at position {drift['position']}: {what}")
+    lines.append(quarantine_text(report["quarantine"]))  # last: the lines above keep their places
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.chain import GENESIS_HASH
@@ -54,14 +54,33 @@ TABLE_STATEMENTS = {
 }
 
 
+UNREADABLE_TIME = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _time(stored: Any) -> datetime:
+    """A stored time; one that no longer reads (edited past the triggers) reads as year 1,
+    whose hash then fails, instead of raising."""
+    try:
+        moment = instant(stored)
+    except (ValueError, TypeError):
+        return UNREADABLE_TIME
+    return moment if isinstance(moment, datetime) and moment.tzinfo is not None else UNREADABLE_TIME
+
+
+def _previous(stored: Any) -> int:
+    return -1 if stored is None else int(stored)  # NULL only where the upgrade failed to chain
+
+
 def _record(r: tuple[Any, ...]) -> QuarantineRecord:
     return QuarantineRecord(
-        r[0], r[1], instant(r[2]), r[3], r[4], r[5], r[6], bytes(r[7]), bytes(r[8] or b""),
+        r[0], _previous(r[1]), _time(r[2]), r[3], r[4], r[5], r[6], bytes(r[7]), bytes(r[8] or b""),
     )
 
 
 def _link(r: tuple[Any, ...]) -> QuarantineLink:
-    return QuarantineLink(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], instant(r[8]), bytes(r[9] or b""))
+    return QuarantineLink(
+        r[0], _previous(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], _time(r[8]), bytes(r[9] or b""),
+    )
 
 
 def _tip(c: Cursor, table: str) -> tuple[int, bytes]:
