@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from projections.store.base import Store
-from projections.store.cursors import Cursor, PortablePostgres, PortableSQLite, from_text, to_text
+from projections.store.cursors import Cursor, PortablePostgres, PortableSQLite, instant, to_text
 from projections.store.postgres import PostgresStore
 from projections.store.sqlite import SQLiteStore, write_transaction
 
@@ -36,7 +36,7 @@ class Sql:
 
     def instant(self, value: Any) -> datetime:
         """An instant as read from a row."""
-        return from_text(value) if isinstance(value, str) else value
+        return instant(value)
 
     def blob(self, value: Any) -> bytes:
         return bytes(value)

@@ -169,16 +169,23 @@ def upgrade_legacy(c: Cursor, legacy_resubmissions: bool, recorded_at: datetime)
     """Chain the rows an older store holds, in id order as they are (ids and gaps kept), then
     turn each ``resubmitted_as`` into a link row. Runs in the migration's transaction, before
     the append-only triggers exist, on a table whose chain columns were just added."""
-    c.execute("SELECT id, received_at, origin, line_no, event_id, reasons, raw FROM quarantine ORDER BY id")
-    rows = c.fetchall()
     last_id, previous = 0, GENESIS_HASH
-    updates = []
-    for r in rows:
-        at = instant(r[1])
-        previous = record_hash(QUARANTINE_TAG, r[0], last_id, previous, at, (r[2], r[3], r[4], r[5], bytes(r[6])))
-        updates.append((last_id, previous, r[0]))
-        last_id = r[0]
-    c.executemany("UPDATE quarantine SET previous_id = ?, chain_hash = ? WHERE id = ?", updates)
+    while True:  # in pages: an old quarantine can be large, and raw lines up to 4 KiB each
+        c.execute(
+            "SELECT id, received_at, origin, line_no, event_id, reasons, raw FROM quarantine"
+            " WHERE id > ? ORDER BY id LIMIT ?",
+            (last_id, RECORDS_PER_PAGE_MAX),
+        )
+        rows = c.fetchall()
+        updates = []
+        for r in rows:
+            fields = (r[2], r[3], r[4], r[5], bytes(r[6]))
+            previous = record_hash(QUARANTINE_TAG, r[0], last_id, previous, instant(r[1]), fields)
+            updates.append((last_id, previous, r[0]))
+            last_id = r[0]
+        c.executemany("UPDATE quarantine SET previous_id = ?, chain_hash = ? WHERE id = ?", updates)
+        if len(rows) < RECORDS_PER_PAGE_MAX:
+            break
     if legacy_resubmissions:
         c.execute("SELECT id, resubmitted_as FROM quarantine WHERE resubmitted_as IS NOT NULL ORDER BY id")
         for quarantine_id, event_id in c.fetchall():

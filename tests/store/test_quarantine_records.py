@@ -6,6 +6,7 @@ upgraded (chained as it is, ``resubmitted_as`` turned into links)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from domain.quarantine import QUARANTINE_TAG, RecordBreak, record_hash
 from policies.registry import parameter_catalogue
 from projections.quarantine import dismiss, quarantined_line, settle, verify_quarantine
 from projections.sql import Sql
-from projections.store import open_store
+from projections.store import open_store, quarantine_log
 from projections.store.base import Store
 from tests.evidence.tamper import Dba
 
@@ -147,62 +148,52 @@ def test_the_quarantine_tables_refuse_every_change(store: Store, table: str) -> 
     assert rows_of(store, table) == before
 
 
-def test_two_ingests_quarantining_at_once_never_fork_the_chain(store_url: str) -> None:
-    open_store(store_url, create=True).close()
+def in_threads(store_url: str, count: int, work: Callable[[Store, int], None]) -> list[BaseException]:
+    """Run ``work`` in ``count`` threads at once, each with its own store; the errors raised.
+    Each thread's connection is made (SQLite: switched to WAL) before the race starts."""
     errors: list[BaseException] = []
-    # Each thread's SQLite connection is made (and switched to WAL) before the race starts.
-    started = threading.Barrier(3)
+    started = threading.Barrier(count)
 
-    def ingest(worker: int) -> None:
+    def run(n: int) -> None:
         store = open_store(store_url)
         started.wait()
         try:
-            for batch in range(5):
-                reject(store, *BAD, origin=f"w{worker}-{batch}")
-        except BaseException as e:  # collected and asserted below
+            work(store, n)
+        except BaseException as e:  # collected and asserted by the caller
             errors.append(e)
         finally:
             store.close()
 
-    workers = [threading.Thread(target=ingest, args=(w,)) for w in range(3)]
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    assert errors == []
-    store = open_store(store_url)
-    try:
-        checked = verify_quarantine(store)
-        assert (checked.intact, checked.rows) == (True, 45)
-        assert [q["id"] for q in store.quarantined(100, 0)] == list(range(1, 46))
-    finally:
-        store.close()
+    return errors
 
 
-def test_concurrent_settlements_of_one_line_write_one_link(store_url: str) -> None:
-    store = open_store(store_url, create=True)
+def test_two_ingests_quarantining_at_once_never_fork_the_chain(store: Store, store_url: str) -> None:
+    def ingest(own: Store, worker: int) -> None:
+        for batch in range(5):
+            reject(own, *BAD, origin=f"w{worker}-{batch}")
+
+    assert in_threads(store_url, 3, ingest) == []
+    checked = verify_quarantine(store)
+    assert (checked.intact, checked.rows) == (True, 45)
+    assert [q["id"] for q in store.quarantined(100, 0)] == list(range(1, 46))
+
+
+def test_concurrent_settlements_of_one_line_write_one_link(store: Store, store_url: str) -> None:
     reject(store, BAD[0])
-    store.close()
     outcomes: list[bool] = []
 
-    def act(n: int) -> None:
-        own = open_store(store_url)
-        try:
-            outcomes.append(settle(own, 1, "dismissed", actor=f"officer{n}", reason="noise", at=T0)[1])
-        finally:
-            own.close()
+    def act(own: Store, n: int) -> None:
+        outcomes.append(settle(own, 1, "dismissed", actor=f"officer{n}", reason="noise", at=T0)[1])
 
-    workers = [threading.Thread(target=act, args=(n,)) for n in range(4)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    store = open_store(store_url)
-    try:
-        assert sorted(outcomes) == [False, False, False, True]
-        assert (verify_quarantine(store).links, verify_quarantine(store).intact) == (1, True)
-    finally:
-        store.close()
+    assert in_threads(store_url, 4, act) == []
+    assert sorted(outcomes) == [False, False, False, True]
+    checked = verify_quarantine(store)
+    assert (checked.links, checked.intact) == (1, True)
 
 
 # --- 3. verify names a deleted, edited or inserted row ------------------------------------------
@@ -291,7 +282,10 @@ def make_legacy(store_url: str) -> None:
     )
 
 
-def test_an_older_stores_quarantine_is_chained_as_it_is_and_its_resubmissions_become_links(store_url: str) -> None:
+def test_an_older_stores_quarantine_is_chained_as_it_is_and_its_resubmissions_become_links(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quarantine_log, "RECORDS_PER_PAGE_MAX", 2)  # the upgrade and verify page
     make_legacy(store_url)
     store = open_store(store_url)  # migrates: the fingerprint differs
     try:
