@@ -172,6 +172,7 @@ def test_digests_proofs_verification_and_replay_over_http(live_api: LiveApi) -> 
         verified = regulator.post("/v1/verify", params={"projections": "true"}).json()
         assert verified["intact"] is True and verified["checked"] == 38
         assert verified["projections"]["intact"] is True
+        assert verified["quarantine"] == {"intact": True, "rows": 0, "links": 0, "first_bad": None, "reason": None}
         changed = regulator.post("/v1/replay", json={"set": ["MF-05.min_haircut=0.7"], "diff": True}).json()
         added = {(f["rule_id"], f["event_id"], f["subject"]) for f in changed["added"]}
         removed = {(f["rule_id"], f["event_id"], f["subject"]) for f in changed["removed"]}
