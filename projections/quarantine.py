@@ -3,7 +3,7 @@ row, and the quarantine's chains checked row by row."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from domain.quarantine import (
     DISMISSED,
     REASON_CHARS_MAX,
     RESUBMITTED,
+    ChainedRecord,
     QuarantineLink,
     QuarantineRecord,
     RecordBreak,
@@ -108,16 +109,33 @@ class QuarantineVerification:
 
 
 def verify_quarantine(store: Store) -> QuarantineVerification:
-    """Both chains recomputed from every stored row; the first bad row of the rows, else of
-    the links."""
+    """Both chains recomputed from every stored row, then every link checked to name a row
+    that is there (so that removing a settled line is seen even at the end of the rows, where
+    the chain alone cannot see it): the first problem of the rows, else of the links."""
     sql = Sql(store)
-    checks = {table: RecordChainCheck(table) for table in (QUARANTINE, LINKS)}
-    broken = None
-    for table, check in checks.items():
-        broken = check.feed(quarantine_log.iter_table(sql.rows, table))
-        if broken is not None:
-            break
-    return QuarantineVerification(checks[QUARANTINE].checked, checks[LINKS].checked, broken)
+    rows, links = RecordChainCheck(QUARANTINE), RecordChainCheck(LINKS)
+    ids: set[int] = set()  # one int per quarantined line: bounded by the quarantine itself
+
+    def kept(records: Iterator[ChainedRecord]) -> Iterator[ChainedRecord]:
+        for r in records:
+            ids.add(r.id)
+            yield r
+
+    broken = rows.feed(kept(quarantine_log.iter_table(sql.rows, QUARANTINE)))
+    if broken is None:
+        broken = links.feed(quarantine_log.iter_table(sql.rows, LINKS))
+    if broken is None:
+        broken = _dangling(sql, ids)
+    return QuarantineVerification(rows.checked, links.checked, broken)
+
+
+def _dangling(sql: Sql, ids: set[int]) -> RecordBreak | None:
+    for link in quarantine_log.iter_table(sql.rows, LINKS):
+        assert isinstance(link, QuarantineLink)
+        for named in (link.quarantine_id, link.related_id):
+            if named is not None and named not in ids:
+                return RecordBreak(LINKS, link.id, f"names quarantine row {named}, which is not there (deleted)")
+    return None
 
 
 def quarantine_is_empty(store: Store) -> bool:

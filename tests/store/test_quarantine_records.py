@@ -347,3 +347,13 @@ def test_the_postgres_quarantine_lock_is_a_table_lock(store: Store) -> None:
         c.lock("quarantine")
         c.execute("SELECT mode FROM pg_locks WHERE relation = 'quarantine'::regclass AND granted")
         assert ("ExclusiveLock",) in c.fetchall()
+
+
+def test_verify_names_the_link_of_a_settled_line_removed_from_the_end(quarantine: tuple[Store, Dba]) -> None:
+    """Removing the last rows leaves an intact chain (as truncating the ledger does), but a
+    link that names a removed row gives it away."""
+    store, dba = quarantine
+    dba.run(("DELETE FROM quarantine WHERE id >= 3", ()))
+    assert verify_quarantine(store).broken == RecordBreak(
+        "quarantine_links", 3, "names quarantine row 3, which is not there (deleted)",
+    )
