@@ -148,8 +148,9 @@ def test_the_quarantine_tables_refuse_every_change(store: Store, table: str) -> 
     assert rows_of(store, table) == before
 
 
-def in_threads(store_url: str, count: int, work: Callable[[Store, int], None]) -> list[BaseException]:
-    """Run ``work`` in ``count`` threads at once, each with its own store; the errors raised.
+def in_threads(store_url: str, count: int, work: Callable[[Store, int], None]) -> None:
+    """Run ``work`` in ``count`` threads at once, each with its own store; raise the first
+    error any raised.
     Each thread's connection is made (SQLite: switched to WAL) before the race starts."""
     errors: list[BaseException] = []
     started = threading.Barrier(count)
@@ -159,7 +160,7 @@ def in_threads(store_url: str, count: int, work: Callable[[Store, int], None]) -
         started.wait()
         try:
             work(store, n)
-        except BaseException as e:  # collected and asserted by the caller
+        except BaseException as e:  # collected and raised by the caller
             errors.append(e)
         finally:
             store.close()
@@ -169,7 +170,8 @@ def in_threads(store_url: str, count: int, work: Callable[[Store, int], None]) -
         w.start()
     for w in workers:
         w.join()
-    return errors
+    if errors:
+        raise errors[0]  # with its traceback
 
 
 def test_two_ingests_quarantining_at_once_never_fork_the_chain(store: Store, store_url: str) -> None:
@@ -177,7 +179,7 @@ def test_two_ingests_quarantining_at_once_never_fork_the_chain(store: Store, sto
         for batch in range(5):
             reject(own, *BAD, origin=f"w{worker}-{batch}")
 
-    assert in_threads(store_url, 3, ingest) == []
+    in_threads(store_url, 3, ingest)
     checked = verify_quarantine(store)
     assert (checked.intact, checked.rows) == (True, 45)
     assert [q["id"] for q in store.quarantined(100, 0)] == list(range(1, 46))
@@ -190,7 +192,7 @@ def test_concurrent_settlements_of_one_line_write_one_link(store: Store, store_u
     def act(own: Store, n: int) -> None:
         outcomes.append(settle(own, 1, "dismissed", actor=f"officer{n}", reason="noise", at=T0)[1])
 
-    assert in_threads(store_url, 4, act) == []
+    in_threads(store_url, 4, act)
     assert sorted(outcomes) == [False, False, False, True]
     checked = verify_quarantine(store)
     assert (checked.links, checked.intact) == (1, True)
