@@ -268,7 +268,7 @@ def quarantine_list(
                     "origin": q["origin"], "line": q["line"], "event_id": q["event_id"],
                     "reasons": q["reasons"],
                     "raw": q["raw"].decode("utf-8", errors="replace"),
-                    "resubmitted_as": q["resubmitted_as"],
+                    "resubmitted_as": q["resubmitted_as"], "status": q["status"],
                 }
             )
     finally:
@@ -276,11 +276,11 @@ def quarantine_list(
     if output is Format.json:
         typer.echo(to_json(rows))
     elif output is Format.csv:
-        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw")), nl=False)
+        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw", "status")), nl=False)
     else:
         for row in rows:
             row["reasons"] = "; ".join(f"{r['field']}: {r['reason']}" for r in row["reasons"])
-        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "reasons"), f"{len(rows)} quarantined lines"), nl=False)
+        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "status", "reasons"), f"{len(rows)} quarantined lines"), nl=False)
 
 
 register_all(app)

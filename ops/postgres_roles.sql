@@ -9,9 +9,10 @@
 -- It creates two group roles (NOLOGIN); give people and services login roles that are
 -- members of them (see ops/VERIFYING.md, "Append-only in the database"):
 --
---   regledger_ingest     `regledger ingest`, `monitor`, cases: appends to the ledger, and
---                        maintains the tables derived from it; never updates, deletes or
---                        truncates a ledger row, never changes the schema or the triggers.
+--   regledger_ingest     `regledger ingest`, `monitor`, cases: appends to the ledger and the
+--                        quarantine, and maintains the tables derived from them; never
+--                        updates, deletes or truncates a ledger or quarantine row, never
+--                        changes the schema or the triggers.
 --   regledger_regulator  reads everything (`verify`, `replay`, `findings`, `prove`); writes
 --                        nothing.
 --   regledger_tokens     the admin path: `regledger token create|revoke|list`, and
@@ -52,17 +53,22 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO regledger_ingest;
 REVOKE ALL ON ledger_events FROM regledger_ingest;
 GRANT SELECT, INSERT ON ledger_events TO regledger_ingest;
 
--- Writers serialise the hash chain with LOCK TABLE ledger_events IN EXCLUSIVE MODE (so that
--- positions are gap-free and commit in order). PostgreSQL 17 permits that lock with the
+-- The quarantine and its links are records too (chained, append-only): read and append only,
+-- and the table lock their writers take (below, as for the ledger).
+REVOKE ALL ON quarantine, quarantine_links FROM regledger_ingest;
+GRANT SELECT, INSERT ON quarantine, quarantine_links TO regledger_ingest;
+
+-- Writers serialise the hash chains with LOCK TABLE ledger_events (quarantine,
+-- quarantine_links) IN EXCLUSIVE MODE (so that positions are gap-free and commit in order). PostgreSQL 17 permits that lock with the
 -- MAINTAIN privilege; before 17 only with UPDATE, DELETE or TRUNCATE. There the role gets
 -- UPDATE for the lock alone: every UPDATE of a ledger row is refused by the append-only
 -- trigger, which only the table's owner can drop or disable, and session_replication_role
 -- (which skips triggers) can only be set by a superuser.
 DO $$ BEGIN
     IF current_setting('server_version_num')::int >= 170000 THEN
-        EXECUTE 'GRANT MAINTAIN ON ledger_events TO regledger_ingest';
+        EXECUTE 'GRANT MAINTAIN ON ledger_events, quarantine, quarantine_links TO regledger_ingest';
     ELSE
-        EXECUTE 'GRANT UPDATE ON ledger_events TO regledger_ingest';
+        EXECUTE 'GRANT UPDATE ON ledger_events, quarantine, quarantine_links TO regledger_ingest';
     END IF;
 END $$;
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.errors import InvalidRequest, NotFound
 from domain.ledger import IngestSummary, InputLine
+from domain.quarantine import RESUBMITTED
 from ops.pipeline import IngestPipeline
 from ops.render import finding_json
 from projections.asof import (
@@ -21,7 +22,7 @@ from projections.asof import (
 from projections.audit import known_through
 from projections.cases import case_history, case_summary, find_finding
 from projections.explain import explain
-from projections.quarantine import link_resubmission, quarantined_line
+from projections.quarantine import settle, settled_text, settling_link
 from projections.store.base import Store
 
 
@@ -65,19 +66,22 @@ def state_of(
     return {**result, "known_at": None if known_at is None else known_at.isoformat()}
 
 
-def resubmit_quarantined(pipeline: IngestPipeline, quarantine_id: int, raw: bytes) -> tuple[dict[str, Any], IngestSummary]:
-    """Ingest a corrected line like any other and link it to the quarantined one. The link is
-    written right after the line is accepted; resubmitting again after a crash in between is
-    a duplicate, which links it (and stores nothing twice)."""
+def resubmit_quarantined(pipeline: IngestPipeline, quarantine_id: int, raw: bytes, *, actor: str,
+                         at: datetime) -> tuple[dict[str, Any], IngestSummary]:
+    """Ingest a corrected line like any other and link it to the quarantined one (a new link
+    row, by ``actor`` at ``at``). The link is written right after the line is accepted;
+    resubmitting again after a crash in between is a duplicate, which links it (and stores
+    nothing twice)."""
     store = pipeline.store
-    row = quarantined_line(store, quarantine_id)
-    if row is None:
-        raise NotFound(f"no quarantined line {quarantine_id}")
-    if row["resubmitted_as"]:
-        raise InvalidRequest(f"quarantined line {quarantine_id} was already resubmitted as {row['resubmitted_as']}")
+    settled = settling_link(store, quarantine_id)
+    if settled is not None:
+        raise InvalidRequest(f"quarantined line {quarantine_id} was already {settled_text(settled)}")
     summary = pipeline.ingest(iter([InputLine(f"quarantine#{quarantine_id}", None, raw)]), 1)
     event_id = event_id_of(raw) if summary.rejected == 0 else None
-    linked = event_id is not None and link_resubmission(store, quarantine_id, event_id)
+    linked = False
+    if event_id is not None:
+        link, _ = settle(store, quarantine_id, RESUBMITTED, actor=actor, at=at, event_id=event_id)
+        linked = link.kind == RESUBMITTED and link.event_id == event_id
     result = {
         "quarantine_id": quarantine_id, "accepted": summary.accepted,
         "duplicates": summary.duplicates, "rejected": summary.rejected,

@@ -12,56 +12,12 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from projections.store.base import Store
+from projections.store.cursors import Cursor, PortablePostgres, PortableSQLite, instant, to_text
 from projections.store.postgres import PostgresStore
-from projections.store.sqlite import SQLiteStore, from_text, to_text, write_transaction
-
-
-class Cursor(Protocol):
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
-    def fetchall(self) -> list[tuple[Any, ...]]: ...
-    def fetchone(self) -> tuple[Any, ...] | None: ...
-
-
-class _SQLiteCursor:
-    def __init__(self, c: Any):
-        self.c = c
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.c.execute(statement, tuple(params))
-
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.c.executemany(statement, [tuple(r) for r in rows])
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self.c.fetchall()]
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self.c.fetchone()
-        return None if row is None else tuple(row)
-
-
-class _PostgresCursor:
-    def __init__(self, curs: Any):
-        self.curs = curs
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.curs.execute(statement.replace("?", "%s"), tuple(params))
-
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.curs.executemany(statement.replace("?", "%s"), [tuple(r) for r in rows])
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r.values()) for r in self.curs.fetchall()]
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self.curs.fetchone()
-        return None if row is None else tuple(row.values())
+from projections.store.sqlite import SQLiteStore, write_transaction
 
 
 class Sql:
@@ -80,7 +36,7 @@ class Sql:
 
     def instant(self, value: Any) -> datetime:
         """An instant as read from a row."""
-        return from_text(value) if isinstance(value, str) else value
+        return instant(value)
 
     def blob(self, value: Any) -> bytes:
         return bytes(value)
@@ -104,12 +60,12 @@ class Sql:
         takes repeatable read)."""
         if isinstance(self.store, SQLiteStore):
             with self.store.datastore.transaction(commit=False) as c:
-                yield _SQLiteCursor(c)
+                yield PortableSQLite(c)
         else:
             with self.store.datastore.transaction(commit=False) as curs:
                 if snapshot:
                     curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                yield _PostgresCursor(curs)
+                yield PortablePostgres(curs)
 
     @contextmanager
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> Iterator[Cursor]:
@@ -119,19 +75,19 @@ class Sql:
         action meanwhile)."""
         if isinstance(self.store, SQLiteStore):
             with write_transaction(self.store.datastore) as c:
-                yield _SQLiteCursor(c)
+                yield PortableSQLite(c)
         else:
             with self.store.datastore.transaction(commit=True) as curs:
                 if ledger_lock:
                     self.store.recorder._lock_table(curs)
                 if lock_key is not None:
                     curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
-                yield _PostgresCursor(curs)
+                yield PortablePostgres(curs)
 
     @staticmethod
     def raw_cursor(cursor: Cursor) -> Any:
         """The driver's cursor under a portable one (for recorder calls)."""
-        if isinstance(cursor, _SQLiteCursor):
+        if isinstance(cursor, PortableSQLite):
             return cursor.c
-        assert isinstance(cursor, _PostgresCursor)
+        assert isinstance(cursor, PortablePostgres)
         return cursor.curs

@@ -29,6 +29,7 @@ from projections.evidence.attest import (
 )
 from projections.evidence.drift import check_projections
 from projections.evidence.replay import Window, as_row, diff, replay
+from projections.quarantine import verify_quarantine
 from projections.store.base import Store
 from projections.tokens import Principal
 
@@ -97,17 +98,21 @@ def register_evidence_routes(app: FastAPI) -> None:
     async def post_verify(
         request: Request, principal: Regulator, projections: bool = False
     ) -> dict[str, Any]:
-        """Recompute the chain (and with ``projections`` rebuild every read model and compare)."""
+        """Recompute the chains of the ledger and the quarantine (and with ``projections``
+        rebuild every read model from the log and compare)."""
 
         def run() -> dict[str, Any]:
             store = store_of(request)
             result = verify_log(store)
+            quarantine = verify_quarantine(store)
             drift = check_projections(store) if projections and result.intact else None
             broken = result.broken
             return {
-                "intact": result.intact and (drift is None or drift.intact), "checked": result.checked,
+                "intact": result.intact and quarantine.intact and (drift is None or drift.intact),
+                "checked": result.checked,
                 "first_bad_position": None if broken is None else broken.position,
                 "reason": None if broken is None else broken.reason,
+                "quarantine": quarantine.as_json(),
                 "projections": None if drift is None else drift.as_json(),
             }
 

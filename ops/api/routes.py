@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.cases import CaseSummary, FindingRef
 from domain.errors import NotFound
+from domain.quarantine import REASON_CHARS_MAX
 from ops.api.security import require
 from ops.options import report_day_problem, time_problem
 from ops.queries import explanation, resubmit_quarantined, state_of
@@ -20,7 +21,7 @@ from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
 from projections.cases import find_finding
 from projections.nightly.report import build as build_nightly
-from projections.quarantine import quarantined_line
+from projections.quarantine import dismiss, quarantined_line
 from projections.store.base import Store
 from projections.tokens import Principal
 
@@ -36,6 +37,12 @@ class CaseAction(BaseModel):
     assignee: str | None = Field(default=None, max_length=128)
     text: str | None = Field(default=None, max_length=4000, description="a comment, or a note")
     code: str | None = Field(default=None, description="remediated | false_positive | accepted_risk | reported_to_sfc")
+
+
+class Dismissal(BaseModel):
+    """Why a quarantined line needs no resubmission; the actor comes from the token."""
+
+    reason: str = Field(min_length=1, max_length=REASON_CHARS_MAX)
 
 
 def aware(name: str, moment: datetime | None) -> datetime | None:
@@ -158,7 +165,18 @@ def register_feature_routes(app: FastAPI) -> None:
         the quarantined one; 422 with the reasons when it is rejected again."""
         body = await request.body()  # one line at most, by ops.api.gate
         result, summary = await run_in_threadpool(
-            resubmit_quarantined, request.app.state.pipeline, quarantine_id, body.strip()
+            lambda: resubmit_quarantined(request.app.state.pipeline, quarantine_id, body.strip(),
+                                         actor=principal.name, at=datetime.now(UTC))
         )
         result["rejections"] = outcome(summary).rejections
         return JSONResponse(result, status_code=422 if summary.rejected else 200)
+
+    @app.post("/v1/quarantine/{quarantine_id}/dismiss", tags=["ingest"])
+    def post_dismissal(request: Request, quarantine_id: Annotated[int, Path(ge=1, le=POSITION_MAX)],
+                       body: Dismissal, principal: CaseWorker) -> dict[str, Any]:
+        """Record that a rejected line needs no resubmission, and why: a new link row by the
+        token's name (the line never changes); 400 when it is already resubmitted or dismissed.
+        Reading: dismissing is an officer's review decision, so it takes the case-work right."""
+        link = dismiss(store_of(request), quarantine_id, actor=principal.name, reason=body.reason,
+                       at=datetime.now(UTC))
+        return {"quarantine_id": quarantine_id, "status": link.kind, **link.as_json()}

@@ -1,15 +1,19 @@
-"""``regledger quarantine show ID`` and ``regledger quarantine resubmit ID --file FIXED``: one
-rejected line with its reasons, and its corrected version sent through ingestion like any
-other line, linked to the quarantined one (``resubmitted_as``).
+"""``regledger quarantine show ID``, ``regledger quarantine resubmit ID --file FIXED`` and
+``regledger quarantine dismiss ID --actor NAME --reason TEXT``: one rejected line with its
+reasons and links; its corrected version sent through ingestion like any other line and linked
+to the quarantined one (``resubmitted_as``); or the line dismissed. Both are new link rows of
+the chained quarantine, never an edit of the line (domain.quarantine).
 
-The link is written right after the corrected line is accepted, in its own transaction. A
-crash in between leaves the event accepted and the line unlinked; resubmitting the same
-corrected line again is then a duplicate, which links it (and stores nothing twice).
+The resubmission link is written right after the corrected line is accepted, in its own
+transaction. A crash in between leaves the event accepted and the line unlinked; resubmitting
+the same corrected line again is then a duplicate, which links it (and stores nothing twice).
 """
 
 from __future__ import annotations
 
+import getpass
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,12 +27,20 @@ from ops.pipeline import IngestPipeline
 from ops.queries import resubmit_quarantined
 from ops.render import to_json, to_table
 from ops.wiring import open_store
-from projections.quarantine import quarantined_line
+from projections.quarantine import dismiss, quarantined_line
 
 
 class Output(StrEnum):
     json = "json"
     text = "text"
+
+
+def default_actor() -> str:
+    """Who resubmits from the command line when ``--actor`` is not given: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment nor the password database
+        return "unknown"
 
 
 def quarantine_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -79,8 +91,12 @@ def register(app: typer.Typer) -> None:
         where = f"{shown['origin']}" + (f" line {shown['line']}" if shown["line"] is not None else "")
         typer.echo(f"quarantined line {shown['id']}, received {shown['received_at']} from {where}")
         typer.echo(f"event_id: {shown['event_id'] or '(unreadable)'}")
+        typer.echo(f"status: {shown['status']}")
         if shown["resubmitted_as"]:
             typer.echo(f"resubmitted as: {shown['resubmitted_as']}")
+        for link in shown["links"]:
+            detail = link["event_id"] or link["reason"] or ""
+            typer.echo(f"{link['kind']} by {link['actor']} at {link['recorded_at']}: {detail}")
         typer.echo(to_table(shown["reasons"], ("field", "reason"), "reasons"), nl=False)
         typer.echo(shown["raw"])
 
@@ -90,6 +106,7 @@ def register(app: typer.Typer) -> None:
         file: Annotated[str, typer.Option("--file", help="the corrected line: a file, or - for standard input")] = "-",
         db: DbOption = None,
         output: Annotated[Output, typer.Option("--format")] = Output.text,
+        actor: Annotated[str | None, typer.Option("--actor", help="who resubmits (default: the OS user)")] = None,
     ) -> None:
         """Ingest a corrected line like ``ingest`` does and link it to the quarantined one.
         Exit 0 when accepted (or already stored), 1 when rejected again (quarantined anew)."""
@@ -98,7 +115,9 @@ def register(app: typer.Typer) -> None:
         raw = read_corrected(file)
         store = open_store(database_url(db))
         try:
-            result, summary = resubmit_quarantined(IngestPipeline(store), quarantine_id, raw)
+            result, summary = resubmit_quarantined(
+                IngestPipeline(store), quarantine_id, raw, actor=actor or default_actor(), at=datetime.now(UTC),
+            )
         finally:
             store.close()
         for r in summary.rejections:
@@ -112,3 +131,23 @@ def register(app: typer.Typer) -> None:
         else:
             typer.echo(f"quarantined line {quarantine_id}: the corrected line was rejected again")
         raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+    @quarantine.command("dismiss")
+    def dismiss_line(
+        quarantine_id: Annotated[int, typer.Argument(help="the quarantined line being dismissed")],
+        actor: Annotated[str, typer.Option("--actor", help="who dismisses it")],
+        reason: Annotated[str, typer.Option("--reason", help="why it needs no resubmission")],
+        db: DbOption = None,
+        output: Annotated[Output, typer.Option("--format")] = Output.text,
+    ) -> None:
+        """Record that a rejected line needs no resubmission, and why (a new link row; the
+        line itself never changes). Exit 2 when the line is unknown or already settled."""
+        store = open_store(database_url(db))
+        try:
+            link = dismiss(store, quarantine_id, actor=actor, reason=reason, at=datetime.now(UTC))
+        finally:
+            store.close()
+        if output is Output.json:
+            typer.echo(to_json({"quarantine_id": quarantine_id, "status": link.kind, **link.as_json()}))
+        else:
+            typer.echo(f"quarantined line {quarantine_id} dismissed by {link.actor}: {link.reason}")

@@ -23,6 +23,7 @@ from ops.render import to_json
 from ops.wiring import open_store
 from projections.evidence.attest import verify_log
 from projections.evidence.drift import Drift, check_projections
+from projections.quarantine import verify_quarantine
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +36,8 @@ def register(app: typer.Typer) -> None:
         projections: Annotated[bool, typer.Option("--projections", help="also rebuild every read model from the log and compare it with the stored one")] = False,
         output: Annotated[Output, typer.Option("--format")] = Output.text,
     ) -> None:
-        """Recompute the hash chain and name the first bad position; exit 0 only when intact."""
+        """Recompute the hash chains of the ledger and of the quarantine and name the first bad
+        position or row; exit 0 only when intact."""
         if (digest_file is None) != (public_key_file is None):
             raise InvalidRequest("--digest and --public-key go together")
         signed = None
@@ -49,10 +51,11 @@ def register(app: typer.Typer) -> None:
         store = open_store(database_url(db))
         try:
             result = verify_log(store, None if signed is None else signed.checkpoint)
+            quarantine = verify_quarantine(store)
             drift = check_projections(store) if projections and result.intact else None
         finally:
             store.close()
-        intact = result.intact and (drift is None or drift.intact)
+        intact = result.intact and quarantine.intact and (drift is None or drift.intact)
         broken = result.broken
         report: dict[str, Any] = {
             "intact": intact,
@@ -61,11 +64,18 @@ def register(app: typer.Typer) -> None:
             "reason": None if broken is None else broken.reason,
             "tip": None if result.tip is None else checkpoint_json(result.tip),
             "digest": None if signed is None else {**checkpoint_json(signed.checkpoint), "key_id": signed.key_id},
+            "quarantine": quarantine.as_json(),
         }
         if drift is not None:
             report["projections"] = drift.as_json()
         typer.echo(to_json(report) if output is Output.json else verify_text(report, drift))
         raise typer.Exit(EXIT_INTACT if intact else EXIT_TAMPERED)
+
+
+def quarantine_text(report: dict[str, Any]) -> str:
+    if report["intact"]:
+        return f"quarantine intact: {report['rows']} rows and {report['links']} links recompute"
+    return f"QUARANTINE TAMPERED: {report['reason']}"
 
 
 def verify_text(report: dict[str, Any], drift: Drift | None = None) -> str:
@@ -92,4 +102,5 @@ def verify_text(report: dict[str, Any], drift: Drift | None = None) -> str:
             lines.append(f"projections intact: every read model matches a rebuild from the log: {models}")
         else:
             lines.append(f"PROJECTION DRIFT in {drift.difference}")
+    lines.append(quarantine_text(report["quarantine"]))  # last: the lines above keep their places
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 A store holds four groups of tables: the ledger (eventsourcing's stored events with a gap-free
 position, ``recorded_at`` and a hash chain), the entity records the ingest validation reads,
-the quarantine of rejected lines, and the monitor's findings, state records and tracking.
+the quarantine of rejected lines and its links (records too: append-only and hash-chained,
+``projections.store.quarantine_log``), and the monitor's findings, state records and tracking.
 """
 
 from __future__ import annotations

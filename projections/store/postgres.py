@@ -9,7 +9,6 @@ so several workers starting at once do not race on DDL.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from domain.errors import StoreUnavailable
+from projections.store import quarantine_log
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
@@ -41,6 +41,7 @@ from projections.store.base import (
     chain_rows,
     schema_fingerprint,
 )
+from projections.store.cursors import PortablePostgres
 
 MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
 MONITOR_LOCK_KEY = 0x7265676C6D6F6E69  # "reglmoni": serialises monitor transactions
@@ -69,10 +70,16 @@ CORE_DDL = (
     "CREATE TABLE IF NOT EXISTS regledger_meta (key text PRIMARY KEY, value text NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ledger_entities ("
     " kind text NOT NULL, key text NOT NULL, state text NOT NULL, PRIMARY KEY (kind, key))",
+    # The quarantine and its links (domain.quarantine): records, chained, append-only.
     "CREATE TABLE IF NOT EXISTS quarantine ("
-    " id bigserial PRIMARY KEY, received_at timestamptz NOT NULL, origin text NOT NULL,"
-    " line_no bigint, event_id text, reasons text NOT NULL, raw bytea NOT NULL,"
-    " resubmitted_as text)",
+    " id bigint PRIMARY KEY, previous_id bigint NOT NULL, received_at timestamptz NOT NULL,"
+    " origin text NOT NULL, line_no bigint, event_id text, reasons text NOT NULL,"
+    " raw bytea NOT NULL, chain_hash bytea NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS quarantine_links ("
+    " id bigint PRIMARY KEY, previous_id bigint NOT NULL, quarantine_id bigint NOT NULL,"
+    " kind text NOT NULL, event_id text, related_id bigint, actor text NOT NULL, reason text,"
+    " recorded_at timestamptz NOT NULL, chain_hash bytea NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS quarantine_links_line_idx ON quarantine_links (quarantine_id, id)",
     "CREATE TABLE IF NOT EXISTS findings ("
     " seq bigserial PRIMARY KEY, finding_id text NOT NULL UNIQUE,"
     " rule_id text NOT NULL, severity text NOT NULL, event_id text NOT NULL,"
@@ -130,10 +137,28 @@ TOKENS_DDL = (
     " opened_at timestamptz NOT NULL, seen_at timestamptz NOT NULL, closed_at timestamptz)",
 )
 
+# Created after an older store's quarantine was chained (the upgrade updates its rows). An
+# INSERT ... ON CONFLICT DO UPDATE fires the update trigger, so it is refused too.
+RECORD_TRIGGERS_DDL = tuple(
+    statement
+    for table in ("quarantine", "quarantine_links")
+    for statement in (
+        f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE"
+        f" ON {table} FOR EACH ROW EXECUTE FUNCTION regledger_refuse_change()",
+        f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE"
+        f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION regledger_refuse_change()",
+    )
+)
+QUARANTINE_CHAIN_COLUMNS = (
+    "ALTER TABLE quarantine ADD COLUMN previous_id bigint",
+    "ALTER TABLE quarantine ADD COLUMN chain_hash bytea",
+)
+
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
+TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
+SCHEMA: tuple[str, ...] = (*TABLES_DDL, *QUARANTINE_CHAIN_COLUMNS, *RECORD_TRIGGERS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 COPY_LEDGER = SQL(
@@ -271,12 +296,7 @@ class PostgresLedgerWriter:
         )
 
     def quarantine(self, lines: Sequence[QuarantinedLine], received_at: datetime) -> None:
-        if lines:
-            self.curs.executemany(
-                "INSERT INTO quarantine (received_at, origin, line_no, event_id, reasons, raw)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
-                [(received_at, q.origin, q.line_no, q.event_id, q.reasons, q.raw) for q in lines],
-            )
+        quarantine_log.append_lines(PortablePostgres(self.curs), lines, received_at)
 
 
 class PostgresMonitorWriter:
@@ -391,7 +411,15 @@ class PostgresStore:
     def migrate(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-            for statement in SCHEMA:
+            for statement in TABLES_DDL:
+                curs.execute(statement)
+            curs.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_schema = current_schema() AND table_name = 'quarantine'"
+            )
+            columns = {row["column_name"] for row in curs.fetchall()}
+            quarantine_log.upgrade(PortablePostgres(curs), columns, QUARANTINE_CHAIN_COLUMNS, datetime.now(UTC))
+            for statement in RECORD_TRIGGERS_DDL:
                 curs.execute(statement)
             curs.execute(
                 "INSERT INTO regledger_meta VALUES ('schema', %s)"
@@ -508,20 +536,7 @@ class PostgresStore:
 
     def quarantined(self, limit: int, offset: int) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                "SELECT id, received_at, origin, line_no, event_id, reasons, raw, resubmitted_as"
-                " FROM quarantine ORDER BY id LIMIT %s OFFSET %s",
-                (limit, offset),
-            )
-            return [
-                {
-                    "id": r["id"], "received_at": r["received_at"], "origin": r["origin"],
-                    "line": r["line_no"], "event_id": r["event_id"],
-                    "reasons": json.loads(r["reasons"]), "raw": bytes(r["raw"]),
-                    "resubmitted_as": r["resubmitted_as"],
-                }
-                for r in curs.fetchall()
-            ]
+            return quarantine_log.listed(PortablePostgres(curs), limit, offset)
 
     def close(self) -> None:
         self.datastore.close()

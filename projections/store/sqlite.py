@@ -23,6 +23,7 @@ from eventsourcing.sqlite import (
 )
 
 from domain.errors import StoreUnavailable
+from projections.store import quarantine_log
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
@@ -37,18 +38,10 @@ from projections.store.base import (
     chain_rows,
     schema_fingerprint,
 )
+from projections.store.cursors import PortableSQLite, from_text, to_text
 
 SQLITE_LOCK_TIMEOUT_S = 30
 OPEN_ATTEMPTS_MAX, OPEN_RETRY_S = 20, 0.05
-
-
-def to_text(moment: datetime) -> str:
-    """Timestamps are stored as fixed-width UTC text so that text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-def from_text(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 LEDGER_DDL = (
@@ -62,6 +55,13 @@ LEDGER_DDL = (
     " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS ledger_events_no_delete BEFORE DELETE ON ledger_events"
     " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
+    # INSERT OR REPLACE deletes the row it replaces without firing the delete trigger
+    # (recursive triggers are off): refuse any insert that meets a stored key first.
+    "CREATE TRIGGER IF NOT EXISTS ledger_events_no_replace BEFORE INSERT ON ledger_events"
+    " WHEN EXISTS (SELECT 1 FROM ledger_events WHERE notification_id = NEW.notification_id)"
+    " OR EXISTS (SELECT 1 FROM ledger_events WHERE originator_id = NEW.originator_id"
+    " AND originator_version = NEW.originator_version)"
+    " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only: that position or event is stored'); END",
 )
 
 CORE_DDL = (
@@ -69,10 +69,16 @@ CORE_DDL = (
     "CREATE TABLE IF NOT EXISTS ledger_entities ("
     " kind TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,"
     " PRIMARY KEY (kind, key)) WITHOUT ROWID",
+    # The quarantine and its links (domain.quarantine): records, chained, append-only.
     "CREATE TABLE IF NOT EXISTS quarantine ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL, origin TEXT NOT NULL,"
-    " line_no INTEGER, event_id TEXT, reasons TEXT NOT NULL, raw BLOB NOT NULL,"
-    " resubmitted_as TEXT)",
+    " id INTEGER PRIMARY KEY, previous_id INTEGER NOT NULL, received_at TEXT NOT NULL,"
+    " origin TEXT NOT NULL, line_no INTEGER, event_id TEXT, reasons TEXT NOT NULL,"
+    " raw BLOB NOT NULL, chain_hash BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS quarantine_links ("
+    " id INTEGER PRIMARY KEY, previous_id INTEGER NOT NULL, quarantine_id INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, event_id TEXT, related_id INTEGER, actor TEXT NOT NULL, reason TEXT,"
+    " recorded_at TEXT NOT NULL, chain_hash BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS quarantine_links_line_idx ON quarantine_links (quarantine_id, id)",
     "CREATE TABLE IF NOT EXISTS findings ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, finding_id TEXT NOT NULL UNIQUE,"
     " rule_id TEXT NOT NULL, severity TEXT NOT NULL, event_id TEXT NOT NULL,"
@@ -134,10 +140,30 @@ TOKENS_DDL = (
     " opened_at TEXT NOT NULL, seen_at TEXT NOT NULL, closed_at TEXT) WITHOUT ROWID",
 )
 
+# Created after an older store's quarantine was chained (the upgrade updates its rows).
+RECORD_TRIGGERS_DDL = tuple(
+    statement
+    for table in ("quarantine", "quarantine_links")
+    for statement in (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table}"  # noqa: S608  # constants
+        f" WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only: that id is stored'); END",
+    )
+)
+QUARANTINE_CHAIN_COLUMNS = (
+    "ALTER TABLE quarantine ADD COLUMN previous_id INTEGER",
+    "ALTER TABLE quarantine ADD COLUMN chain_hash BLOB",
+)
+
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
+TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
+SCHEMA: tuple[str, ...] = (*TABLES_DDL, *QUARANTINE_CHAIN_COLUMNS, *RECORD_TRIGGERS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 INSERT_LEDGER = (
@@ -328,11 +354,7 @@ class SQLiteLedgerWriter:
         )
 
     def quarantine(self, lines: Sequence[QuarantinedLine], received_at: datetime) -> None:
-        self.c.executemany(
-            "INSERT INTO quarantine (received_at, origin, line_no, event_id, reasons, raw)"
-            " VALUES (?,?,?,?,?,?)",
-            [(to_text(received_at), q.origin, q.line_no, q.event_id, q.reasons, q.raw) for q in lines],
-        )
+        quarantine_log.append_lines(PortableSQLite(self.c), lines, received_at)
 
 
 class SQLiteMonitorWriter:
@@ -415,7 +437,12 @@ class SQLiteStore:
     # --- schema -----------------------------------------------------------------------------
     def migrate(self) -> None:
         with write_transaction(self.datastore) as c:
-            for statement in SCHEMA:
+            for statement in TABLES_DDL:
+                c.execute(statement)
+            c.execute("PRAGMA table_info(quarantine)")
+            columns = {row[1] for row in c.fetchall()}
+            quarantine_log.upgrade(PortableSQLite(c), columns, QUARANTINE_CHAIN_COLUMNS, datetime.now(UTC))
+            for statement in RECORD_TRIGGERS_DDL:
                 c.execute(statement)
             c.execute(
                 "INSERT INTO regledger_meta (key, value) VALUES ('schema', ?)"
@@ -518,19 +545,7 @@ class SQLiteStore:
 
     def quarantined(self, limit: int, offset: int) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT id, received_at, origin, line_no, event_id, reasons, raw, resubmitted_as"
-                " FROM quarantine ORDER BY id LIMIT ? OFFSET ?",
-                (limit, offset),
-            )
-            return [
-                {
-                    "id": r[0], "received_at": from_text(r[1]), "origin": r[2], "line": r[3],
-                    "event_id": r[4], "reasons": json.loads(r[5]), "raw": bytes(r[6]),
-                    "resubmitted_as": r[7],
-                }
-                for r in c.fetchall()
-            ]
+            return quarantine_log.listed(PortableSQLite(c), limit, offset)
 
     def close(self) -> None:
         self.datastore.close()

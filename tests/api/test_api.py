@@ -172,6 +172,7 @@ def test_digests_proofs_verification_and_replay_over_http(live_api: LiveApi) -> 
         verified = regulator.post("/v1/verify", params={"projections": "true"}).json()
         assert verified["intact"] is True and verified["checked"] == 38
         assert verified["projections"]["intact"] is True
+        assert verified["quarantine"] == {"intact": True, "rows": 0, "links": 0, "first_bad": None, "reason": None}
         changed = regulator.post("/v1/replay", json={"set": ["MF-05.min_haircut=0.7"], "diff": True}).json()
         added = {(f["rule_id"], f["event_id"], f["subject"]) for f in changed["added"]}
         removed = {(f["rule_id"], f["event_id"], f["subject"]) for f in changed["removed"]}
@@ -202,3 +203,26 @@ def test_a_quarantined_line_is_shown_and_resubmitted_corrected_over_http(live_ap
     with live_api.client("officer") as officer:
         assert officer.get(f"/v1/quarantine/{row['id']}").json()["resubmitted_as"] == "fix-1"
         assert officer.get("/v1/quarantine/999999").status_code == 404
+        shown = officer.get(f"/v1/quarantine/{row['id']}").json()
+        assert shown["status"] == "resubmitted"
+        assert [(k["kind"], k["event_id"], k["actor"]) for k in shown["links"]] == [("resubmitted", "fix-1", "test-ingest")]
+
+
+def test_an_officer_dismisses_a_quarantined_line_over_http_as_a_new_link(live_api: LiveApi) -> None:
+    with live_api.client("ingest") as client:
+        assert client.post("/v1/events", content=b"{not json\n{also not\n").status_code == 422
+        assert client.post("/v1/quarantine/1/dismiss", json={"reason": "noise"}).status_code == 403
+    with live_api.client("regulator") as regulator:
+        assert regulator.post("/v1/quarantine/1/dismiss", json={"reason": "noise"}).status_code == 403
+    with live_api.client("officer") as officer:
+        for body in ({}, {"reason": ""}, {"reason": "r" * 4001}):
+            assert officer.post("/v1/quarantine/1/dismiss", json=body).status_code == 422, body
+        done = officer.post("/v1/quarantine/1/dismiss", json={"reason": "r" * 4000})
+        assert done.status_code == 200, done.text
+        assert {k: done.json()[k] for k in ("quarantine_id", "status", "actor", "link_id")} == {
+            "quarantine_id": 1, "status": "dismissed", "actor": "test-officer", "link_id": 1,
+        }
+        again = officer.post("/v1/quarantine/1/dismiss", json={"reason": "again"})
+        assert again.status_code == 400 and "already dismissed by test-officer" in again.text
+        assert officer.post("/v1/quarantine/99/dismiss", json={"reason": "x"}).status_code == 404
+        assert [(q["id"], q["status"]) for q in officer.get("/v1/quarantine").json()] == [(1, "dismissed"), (2, "open")]

@@ -102,3 +102,46 @@ def test_a_quarantined_line_is_shown_and_resubmitted_corrected(store_url: str, t
     assert [e["event_id"] for e in json.loads(ok("audit", "--subject", "HKD", "--format", "json", db=store_url))] == ["x1"]
     twice = regledger("quarantine", "resubmit", "1", "--file", str(fixed), db=store_url)
     assert twice.returncode == 2 and "already resubmitted as x1" in twice.stderr
+
+
+def test_a_quarantined_line_is_dismissed_by_a_link_and_verify_names_a_row_deleted_past_the_triggers(
+    store_url: str, tmp_path: Path
+) -> None:
+    from tests.evidence.tamper import Dba
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"event_id": "x1"}\n{not json\n{"event_id": "x3"}\n')
+    assert regledger("ingest", str(bad), db=store_url).returncode == 1
+    one = tmp_path / "one.json"
+    one.write_text('{"event_id": "x2"}\n')
+    done = json.loads(ok("quarantine", "dismiss", "2", "--actor", "alice", "--reason", "a truncated test line",
+                         "--format", "json", db=store_url))
+    assert {k: done[k] for k in ("quarantine_id", "status", "kind", "actor", "reason", "link_id")} == {
+        "quarantine_id": 2, "status": "dismissed", "kind": "dismissed", "actor": "alice",
+        "reason": "a truncated test line", "link_id": 1,
+    }
+    listed = json.loads(ok("quarantine", "list", "--format", "json", db=store_url))
+    assert [(q["id"], q["status"], q["resubmitted_as"]) for q in listed] == [
+        (1, "open", None), (2, "dismissed", None), (3, "open", None),
+    ]
+    assert "dismissed by alice at " in ok("quarantine", "show", "2", db=store_url)
+    table = ok("quarantine", "list", db=store_url)
+    assert "status" in table and "dismissed" in table
+    assert ok("quarantine", "list", "--format", "csv", db=store_url).splitlines()[0].endswith(",raw,status")
+    for args, message in [
+        (("quarantine", "dismiss", "2", "--actor", "bob", "--reason", "again"), "already dismissed by alice"),
+        (("quarantine", "dismiss", "9", "--actor", "bob", "--reason", "x"), "no quarantined line 9"),
+        (("quarantine", "dismiss", "1", "--actor", "bob", "--reason", "  "), "reason: must not be blank"),
+        (("quarantine", "resubmit", "2", "--file", str(one)), "already dismissed by alice"),
+    ]:
+        refused = regledger(*args, db=store_url)
+        assert (refused.returncode, refused.stderr.count("\n")) == (2, 1), (args, refused.stderr)
+        assert message in refused.stderr and "Traceback" not in refused.stderr
+    intact = regledger("verify", "--format", "json", db=store_url)
+    assert intact.returncode == 0 and json.loads(intact.stdout)["quarantine"]["rows"] == 3
+    Dba(store_url).run(("DELETE FROM quarantine WHERE id = 2", ()))
+    tampered = regledger("verify", "--format", "json", db=store_url)
+    assert tampered.returncode == 1
+    assert json.loads(tampered.stdout)["quarantine"]["first_bad"] == {"table": "quarantine", "id": 2}
+    text = regledger("verify", db=store_url)
+    assert text.returncode == 1 and "QUARANTINE TAMPERED: quarantine row 2: missing" in text.stdout

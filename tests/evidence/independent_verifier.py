@@ -1,5 +1,6 @@
 """A regulator's verifier, written from ops/VERIFYING.md alone: it imports nothing of
-regledger. Usage: python independent_verifier.py DB_URL [DIGEST PUBLIC_KEY [PROOF]]"""
+regledger. Usage: python independent_verifier.py DB_URL [DIGEST PUBLIC_KEY [PROOF]], or
+python independent_verifier.py --quarantine DB_URL (section 9)."""
 
 from __future__ import annotations
 
@@ -127,7 +128,49 @@ def inclusion_holds(proof: dict, digest: dict) -> bool:
     return sn == 0 and r.hex() == digest["merkle_root"]
 
 
+QUARANTINE_QUERIES = {
+    "quarantine": (b"regledger-quarantine-v1\n", "SELECT id, previous_id, chain_hash, received_at, origin, line_no,"
+                   " event_id, reasons, raw FROM quarantine ORDER BY id"),
+    "quarantine_links": (b"regledger-quarantine-link-v1\n", "SELECT id, previous_id, chain_hash, recorded_at,"
+                         " quarantine_id, kind, event_id, related_id, actor, reason FROM quarantine_links ORDER BY id"),
+}
+
+
+def field(value) -> bytes:
+    if value is None:
+        return b"-\n"
+    if isinstance(value, int):
+        return str(value).encode() + b"\n"
+    data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    return str(len(data)).encode() + b":" + data + b"\n"
+
+
+def first_bad_record(url: str, table: str) -> int | None:
+    """The id of the first row whose previous_id or hash does not hold (section 9)."""
+    tag, query = QUARANTINE_QUERIES[table]
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url[len("sqlite:///"):]) as conn:
+            found = [(*r[:3], datetime.fromisoformat(r[3]), *r[4:]) for r in conn.execute(query).fetchall()]
+    else:
+        with psycopg.connect(url) as conn:
+            found = conn.execute(query).fetchall()
+    last_id, previous = 0, bytes(32)
+    for record_id, previous_id, stored, moment, *fields in found:
+        if previous_id != last_id:
+            return previous_id if previous_id > last_id else last_id  # deleted / inserted before
+        encoding = (tag + f"{record_id}\n{previous_id}\n".encode() + previous.hex().encode() + b"\n"
+                    + utc_text(moment) + b"\n" + b"".join(field(v) for v in fields))
+        if hashlib.sha256(encoding).digest() != bytes(stored):
+            return record_id
+        last_id, previous = record_id, bytes(stored)
+    return None
+
+
 def main(argv: list[str]) -> int:
+    if argv[1] == "--quarantine":
+        bad_rows = {table: first_bad_record(argv[2], table) for table in QUARANTINE_QUERIES}
+        print(json.dumps(bad_rows))
+        return 0 if set(bad_rows.values()) == {None} else 1
     bad, hashes, times = check_chain(rows(argv[1]))
     report: dict = {"first_bad_position": bad, "root": mth(hashes).hex() if bad is None else None}
     if len(argv) >= 4:

@@ -1,5 +1,5 @@
 """Filling a store with a known ledger, and tampering with it as a DBA could: past the
-append-only triggers (dropped on SQLite, skipped with session_replication_role on
+append-only triggers (every trigger dropped on SQLite, skipped with session_replication_role on
 PostgreSQL), in one transaction."""
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ class Dba:
             conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), isolation_level=None)
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.execute("DROP TRIGGER IF EXISTS ledger_events_no_update")
-                conn.execute("DROP TRIGGER IF EXISTS ledger_events_no_delete")
+                triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+                for (name,) in triggers:
+                    conn.execute(f'DROP TRIGGER "{name}"')
                 for statement, params in statements:
                     conn.execute(statement, params)
                 conn.execute("COMMIT")

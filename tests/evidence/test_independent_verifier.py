@@ -58,3 +58,24 @@ def test_it_agrees_with_the_stored_chain_root_digest_and_proof(store: Store, sto
     broken = verify_log(store).broken
     assert broken is not None and broken.position == 39
     assert run_script(store_url) == (1, {"first_bad_position": 39, "root": None})
+
+
+def test_it_agrees_with_the_quarantines_chains_and_names_the_same_deleted_row(store: Store, store_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from domain.ledger import InputLine, Ledger
+    from policies.registry import parameter_catalogue
+    from projections.quarantine import dismiss, verify_quarantine
+
+    at = datetime(2026, 3, 2, 1, 0, 0, 123456, tzinfo=UTC)
+    ledger = Ledger(store, store.recorder, parameter_catalogue(), clock=lambda: at)
+    lines = [b"{not json \xff", '{"event_id": "\u00e9-1"}'.encode(), b'{"event_id": "x3"}']
+    ledger.ingest(iter([InputLine("feed", n, raw) for n, raw in enumerate(lines, 1)] + [InputLine("http", None, b"[]")]))
+    dismiss(store, 1, actor="alice", reason="caf\u00e9 noise", at=at)
+    dismiss(store, 4, actor="bob", reason="empty", at=at)
+    assert verify_quarantine(store).intact
+    assert run_script("--quarantine", store_url) == (0, {"quarantine": None, "quarantine_links": None})
+    Dba(store_url).run(("DELETE FROM quarantine WHERE id = 2", ()), ("UPDATE quarantine_links SET reason = 'x' WHERE id = 2", ()))
+    broken = verify_quarantine(store).broken
+    assert broken is not None and (broken.table, broken.id) == ("quarantine", 2)
+    assert run_script("--quarantine", store_url) == (1, {"quarantine": 2, "quarantine_links": 2})

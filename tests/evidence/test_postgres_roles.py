@@ -181,3 +181,19 @@ def test_the_server_runs_under_an_ingest_and_tokens_login_ingests_and_works_case
             assert acted.status_code == 303
     finally:
         next(server, None)
+
+
+def test_the_ingest_role_appends_to_the_quarantine_but_never_changes_a_row_of_it(roles: tuple[str, str], tmp_path: Path) -> None:
+    ingest, regulator = roles
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"event_id": "x1"}\n{not json\n')
+    assert cli("ingest", str(bad), "--db", ingest).returncode == 1
+    dismissed = cli("quarantine", "dismiss", "2", "--actor", "alice", "--reason", "noise", "--db", ingest)
+    assert dismissed.returncode == 0, dismissed.stderr
+    for table in ("quarantine", "quarantine_links"):
+        assert refusal(ingest, f"UPDATE {table} SET id = id") == f"{table} is append-only"
+        assert refusal(ingest, f"DELETE FROM {table}") == f"permission denied for table {table}"
+        assert refusal(ingest, f"TRUNCATE {table}") == f"permission denied for table {table}"
+        assert refusal(regulator, f"LOCK TABLE {table} IN EXCLUSIVE MODE").startswith("permission denied")
+    verified = cli("verify", "--db", regulator, "--format", "json")
+    assert verified.returncode == 0, verified.stdout

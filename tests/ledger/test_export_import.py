@@ -92,6 +92,24 @@ def read_models(url: str) -> dict[str, list[tuple[object, ...]]]:
         store.close()
 
 
+def quarantine_of(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every stored field of the quarantine's rows and links, times as instants."""
+    from projections.sql import Sql
+
+    store = open_store(url)
+    try:
+        sql = Sql(store)
+        rows = [(*r[:2], sql.instant(r[2]), *r[3:7], bytes(r[7]), bytes(r[8])) for r in sql.rows(
+            "SELECT id, previous_id, received_at, origin, line_no, event_id, reasons, raw, chain_hash"
+            " FROM quarantine ORDER BY id")]
+        links = [(*r[:8], sql.instant(r[8]), bytes(r[9])) for r in sql.rows(
+            "SELECT id, previous_id, quarantine_id, kind, event_id, related_id, actor, reason, recorded_at,"
+            " chain_hash FROM quarantine_links ORDER BY id")]
+        return rows, links
+    finally:
+        store.close()
+
+
 def case_actions(url: str) -> None:
     found = json.loads(cli("findings", "--db", url, "--format", "json").stdout)
     first, second, third = (f["finding_id"] for f in found[:3])
@@ -127,3 +145,65 @@ def test_export_import_and_back_keeps_every_read_model_including_case_statuses(
             assert (verified.returncode, json.loads(verified.stdout)["projections"]["difference"]) == (0, None)
         acknowledged = json.loads(cli("findings", "--db", c, "--case-status", "acknowledged", "--format", "json").stdout)
         assert len(acknowledged) == 2
+
+
+BAD_LINES = (
+    '{"event_id": "q1", "type": "AssetListed", "occurred_at": "2026-03-02T09:00:00", "data": {"asset": "ADA", "asset_kind": "virtual_asset"}}\n'
+    "{not json \xff\n"  # not UTF-8 once encoded below: raw travels as base64
+    '{"event_id": "q3"}\n'
+)
+
+
+@pytest.mark.postgres
+def test_the_quarantine_travels_sqlite_to_postgresql_to_sqlite_equal_and_verifiable(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(BAD_LINES.encode("latin-1"))
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text('{"event_id": "q1", "type": "AssetListed", "occurred_at": "2026-03-02T09:00:00+08:00",'
+                     ' "data": {"asset": "ADA", "asset_kind": "virtual_asset"}}\n')
+    with (fresh_store_url("sqlite", tmp_path / "a") as a, fresh_store_url("postgresql", tmp_path / "b") as b,
+          fresh_store_url("sqlite", tmp_path / "c") as c):
+        assert cli("ingest", str(SCENARIOS / "mf-day.jsonl"), str(bad), "--db", a).returncode == 1
+        assert cli("quarantine", "resubmit", "1", "--file", str(fixed), "--actor", "bob", "--db", a).returncode == 0
+        assert cli("quarantine", "dismiss", "2", "--actor", "alice", "--reason", "garbage", "--db", a).returncode == 0
+        source = quarantine_of(a)
+        assert (len(source[0]), len(source[1])) == (3, 2)
+        for here, there in ((a, b), (b, c)):
+            export = tmp_path / f"export-{len(here)}-{len(there)}.jsonl"
+            done = cli("export", "--db", here, "--out", str(export))
+            assert done.returncode == 0 and "39 events and 5 quarantine rows and links" in done.stderr, done.stderr
+            lines = export.read_text().splitlines()
+            ledger_lines = [line for line in lines if '"record"' not in line]
+            assert len(ledger_lines) == 39 and lines[:39] == ledger_lines  # the ledger first, as before
+            done = cli("import", str(export), "--db", there)
+            assert done.returncode == 0, done.stderr
+            assert "3 quarantined lines with 2 links" in done.stdout
+            assert quarantine_of(there) == source
+            assert ledger_and_findings(there) == ledger_and_findings(a)
+            verified = cli("verify", "--db", there, "--format", "json")
+            assert verified.returncode == 0, verified.stdout
+            assert '"quarantine": {"intact": true, "rows": 3, "links": 2' in verified.stdout.replace("\n", "")
+        listed = cli("quarantine", "list", "--format", "json", "--db", c)
+        assert [(q["id"], q["status"], q["resubmitted_as"]) for q in __import__("json").loads(listed.stdout)] == [
+            (1, "resubmitted", "q1"), (2, "dismissed", None), (3, "open", None),
+        ]
+
+
+def test_an_export_with_an_altered_quarantine_row_is_refused_naming_it(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(BAD_LINES.encode("latin-1"))
+    with fresh_store_url("sqlite", tmp_path / "a") as a, fresh_store_url("sqlite", tmp_path / "b") as b:
+        assert cli("ingest", str(bad), "--db", a).returncode == 1
+        export = tmp_path / "export.jsonl"
+        assert cli("export", "--db", a, "--out", str(export)).returncode == 0
+        lines = export.read_text().splitlines()
+        assert [line.startswith('{"record":"quarantine",') for line in lines] == [True] * 3
+        lines[1] = lines[1].replace('"origin":"', '"origin":"forged-')
+        export.write_text("\n".join(lines) + "\n")
+        done = cli("import", str(export), "--db", b)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert "quarantine row 2: the stored chain hash does not match" in done.stderr
+        lines[1] = lines[1].replace('"raw_base64":"', '"raw_base64":"!!')
+        export.write_text("\n".join(lines) + "\n")
+        garbled = cli("import", str(export), "--db", tmp_path.joinpath("c.db").as_uri().replace("file://", "sqlite:///"))
+        assert garbled.returncode == 2 and "export line 2 is not an exported quarantine row" in garbled.stderr
