@@ -194,15 +194,16 @@ READ_MODELS: tuple[ReadModel, ...] = (
         ),
         None, rebuild_case_statuses, _replace_cases,
     ),
-    # TODO(issue 17, section 3): the quarantine's resubmission and dismissal links. Section 3
-    # makes them append-only records; any view derived from them and the log (e.g. "line N
-    # was resubmitted as event E, now at position P") is a read model and is listed here.
+    # The quarantine has no read model: a line's status (open, resubmitted, dismissed) is
+    # derived from its link rows when read, and those rows are records of their own, chained
+    # and checked by ``verify`` (``projections.quarantine.verify_quarantine``).
 )
 
 # Every other table of the schema, and why it is not rebuilt from the log.
 NOT_READ_MODELS: dict[str, str] = {
     "ledger_events": "record: the log itself",
-    "quarantine": "record: what upstream sent and why it was refused (never on the ledger)",
+    "quarantine": "record: what upstream sent and why it was refused (never on the ledger); chained",
+    "quarantine_links": "record: each resubmission or dismissal of a quarantined line; chained",
     "api_tokens": "record: issued and revoked by an administrator, not derived from the log",
     "console_sessions": "operational: signed-in browsers, expiring; never derived from the log nor moved",
     "regledger_meta": "bookkeeping: the schema fingerprint, written by migrate",
