@@ -25,6 +25,12 @@ def configure_logging(log_format: str = "auto", level: str = "warning") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # sys.stderr as it is when a logger is made, not as it was at set-up: a caller that
+        # swaps the stream (a test runner, an embedding tool) and closes it keeps logging working.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_names: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(file=sys.stderr)
