@@ -335,8 +335,8 @@ class Ledger(Application):
                 while after < writer.tip.position:
                     entries = self.storage.read_entries(after, min(page_size, writer.tip.position - after))
                     for entry in entries:
-                        if is_catalogue_topic(entry.type):
-                            self.registry.accept(parse_line(entry.state)[0])
+                        if is_catalogue_topic(entry.type):  # stored by some version: its form
+                            self.registry.accept(parse_line(entry.state, stored=True)[0], stored=True)
                             replayed += 1
                     writer.save_entities(self.registry.drain_changes())
                     self.registry.trim(REGISTRY_RECORDS_MAX)

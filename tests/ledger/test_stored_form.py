@@ -51,8 +51,12 @@ def store_old_forms(store: Store) -> None:
     """Appended past validation, as the code before the bounds let them through."""
     entries = [NewEntry(event_id, fields["type"], json.dumps({"event_id": event_id, **fields}).encode())
                for event_id, fields in OLD_FORMS]
-    with build_ledger(store).storage.writer() as writer:
+    ledger = build_ledger(store)
+    with ledger.storage.writer() as writer:
         writer.append(entries, datetime(2026, 3, 2, 3, tzinfo=UTC))
+    # The version that stored them also registered what they created (call MC9, pledge P9):
+    # the registry is brought to what it then held, so only the monitor's reading is tested.
+    ledger.rebuild_registry()
 
 
 def ingest_day(store: Store) -> None:
