@@ -109,6 +109,9 @@ CASES_DDL = (
     " finding_id text PRIMARY KEY, case_id text NOT NULL, status text NOT NULL,"
     " assignee text, resolution text, updated_at timestamptz NOT NULL,"
     " updated_by text NOT NULL, version bigint NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS case_workflow ("
+    " finding_id text PRIMARY KEY, investigation_id text, requested_by text)",
+    "CREATE INDEX IF NOT EXISTS case_workflow_investigation_idx ON case_workflow (investigation_id)",
 )
 
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,

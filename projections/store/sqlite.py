@@ -113,6 +113,9 @@ CASES_DDL = (
     " finding_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, status TEXT NOT NULL,"
     " assignee TEXT, resolution TEXT, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL,"
     " version INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS case_workflow ("
+    " finding_id TEXT PRIMARY KEY, investigation_id TEXT, requested_by TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS case_workflow_investigation_idx ON case_workflow (investigation_id)",
 )
 
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
