@@ -20,15 +20,14 @@ import typer
 from domain.cases import RESOLUTION_CODES, Cases, CaseSummary, FindingRef
 from domain.errors import InvalidRequest, NotFound
 from ops.options import DbOption, database_url
+from ops.queries import case_json
 from ops.render import finding_json, to_json, to_table
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_cases, open_store
 from projections.cases import (
-    case_history,
     case_summary,
     find_finding,
     finding_refs,
-    investigation_findings,
 )
 from projections.store.base import Store
 
@@ -208,31 +207,19 @@ def register(app: typer.Typer) -> None:
             if row is None:
                 raise NotFound(f"no finding {finding_id!r}")
             summary = case_summary(store, finding_id)
-            actions = [a.as_json() for a in case_history(store, finding_id)]
-            investigation = None if summary is None else summary.investigation_id
-            together = investigation_findings(store, investigation) if investigation else []
+            result = {"finding": finding_json(row), **case_json(store, finding_id)}
         finally:
             store.close()
-        result = {
-            "finding": finding_json(row),
-            "status": "open" if summary is None else summary.status,
-            "assignee": None if summary is None else summary.assignee,
-            "resolution": None if summary is None else summary.resolution,
-            "requested_by": None if summary is None else summary.requested_by,
-            "investigation_id": investigation,
-            "investigation_findings": together,
-            "actions": actions,
-        }
         if output is Output.json:
             typer.echo(to_json(result))
             return
         typer.echo(f"{row.finding_id} {row.rule_id} {row.severity} {row.subject}: {row.message}")
         typer.echo("status " + (summary_text(summary) if summary else "open"))
-        if investigation:
-            typer.echo(f"investigation {investigation}: {', '.join(together)}")
+        if result["investigation_id"]:
+            typer.echo(f"investigation {result['investigation_id']}: {', '.join(result['investigation_findings'])}")
         rows = [
             {**a, "details": to_json({k: v for k, v in a.items() if k not in CASE_ACTION_FIELDS})}
-            for a in actions
+            for a in result["actions"]
         ]
         typer.echo(to_table(rows, ("position", "at", "action", "actor", "actor_source", "details"),
                             f"{len(rows)} actions"), nl=False)

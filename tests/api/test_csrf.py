@@ -177,3 +177,15 @@ def test_a_page_on_another_port_of_the_same_host_cannot_post_a_comment_as_the_si
         driver.quit()
     assert [(a["action"], a.get("text")) for a in case_actions(live_api, finding_id)] == [
         ("CaseOpened", None), ("CaseCommented", "seen")]
+
+
+@pytest.mark.parametrize("form", [
+    {"action": "approve"}, {"action": "reject", "text": "no"}, {"action": "escalate", "text": "up"},
+    {"action": "group", "investigation_id": "INV-1"},
+])
+def test_the_four_eyes_escalation_and_grouping_forms_need_the_sessions_csrf_token(live_api: LiveApi, form: dict[str, str]) -> None:
+    client, finding_id, csrf = signed_in_officer(live_api)
+    for sent in ({}, {"csrf": ""}, {"csrf": csrf[:-1] + ("0" if csrf[-1] != "0" else "1")}):
+        assert client.post(f"/console/findings/{finding_id}/case", data={**form, **sent}).status_code == 403
+    assert case_actions(live_api, finding_id) == []
+    client.close()
