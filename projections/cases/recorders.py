@@ -42,14 +42,14 @@ UPSERT_WORKFLOW_SQLITE = _UPSERT_WORKFLOW.format(p="?")
 UPSERT_WORKFLOW_POSTGRES = _UPSERT_WORKFLOW.format(p="%s")
 
 
-def _status_row(summary: CaseSummary, at: Any) -> tuple[Any, ...]:
+def status_row(summary: CaseSummary, at: Any) -> tuple[Any, ...]:
     return (
         summary.finding_id, summary.case_id, summary.status, summary.assignee,
         summary.resolution, at, summary.updated_by, summary.version,
     )
 
 
-def _workflow_row(summary: CaseSummary) -> tuple[Any, ...]:
+def workflow_row(summary: CaseSummary) -> tuple[Any, ...]:
     return (summary.finding_id, summary.investigation_id, summary.requested_by)
 
 
@@ -59,8 +59,8 @@ class CaseSQLiteRecorder(LedgerSQLiteRecorder):
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
         for summary in kwargs.get("case_statuses", ()):
-            c.execute(UPSERT_STATUS_SQLITE, _status_row(summary, to_text(summary.updated_at)))
-            c.execute(UPSERT_WORKFLOW_SQLITE, _workflow_row(summary))
+            c.execute(UPSERT_STATUS_SQLITE, status_row(summary, to_text(summary.updated_at)))
+            c.execute(UPSERT_WORKFLOW_SQLITE, workflow_row(summary))
         return positions
 
 
@@ -80,8 +80,8 @@ class CasePostgresRecorder(LedgerPostgresRecorder):
     @staticmethod
     def _record_statuses(curs: Cursor[DictRow], summaries: Sequence[CaseSummary]) -> None:
         for summary in summaries:
-            curs.execute(UPSERT_STATUS_POSTGRES, _status_row(summary, summary.updated_at))
-            curs.execute(UPSERT_WORKFLOW_POSTGRES, _workflow_row(summary))
+            curs.execute(UPSERT_STATUS_POSTGRES, status_row(summary, summary.updated_at))
+            curs.execute(UPSERT_WORKFLOW_POSTGRES, workflow_row(summary))
 
 
 def case_recorder(store: Store) -> ApplicationRecorder:

@@ -145,3 +145,30 @@ def _memory_recorder():  # type: ignore[no-untyped-def]  # eventsourcing's in-me
     from eventsourcing.popo import POPOApplicationRecorder
 
     return POPOApplicationRecorder()
+
+
+def test_the_case_status_read_model_is_rebuilt_from_the_ledger_alone_exactly_as_it_was(store: Store) -> None:
+    from projections.cases.rebuild import rebuild_case_statuses
+    from projections.sql import Sql
+
+    ingest(store, lines_of("mf-day"))
+    refs = [FindingRef.of(r) for r in store.findings(FindingFilter())]
+    cases(store).resolve(refs[0], "alice", "remediated")  # pending
+    cases(store, 1).escalate(refs[1], "bob", "MLRO")
+    cases(store, 2).group(refs[1:4], "carol", "INV-1")
+    cases(store, 3).resolve(refs[4], "alice", "remediated")
+    cases(store, 4).approve(refs[4], "carol")
+    sql = Sql(store)
+
+    def read_model() -> list[object]:
+        return [case_summary(store, r.finding_id) for r in refs]
+
+    before = read_model()
+    assert [s.status if s else None for s in before] == [
+        "pending_approval", "escalated", "open", "open", "resolved", None]
+    with sql.writing() as c:
+        c.execute("DELETE FROM finding_cases")
+        c.execute("UPDATE case_workflow SET investigation_id = 'wrong'")
+    assert read_model() != before
+    assert rebuild_case_statuses(store) == 5
+    assert read_model() == before
