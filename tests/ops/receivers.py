@@ -28,6 +28,18 @@ class Received:
 
 
 @contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[int]:
+    """Serve on a thread until the block ends; the port it listens on."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]  # type: ignore[attr-defined]  # a TCP server's (host, port)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def http_receiver() -> Iterator[tuple[str, Received]]:
     received = Received()
 
@@ -45,14 +57,8 @@ def http_receiver() -> Iterator[tuple[str, Received]]:
         def log_message(self, *args: object) -> None:  # quiet in the test output
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as port:
+        yield f"http://127.0.0.1:{port}/hook", received
 
 
 @contextmanager
@@ -81,12 +87,8 @@ def smtp_receiver() -> Iterator[tuple[int, list[Message]]]:
                 else:
                     self.reply("250 ok")
 
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], messages
-    finally:
-        server.shutdown()
-        server.server_close()
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True  # a client left open never holds the test up
+
+    with serving(Server(("127.0.0.1", 0), Handler)) as port:
+        yield port, messages
