@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Received:
     raw: list[tuple[dict[str, str], bytes]] = field(default_factory=list)  # every arrival
     statuses: list[int] = field(default_factory=list)  # answers to give first (then 200)
+    on_arrival: Callable[[], None] | None = None  # runs once a message is kept, before the answer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def unique(self, key: str) -> dict[str, bytes]:
@@ -50,6 +51,8 @@ def http_receiver() -> Iterator[tuple[str, Received]]:
                 status = received.statuses.pop(0) if received.statuses else 200
                 if status == 200:
                     received.raw.append(({k: v for k, v in self.headers.items()}, body))
+                    if received.on_arrival is not None:
+                        received.on_arrival()
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

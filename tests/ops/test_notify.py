@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -160,3 +161,57 @@ def test_the_notify_command_sends_from_the_settings_and_refuses_to_run_without_a
     assert (len(hooks.raw), len(mails)) == (2, 2)
     status = json.loads(regledger("notify", "--status", db=store_url).stdout)
     assert [(r["channel"], r["sent_at"] is not None) for r in status] == [("email", True), ("webhook", True)] * 2
+
+
+NOTIFY_WAIT_S = 60
+
+
+def test_a_notifier_process_killed_after_the_receiver_got_a_webhook_but_before_the_answer_resends_it_once_on_restart(store_url: str) -> None:
+    """A real crash between send and mark: the receiver kills the ``notify --follow`` process
+    (SIGKILL) as soon as the first webhook has arrived, before answering it; the restarted
+    process sends that finding again with the same idempotency key, and the rest once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.test_cli import regledger
+
+    assert regledger("ingest", str(SCENARIOS / "mf-day.jsonl"), db=store_url).returncode == 0
+    with http_receiver() as (url, hooks):
+        env = {**os.environ, "REGLEDGER_NOTIFY_WEBHOOK_URL": url, "REGLEDGER_NOTIFY_WEBHOOK_SECRET": SECRET,
+               "REGLEDGER_NOTIFY_POLL_S": "0.2"}
+        command = [sys.executable, "-m", "ops", "notify", "--follow", "--db", store_url]
+        first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        hooks.on_arrival = lambda: (os.kill(first.pid, signal.SIGKILL), setattr(hooks, "on_arrival", None))
+        assert first.wait(timeout=NOTIFY_WAIT_S) == -signal.SIGKILL
+        assert len(hooks.raw) == 1
+        status = json.loads(regledger("notify", "--status", db=store_url).stdout)
+        assert [r["sent_at"] for r in status] == [None, None]  # the first was received, never marked
+        second = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + NOTIFY_WAIT_S
+            while len(hooks.raw) < 3 and time.monotonic() < deadline:
+                time.sleep(0.1)  # polling a real process: there is no tracking to wait on
+            time.sleep(1)  # a few more polls of the restarted process: nothing more may come
+        finally:
+            second.send_signal(signal.SIGINT)
+            second.wait(timeout=NOTIFY_WAIT_S)
+    keys = [h["Idempotency-Key"] for h, _ in hooks.raw]
+    assert len(keys) == 3 and keys[0] == keys[1]  # the interrupted one again, with the same key
+    assert hooks.raw[0][1] == hooks.raw[1][1]  # and the same body
+    with open_store_of(store_url) as store:
+        assert sorted(hooks.unique("Idempotency-Key")) == sorted(critical_ids(store))
+        assert all(r["sent_at"] for r in Outbox(store).rows())
+
+
+@contextmanager
+def open_store_of(url: str) -> Iterator[Store]:
+    from projections.store import open_store
+
+    store = open_store(url)
+    try:
+        yield store
+    finally:
+        store.close()
