@@ -63,6 +63,11 @@ class CaseActionRefused(InvalidRequest):
     reopen a case that is not resolved ...), or that lost a race with another officer's."""
 
 
+class UnknownOfficer(CaseActionRefused):
+    """An actor or assignee who is not a known officer (an active officer token's name, or a
+    name in the configured list of officers)."""
+
+
 class EvidenceUnreadable(InvalidRequest):
     """A digest, proof or key file that is not well-formed: not what regledger writes, so it
     cannot even be checked (a well-formed one that does not verify is a verdict, not this)."""

@@ -20,7 +20,7 @@ from projections.asof import (
     replay,
 )
 from projections.audit import known_through
-from projections.cases import case_history, case_summary, find_finding
+from projections.cases import case_history, case_summary, find_finding, investigation_findings
 from projections.explain import explain
 from projections.quarantine import settle, settled_text, settling_link
 from projections.store.base import Store
@@ -30,16 +30,22 @@ def explanation(store: Store, finding_id: str) -> dict[str, Any]:
     row = find_finding(store, finding_id)
     if row is None:
         raise NotFound(f"no finding {finding_id!r}")
+    return {"finding": finding_json(row), "case": case_json(store, finding_id), **explain(store, row)}
+
+
+def case_json(store: Store, finding_id: str) -> dict[str, Any]:
+    """A finding's case: its status, who asked for a resolution awaiting approval, its
+    investigation with the findings grouped in it, and every action with its reason."""
     summary = case_summary(store, finding_id)
+    investigation = None if summary is None else summary.investigation_id
     return {
-        "finding": finding_json(row),
-        "case": {
-            "status": "open" if summary is None else summary.status,
-            "assignee": None if summary is None else summary.assignee,
-            "resolution": None if summary is None else summary.resolution,
-            "actions": [a.as_json() for a in case_history(store, finding_id)],
-        },
-        **explain(store, row),
+        "status": "open" if summary is None else summary.status,
+        "assignee": None if summary is None else summary.assignee,
+        "resolution": None if summary is None else summary.resolution,
+        "requested_by": None if summary is None else summary.requested_by,
+        "investigation_id": investigation,
+        "investigation_findings": investigation_findings(store, investigation) if investigation else [],
+        "actions": [a.as_json() for a in case_history(store, finding_id)],
     }
 
 

@@ -30,6 +30,32 @@ class Settings(BaseSettings):
     # cookie is then Secure (and __Host- prefixed) and the server's own origin is https://.
     behind_tls: bool = False
 
+    # -- cases (issue 18) --
+    # The CLI's operator: who `regledger case ...` acts as, recorded with actor_source
+    # "cli-setting". Set per login account by whoever administers the machine, so that the
+    # name on the ledger is not whatever a flag said.
+    operator: str | None = Field(default=None, max_length=128)
+    # Officers besides the names of active officer tokens (comma-separated in the environment):
+    # the only names a case may be assigned to, and the only CLI operators accepted.
+    officers: str = ""
+    # Severities whose cases close only with a second, different officer's approval.
+    four_eyes_severities: str = "critical,high"
+
+    # -- notifications (issue 18) --
+    notify_severities: str = "critical"
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None  # HMAC-SHA256 key of the X-Regledger-Signature header
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = Field(default=25, ge=1, le=65535)
+    notify_smtp_from: str = "regledger@localhost"
+    notify_smtp_to: str = ""  # comma-separated addresses
+    notify_poll_s: float = Field(default=5.0, gt=0, le=60)
+
+    def names(self, field: str) -> frozenset[str]:
+        """A comma-separated setting as a set of names."""
+        value = getattr(self, field)
+        return frozenset(part.strip() for part in value.split(",") if part.strip())
+
 
 def load_settings() -> Settings:
     return Settings()

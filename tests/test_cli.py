@@ -14,13 +14,15 @@ import pytest
 from tests.conftest import SCENARIO_NAMES, SCENARIOS
 
 
-def regledger(*args: str, stdin: bytes | None = None, db: str | None = None) -> subprocess.CompletedProcess[str]:
+def regledger(*args: str, stdin: bytes | None = None, db: str | None = None,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "ops", *args]
     if db is not None:
         command += ["--db", db]
     return subprocess.run(
         command, input=stdin.decode() if stdin is not None else None,
         capture_output=True, text=True, timeout=120, check=False,
+        env=None if env is None else {**os.environ, **env},
     )
 
 

@@ -14,7 +14,8 @@ from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscode
 
 CASE_TOPIC_PREFIX = "domain.cases.case:Case."
 CASE_EVENT_SOURCE = "regledger-cases"
-_BASE_FIELDS = ("originator_topic", "timestamp", "finding_id", "actor", "at")
+# ``class_version`` is eventsourcing's upcasting mark; ``actor_source`` (v2) has its own field.
+_BASE_FIELDS = ("originator_topic", "timestamp", "finding_id", "actor", "at", "actor_source", "class_version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class CaseFact:
     actor: str
     at: datetime
     details: dict[str, Any]  # the action's own fields (assignee, code, note, text ...)
+    actor_source: str | None = None  # token, console-session, cli-setting; None: not recorded (v1)
 
 
 def is_case_topic(topic: str) -> bool:
@@ -46,5 +48,5 @@ def decode_case_event(topic: str, state: bytes) -> CaseFact:
     details = {k: v for k, v in fields.items() if k not in _BASE_FIELDS and v is not None}
     return CaseFact(
         "Case" + topic.removeprefix(CASE_TOPIC_PREFIX), fields["finding_id"], fields["actor"],
-        fields["at"], details,
+        fields["at"], details, fields.get("actor_source"),
     )

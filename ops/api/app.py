@@ -23,6 +23,7 @@ from domain.errors import (
     NotFound,
     RegledgerError,
     StoreUnavailable,
+    UnknownOfficer,
 )
 from domain.ledger import IngestSummary
 from domain.values import ID_PATTERN
@@ -231,6 +232,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, validation_refused)
     app.add_exception_handler(CaseActionRefused, handler(409))
+    app.add_exception_handler(UnknownOfficer, handler(422))  # a bad name, not a workflow conflict
     app.add_exception_handler(EvidenceUnreadable, handler(422))
     app.add_exception_handler(EventRejected, handler(422))
     app.add_exception_handler(InvalidRequest, handler(400))

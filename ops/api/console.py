@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.cases import RESOLUTION_CODES
 from domain.errors import RegledgerError
 from ops.api.gate import SessionCookie, session_cookie
-from ops.api.routes import CaseAction, act_on_case
+from ops.api.routes import CaseAction, Grouping, act_on_case, group_findings
 from ops.api.security import PERMISSIONS
 from ops.options import time_problem
 from ops.queries import explanation, state_of
@@ -38,7 +38,8 @@ from projections.tokens import Principal
 
 FINDINGS_PAGE_ROWS = 500
 AUDIT_PAGE_ROWS = 500
-CASE_ACTION_FIELDS = ("position", "recorded_at", "action", "actor", "at")
+CASE_ACTION_FIELDS = ("position", "recorded_at", "action", "actor", "actor_source", "at")
+ACTOR_SOURCE = "console-session"
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -136,16 +137,8 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
     @app.get("/console/findings/{finding_id}", include_in_schema=False)
     async def finding_page(request: Request, finding_id: str) -> HTMLResponse:
         principal = signed_in(request, "read")
-        x = await run_in_threadpool(explanation, store_of(request), finding_id)
-        for action in x["case"]["actions"]:
-            action["details"] = ", ".join(f"{k}: {v}" for k, v in action.items() if k not in CASE_ACTION_FIELDS)
-        rest = {k: v for k, v in x.items() if k not in ("finding", "case")}
-        return page(
-            request, "finding.html", principal, x=x,
-            finding_rows=[(r["field"], r["value"]) for r in flat_rows(x["finding"])],
-            explain_rows=[(r["field"], r["value"]) for r in flat_rows(rest)],
-            can_work="cases" in PERMISSIONS.get(principal.role, frozenset()), codes=RESOLUTION_CODES,
-        )
+        x = await run_in_threadpool(explained, store_of(request), finding_id)
+        return page(request, "finding.html", principal, **finding_context(x, principal))
 
     @app.post("/console/findings/{finding_id}/case", include_in_schema=False)
     def case_form(
@@ -154,17 +147,24 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         assignee: Annotated[str | None, Form(max_length=128)] = None,
         text: Annotated[str | None, Form(max_length=4000)] = None,
         code: Annotated[str | None, Form(max_length=64)] = None,
+        investigation_id: Annotated[str | None, Form(max_length=64)] = None,
+        also: Annotated[str | None, Form(max_length=4000)] = None,
         csrf: Annotated[str | None, Form(max_length=128)] = None,
     ) -> Response:
         principal = signed_in(request, "cases")
         check_csrf(request, csrf)
+        store = store_of(request)
         try:
-            body = CaseAction(action=action, assignee=assignee, text=text, code=code)  # type: ignore[arg-type]
-            act_on_case(store_of(request), finding_id, principal.name, body)
-        except (RegledgerError, ValueError) as e:
-            x = explanation(store_of(request), finding_id)
-            return page(request, "finding.html", principal, status=409, error=refusal_text(e), x=x,
-                        finding_rows=[], explain_rows=[], can_work=True, codes=RESOLUTION_CODES)
+            if action == "group":  # this finding and the others named (space or comma separated)
+                others = [f for f in (also or "").replace(",", " ").split() if f != finding_id]
+                group_findings(store, investigation_id or "", principal.name,
+                               Grouping(finding_ids=[finding_id, *others], reason=text), ACTOR_SOURCE)
+            else:
+                body = CaseAction(action=action, assignee=assignee, text=text, code=code)  # type: ignore[arg-type]
+                act_on_case(store, finding_id, principal.name, body, ACTOR_SOURCE)
+        except (RegledgerError, ValueError, HTTPException) as e:
+            return page(request, "finding.html", principal, status=409, error=refusal_text(e),
+                        **finding_context(explained(store, finding_id), principal))
         return RedirectResponse(f"/console/findings/{finding_id}", status_code=303)
 
     @app.get("/console/audit", include_in_schema=False)
@@ -195,9 +195,30 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         return page(request, "state.html", principal, client=client, as_of=as_of, rows=rows)
 
 
+def explained(store: Store, finding_id: str) -> dict[str, Any]:
+    """The finding's explanation with each case action's own fields (its reason, note, code,
+    investigation ...) as one readable line."""
+    x = explanation(store, finding_id)
+    for action in x["case"]["actions"]:
+        action["details"] = ", ".join(f"{k}: {v}" for k, v in action.items() if k not in CASE_ACTION_FIELDS)
+    return x
+
+
+def finding_context(x: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """What the finding page shows, the same after an action was refused."""
+    rest = {k: v for k, v in x.items() if k not in ("finding", "case")}
+    return {
+        "x": x, "finding_rows": [(r["field"], r["value"]) for r in flat_rows(x["finding"])],
+        "explain_rows": [(r["field"], r["value"]) for r in flat_rows(rest)],
+        "can_work": "cases" in PERMISSIONS.get(principal.role, frozenset()), "codes": RESOLUTION_CODES,
+    }
+
+
 def refusal_text(error: Exception) -> str:
     """Why a case action was refused, without echoing what was typed (pydantic's message
     quotes the input)."""
     if isinstance(error, ValidationError):
         return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+    if isinstance(error, HTTPException):
+        return str(error.detail)
     return str(error)

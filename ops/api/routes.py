@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from domain.cases import CaseSummary, FindingRef
+from domain.cases import Cases, CaseSummary, FindingRef
 from domain.errors import NotFound
 from domain.quarantine import REASON_CHARS_MAX
 from ops.api.security import require
@@ -19,7 +20,8 @@ from ops.queries import explanation, resubmit_quarantined, state_of
 from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
-from projections.cases import find_finding
+from projections.cases import finding_refs, investigation_findings
+from projections.cases.queries import INVESTIGATION_FINDINGS_MAX
 from projections.nightly.report import build as build_nightly
 from projections.quarantine import dismiss, quarantined_line
 from projections.store.base import Store
@@ -31,12 +33,43 @@ POSITION_MAX = 2**62
 
 
 class CaseAction(BaseModel):
-    """What an officer does to a finding's case; the actor comes from the token."""
+    """What an officer does to a finding's case; the actor comes from the token (or the
+    console session). ``text`` is the comment, the note, or the reason (reject, escalate,
+    reopen, group)."""
 
-    action: Literal["acknowledge", "assign", "comment", "resolve", "reopen"]
+    action: Literal["acknowledge", "assign", "comment", "resolve", "approve", "reject", "escalate", "reopen", "group"]
     assignee: str | None = Field(default=None, max_length=128)
-    text: str | None = Field(default=None, max_length=4000, description="a comment, or a note")
+    text: str | None = Field(default=None, max_length=4000, description="a comment, a note or a reason")
     code: str | None = Field(default=None, description="remediated | false_positive | accepted_risk | reported_to_sfc")
+    investigation_id: str | None = Field(default=None, max_length=64, description="for group")
+
+
+class Grouping(BaseModel):
+    """Several findings grouped into one investigation, in one transaction."""
+
+    finding_ids: list[str] = Field(min_length=1, max_length=INVESTIGATION_FINDINGS_MAX)
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+def _needs(value: str | None, what: str) -> str:
+    if not value:
+        raise HTTPException(422, what)
+    return value
+
+
+# One handler per action: (cases, finding, actor, body) -> the new summary.
+CASE_HANDLERS: dict[str, Callable[[Cases, FindingRef, str, CaseAction], CaseSummary]] = {
+    "acknowledge": lambda c, f, a, b: c.acknowledge(f, a, b.text),
+    "assign": lambda c, f, a, b: c.assign(f, a, _needs(b.assignee, "assign needs an assignee")),
+    "comment": lambda c, f, a, b: c.comment(f, a, _needs(b.text, "comment needs a text")),
+    "resolve": lambda c, f, a, b: c.resolve(f, a, b.code, b.text),
+    "approve": lambda c, f, a, b: c.approve(f, a, b.text),
+    "reject": lambda c, f, a, b: c.reject(f, a, b.text),
+    "escalate": lambda c, f, a, b: c.escalate(f, a, b.text),
+    "reopen": lambda c, f, a, b: c.reopen(f, a, b.text),
+    "group": lambda c, f, a, b: c.group(
+        [f], a, _needs(b.investigation_id, "group needs an investigation_id"), b.text)[0],
+}
 
 
 class Dismissal(BaseModel):
@@ -65,30 +98,21 @@ def summary_json(summary: CaseSummary) -> dict[str, Any]:
         "finding_id": summary.finding_id, "status": summary.status, "assignee": summary.assignee,
         "resolution": summary.resolution, "updated_at": summary.updated_at.isoformat(),
         "updated_by": summary.updated_by, "version": summary.version,
+        "investigation_id": summary.investigation_id, "requested_by": summary.requested_by,
     }
 
 
-def act_on_case(store: Store, finding_id: str, actor: str, body: CaseAction) -> dict[str, Any]:
-    row = find_finding(store, finding_id)
-    if row is None:
-        raise NotFound(f"no finding {finding_id!r}")
-    cases, ref = build_cases(store), FindingRef(row.finding_id, row.rule_id, row.subject)
-    if body.action == "acknowledge":
-        summary = cases.acknowledge(ref, actor, body.text)
-    elif body.action == "assign":
-        if not body.assignee:
-            raise HTTPException(422, "assign needs an assignee")
-        summary = cases.assign(ref, actor, body.assignee)
-    elif body.action == "comment":
-        if not body.text:
-            raise HTTPException(422, "comment needs a text")
-        summary = cases.comment(ref, actor, body.text)
-    elif body.action == "resolve":
-        summary = cases.resolve(ref, actor, body.code, body.text)
-    else:
-        summary = cases.reopen(ref, actor, body.text)
+def act_on_case(store: Store, finding_id: str, actor: str, body: CaseAction, source: str = "token") -> dict[str, Any]:
+    [ref] = finding_refs(store, [finding_id])
+    summary = CASE_HANDLERS[body.action](build_cases(store, source), ref, actor, body)
     build_audit_index(store).catch_up()
     return summary_json(summary)
+
+
+def group_findings(store: Store, investigation_id: str, actor: str, body: Grouping, source: str = "token") -> list[dict[str, Any]]:
+    summaries = build_cases(store, source).group(finding_refs(store, body.finding_ids), actor, investigation_id, body.reason)
+    build_audit_index(store).catch_up()
+    return [summary_json(s) for s in summaries]
 
 
 def register_feature_routes(app: FastAPI) -> None:
@@ -140,8 +164,25 @@ def register_feature_routes(app: FastAPI) -> None:
 
     @app.post("/v1/findings/{finding_id}/case", tags=["cases"])
     def post_case_action(request: Request, finding_id: str, body: CaseAction, principal: CaseWorker) -> dict[str, Any]:
-        """Acknowledge, assign, comment, resolve (with a code) or reopen a finding's case."""
+        """Acknowledge, assign (to a known officer), comment, resolve (with a code; for a
+        severity under four-eyes closing this asks for approval), approve or reject (a second,
+        different officer), escalate (with a reason), reopen, or group into an investigation."""
         return act_on_case(store_of(request), finding_id, principal.name, body)
+
+    @app.post("/v1/investigations/{investigation_id}", tags=["cases"])
+    def post_grouping(request: Request, investigation_id: Annotated[str, Path(max_length=64)], body: Grouping,
+                      principal: CaseWorker) -> list[dict[str, Any]]:
+        """Group several findings' cases into one investigation (all or none)."""
+        return group_findings(store_of(request), investigation_id, principal.name, body)
+
+    @app.get("/v1/investigations/{investigation_id}", tags=["cases"])
+    def get_investigation(request: Request, investigation_id: Annotated[str, Path(max_length=64)],
+                          principal: Reader) -> dict[str, Any]:
+        """The findings grouped in one investigation."""
+        found = investigation_findings(store_of(request), investigation_id)
+        if not found:
+            raise NotFound(f"no investigation {investigation_id!r}")
+        return {"investigation_id": investigation_id, "finding_ids": found}
 
     @app.get("/v1/reports/nightly/{day}", tags=["reports"])
     async def get_nightly_report(request: Request, day: date, principal: Reader) -> dict[str, Any]:

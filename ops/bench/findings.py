@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from domain.cases.application import FindingRef
-from ops.wiring import build_cases
+from domain.cases.application import Cases, FindingRef
 from policies.registry import RULES
+from projections.cases import case_recorder
 from projections.store.base import FindingFilter, Store
 
 QUERIES_PER_KIND = 200
@@ -38,10 +38,10 @@ def percentile(samples_ms: list[float], share: float) -> float:
 
 def acknowledge_some(store: Store) -> int:
     """Acknowledge one finding in ``CASE_SHARE`` (at most ``CASES_MAX``); how many."""
-    cases = build_cases(store)
+    cases = Cases(case_recorder(store), actor_source="bench")  # no officers to check: a bench
     chosen = store.findings(FindingFilter())[::CASE_SHARE][:CASES_MAX]
     for row in chosen:
-        cases.acknowledge(FindingRef(row.finding_id, row.rule_id, row.subject), "bench")
+        cases.acknowledge(FindingRef.of(row), "bench")
     return len(chosen)
 
 

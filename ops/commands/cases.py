@@ -1,5 +1,13 @@
 """``regledger case ...``: the officers' workflow on a finding (acknowledge, assign, comment,
-resolve with a code, reopen) and its history. Every action is an event on the ledger."""
+resolve with a code, approve or reject a resolution, escalate, reopen, group into an
+investigation) and its history. Every action is an event on the ledger.
+
+Who acts: the CLI has no log-in, so its operator is a setting (``REGLEDGER_OPERATOR``), set
+per account by whoever administers the machine, and every event records it with
+``actor_source: cli-setting``; an auditor then reads "the operator configured for the account
+that ran the command", never a free-typed name. ``--actor`` stays accepted for scripts that
+state who they expect to act as, but only when it matches the setting: a mismatch is refused,
+so a flag can never put another officer's name on the ledger."""
 
 from __future__ import annotations
 
@@ -10,14 +18,39 @@ from typing import Annotated, Any
 import typer
 
 from domain.cases import RESOLUTION_CODES, Cases, CaseSummary, FindingRef
-from domain.errors import NotFound
+from domain.errors import InvalidRequest, NotFound
 from ops.options import DbOption, database_url
+from ops.queries import case_json
 from ops.render import finding_json, to_json, to_table
+from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_cases, open_store
-from projections.cases import case_history, case_summary, find_finding
+from projections.cases import (
+    case_summary,
+    find_finding,
+    finding_refs,
+)
 from projections.store.base import Store
 
-ActorOption = Annotated[str, typer.Option("--actor", help="the officer acting (recorded with the action)")]
+ActorOption = Annotated[str | None, typer.Option(
+    "--actor", help="must equal REGLEDGER_OPERATOR, the officer the CLI acts as (recorded as cli-setting)")]
+ACTOR_SOURCE = "cli-setting"
+
+
+def operator(actor: str | None) -> str:
+    """The CLI's acting officer: the configured operator; ``--actor`` only confirms it."""
+    configured = load_settings().operator
+    configured = configured.strip() if configured else None
+    if not configured:
+        raise InvalidRequest(
+            "case actions from the command line act as REGLEDGER_OPERATOR, which is not set:"
+            " set it to your officer name (export REGLEDGER_OPERATOR=NAME)"
+        )
+    if actor is not None and actor.strip() != configured:
+        raise InvalidRequest(
+            f"--actor {actor.strip()[:128]!r} is not REGLEDGER_OPERATOR ({configured!r}):"
+            " the command line acts only as its configured operator"
+        )
+    return configured
 
 
 class Output(StrEnum):
@@ -33,78 +66,133 @@ def summary_json(summary: CaseSummary) -> dict[str, Any]:
         "finding_id": summary.finding_id, "case_id": summary.case_id, "status": summary.status,
         "assignee": summary.assignee, "resolution": summary.resolution,
         "updated_at": summary.updated_at.isoformat(), "updated_by": summary.updated_by,
-        "version": summary.version,
+        "version": summary.version, "investigation_id": summary.investigation_id,
+        "requested_by": summary.requested_by,
     }
 
 
 def _act(db: str | None, finding_id: str, output: Output, action: Callable[[Cases, FindingRef], CaseSummary]) -> None:
+    _act_on_all(db, [finding_id], output, lambda cases, refs: [action(cases, refs[0])])
 
+
+def _act_on_all(db: str | None, finding_ids: list[str], output: Output,
+                action: Callable[[Cases, list[FindingRef]], list[CaseSummary]]) -> None:
     store = open_store(database_url(db))
     try:
-        row = find_finding(store, finding_id)
-        if row is None:
-            raise NotFound(f"no finding {finding_id!r}")
-        summary = action(build_cases(store), FindingRef(row.finding_id, row.rule_id, row.subject))
+        summaries = action(build_cases(store, ACTOR_SOURCE), finding_refs(store, finding_ids))
         build_audit_index(store).catch_up()
     finally:
         store.close()
-    if output is Output.json:
-        typer.echo(to_json(summary_json(summary)))
-    else:
-        extra = f", assigned to {summary.assignee}" if summary.assignee else ""
-        code = f" ({summary.resolution})" if summary.resolution else ""
-        typer.echo(f"case of {finding_id}: {summary.status}{code}{extra}; version {summary.version}")
+    for summary in summaries:
+        if output is Output.json:
+            typer.echo(to_json(summary_json(summary)))
+        else:
+            typer.echo(f"case of {summary.finding_id}: {summary_text(summary)}; version {summary.version}")
+
+
+def summary_text(summary: CaseSummary) -> str:
+    """``pending_approval (remediated, asked by alice), assigned to bob, in investigation INV-1``."""
+    code = f" ({summary.resolution})" if summary.resolution else ""
+    asked = f" (asked by {summary.requested_by})" if summary.requested_by else ""
+    extra = f", assigned to {summary.assignee}" if summary.assignee else ""
+    group = f", in investigation {summary.investigation_id}" if summary.investigation_id else ""
+    return f"{summary.status}{code}{asked}{extra}{group}"
 
 
 def register(app: typer.Typer) -> None:
-    case = typer.Typer(help="Each finding is a case: acknowledge, assign, comment, resolve, reopen.", no_args_is_help=True)
+    case = typer.Typer(
+        help="Each finding is a case: acknowledge, assign, comment, resolve, approve/reject (four-eyes),"
+             " escalate, reopen, group. The CLI acts as REGLEDGER_OPERATOR.",
+        no_args_is_help=True,
+    )
     app.add_typer(case, name="case")
 
     @case.command("ack")
     def acknowledge(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption,
+        finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
         note: Annotated[str | None, typer.Option(help="why, what next")] = None,
         db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
         """Acknowledge the finding: someone is looking at it."""
-        _act(db, finding_id, output, lambda cases, f: cases.acknowledge(f, actor, note))
+        _act(db, finding_id, output, lambda cases, f: cases.acknowledge(f, operator(actor), note))
 
     @case.command("assign")
     def assign(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption,
-        to: Annotated[str, typer.Option("--to", help="the officer who takes the case")],
-        db: DbOption = None, output: OutputOption = Output.text,
+        finding_id: Annotated[str, typer.Argument()],
+        to: Annotated[str, typer.Option("--to", help="the officer who takes the case (a known officer)")],
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
         """Assign the case to an officer."""
-        _act(db, finding_id, output, lambda cases, f: cases.assign(f, actor, to))
+        _act(db, finding_id, output, lambda cases, f: cases.assign(f, operator(actor), to))
 
     @case.command("comment")
     def comment(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption,
+        finding_id: Annotated[str, typer.Argument()],
         text: Annotated[str, typer.Option("--text", help="the comment")],
-        db: DbOption = None, output: OutputOption = Output.text,
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
         """Add a comment to the case."""
-        _act(db, finding_id, output, lambda cases, f: cases.comment(f, actor, text))
+        _act(db, finding_id, output, lambda cases, f: cases.comment(f, operator(actor), text))
 
     @case.command("resolve")
     def resolve(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption,
+        finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
         code: Annotated[str | None, typer.Option("--code", help=" | ".join(RESOLUTION_CODES))] = None,
         note: Annotated[str | None, typer.Option(help="what was done")] = None,
         db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
-        """Resolve the case with a resolution code. The finding itself is never changed."""
-        _act(db, finding_id, output, lambda cases, f: cases.resolve(f, actor, code, note))
+        """Resolve the case with a resolution code. For a severity under four-eyes closing
+        (REGLEDGER_FOUR_EYES_SEVERITIES, by default critical,high) this asks a second officer's
+        approval: the case is pending_approval until another officer approves or rejects it.
+        The finding itself is never changed."""
+        _act(db, finding_id, output, lambda cases, f: cases.resolve(f, operator(actor), code, note))
 
     @case.command("reopen")
     def reopen(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption,
+        finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
         reason: Annotated[str | None, typer.Option(help="why it is reopened")] = None,
         db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
         """Reopen a resolved case."""
-        _act(db, finding_id, output, lambda cases, f: cases.reopen(f, actor, reason))
+        _act(db, finding_id, output, lambda cases, f: cases.reopen(f, operator(actor), reason))
+
+    @case.command("approve")
+    def approve(
+        finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
+        note: Annotated[str | None, typer.Option(help="what was checked")] = None,
+        db: DbOption = None, output: OutputOption = Output.text,
+    ) -> None:
+        """Approve a resolution another officer asked for: the case is resolved."""
+        _act(db, finding_id, output, lambda cases, f: cases.approve(f, operator(actor), note))
+
+    @case.command("reject")
+    def reject(
+        finding_id: Annotated[str, typer.Argument()],
+        reason: Annotated[str, typer.Option(help="why the resolution is not approved")],
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+    ) -> None:
+        """Reject a resolution another officer asked for: the case returns to where it was."""
+        _act(db, finding_id, output, lambda cases, f: cases.reject(f, operator(actor), reason))
+
+    @case.command("escalate")
+    def escalate(
+        finding_id: Annotated[str, typer.Argument()],
+        reason: Annotated[str, typer.Option(help="why it goes up (to whom, what is needed)")],
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+    ) -> None:
+        """Escalate the case with a reason: its status becomes escalated."""
+        _act(db, finding_id, output, lambda cases, f: cases.escalate(f, operator(actor), reason))
+
+    @case.command("group")
+    def group(
+        finding_ids: Annotated[list[str], typer.Argument(help="the findings to group")],
+        investigation: Annotated[str, typer.Option("--investigation", help="the investigation id, e.g. INV-2026-014")],
+        reason: Annotated[str | None, typer.Option(help="why these belong together")] = None,
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+    ) -> None:
+        """Group several findings into one investigation (all or none)."""
+        _act_on_all(db, finding_ids, output,
+                    lambda cases, refs: cases.group(refs, operator(actor), investigation, reason))
 
     @case.command("show")
     def show(
@@ -119,24 +207,22 @@ def register(app: typer.Typer) -> None:
             if row is None:
                 raise NotFound(f"no finding {finding_id!r}")
             summary = case_summary(store, finding_id)
-            actions = [a.as_json() for a in case_history(store, finding_id)]
+            result = {"finding": finding_json(row), **case_json(store, finding_id)}
         finally:
             store.close()
-        result = {
-            "finding": finding_json(row),
-            "status": "open" if summary is None else summary.status,
-            "assignee": None if summary is None else summary.assignee,
-            "resolution": None if summary is None else summary.resolution,
-            "actions": actions,
-        }
         if output is Output.json:
             typer.echo(to_json(result))
             return
         typer.echo(f"{row.finding_id} {row.rule_id} {row.severity} {row.subject}: {row.message}")
-        typer.echo(f"status {result['status']}" + (f" ({result['resolution']})" if result["resolution"] else "")
-                   + (f", assigned to {result['assignee']}" if result["assignee"] else ""))
+        typer.echo("status " + (summary_text(summary) if summary else "open"))
+        if result["investigation_id"]:
+            typer.echo(f"investigation {result['investigation_id']}: {', '.join(result['investigation_findings'])}")
         rows = [
-            {**a, "details": to_json({k: v for k, v in a.items() if k not in ("position", "recorded_at", "action", "actor", "at")})}
-            for a in actions
+            {**a, "details": to_json({k: v for k, v in a.items() if k not in CASE_ACTION_FIELDS})}
+            for a in result["actions"]
         ]
-        typer.echo(to_table(rows, ("position", "at", "action", "actor", "details"), f"{len(rows)} actions"), nl=False)
+        typer.echo(to_table(rows, ("position", "at", "action", "actor", "actor_source", "details"),
+                            f"{len(rows)} actions"), nl=False)
+
+
+CASE_ACTION_FIELDS = ("position", "recorded_at", "action", "actor", "actor_source", "at")

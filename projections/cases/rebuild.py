@@ -1,9 +1,11 @@
-"""The case status read model rebuilt from the log alone.
+"""The case status read model (``finding_cases`` and ``case_workflow``) rebuilt from the log
+alone.
 
 Reading (issue 17): a case's status is derived from its case events on the ledger and from
 nothing else. Each case is folded by the aggregate's own ``apply`` methods (``domain.cases``),
-so the rebuilt row is exactly the one ``Cases.act`` wrote when the last action was saved:
-status, assignee, resolution, the time and actor of the last action, and the case version.
+so the rebuilt rows are exactly the ones ``Cases.act`` wrote when the last action was saved:
+status, assignee, resolution, the time and actor of the last action, the case version, the
+investigation it is grouped in and who asked for a resolution awaiting approval.
 """
 
 from __future__ import annotations
@@ -13,9 +15,16 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from domain.cases import Case, Cases, CaseSummary, is_case_topic
-from projections.cases.recorders import UPSERT_STATUS_SQLITE, case_recorder
+from projections.cases.recorders import (
+    UPSERT_STATUS_SQLITE,
+    UPSERT_WORKFLOW_SQLITE,
+    case_recorder,
+    status_row,
+    workflow_row,
+)
 from projections.sql import Sql
 from projections.store.base import Store, entries_through
+from projections.store.cursors import Cursor
 
 
 def case_summaries(store: Store, through: int) -> list[CaseSummary]:
@@ -33,10 +42,10 @@ def case_summaries(store: Store, through: int) -> list[CaseSummary]:
 
 
 def rebuild_case_statuses(store: Store, through: int) -> None:
-    """Write the status of every case as of ``through`` into an empty ``finding_cases``."""
+    """Write the status of every case as of ``through`` into an empty read model."""
     sql = Sql(store)
     with sql.writing() as cursor:
-        cursor.executemany(UPSERT_STATUS_SQLITE, _rows(sql, case_summaries(store, through)))
+        _write(sql, cursor, case_summaries(store, through))
 
 
 def replace_case_statuses(store: Store) -> None:
@@ -48,12 +57,10 @@ def replace_case_statuses(store: Store) -> None:
         row = cursor.fetchone()
         summaries = case_summaries(store, int(row[0] or 0) if row else 0)
         cursor.execute("DELETE FROM finding_cases")
-        cursor.executemany(UPSERT_STATUS_SQLITE, _rows(sql, summaries))
+        cursor.execute("DELETE FROM case_workflow")
+        _write(sql, cursor, summaries)
 
 
-def _rows(sql: Sql, summaries: list[CaseSummary]) -> list[tuple[Any, ...]]:
-    return [
-        (s.finding_id, s.case_id, s.status, s.assignee, s.resolution, sql.time(s.updated_at),
-         s.updated_by, s.version)
-        for s in summaries
-    ]
+def _write(sql: Sql, cursor: Cursor, summaries: list[CaseSummary]) -> None:
+    cursor.executemany(UPSERT_STATUS_SQLITE, [status_row(s, sql.time(s.updated_at)) for s in summaries])
+    cursor.executemany(UPSERT_WORKFLOW_SQLITE, [workflow_row(s) for s in summaries])

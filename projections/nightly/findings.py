@@ -44,6 +44,11 @@ class CaseView:
         return [at for at, resolved in self.changes if resolved]
 
 
+# A case closes when resolved by one officer, or when a second approves a four-eyes request;
+# a request awaiting approval leaves the finding open.
+CLOSING_ACTIONS = ("CaseResolved", "CaseResolutionApproved")
+
+
 def case_views(store: Store, rows: Sequence[FindingRow]) -> dict[str, CaseView]:
     """The case of each finding, from the case actions on the ledger. Only findings that have
     a case at all (a row in the case read model) have their history read."""
@@ -53,9 +58,9 @@ def case_views(store: Store, rows: Sequence[FindingRow]) -> dict[str, CaseView]:
         changes: tuple[tuple[datetime, bool], ...] = ()
         if r.finding_id in worked:
             changes = tuple(
-                (a.fact.at, a.fact.type == "CaseResolved")
+                (a.fact.at, a.fact.type in CLOSING_ACTIONS)
                 for a in case_history(store, r.finding_id)
-                if a.fact.type in ("CaseResolved", "CaseReopened")
+                if a.fact.type in (*CLOSING_ACTIONS, "CaseReopened")
             )
         views[r.finding_id] = CaseView(r.detected_at, changes)
     return views

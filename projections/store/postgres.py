@@ -116,6 +116,22 @@ CASES_DDL = (
     " finding_id text PRIMARY KEY, case_id text NOT NULL, status text NOT NULL,"
     " assignee text, resolution text, updated_at timestamptz NOT NULL,"
     " updated_by text NOT NULL, version bigint NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS case_workflow ("
+    " finding_id text PRIMARY KEY, investigation_id text, requested_by text)",
+    "CREATE INDEX IF NOT EXISTS case_workflow_investigation_idx ON case_workflow (investigation_id)",
+)
+
+# The notification outbox (projections.notify): one row per finding and channel, kept across
+# rebuilds of the findings (it records what was sent to people, which no rebuild can undo),
+# and each channel's position in the findings table.
+NOTIFY_DDL = (
+    "CREATE TABLE IF NOT EXISTS notify_outbox ("
+    " channel text NOT NULL, finding_id text NOT NULL, seq bigint NOT NULL, payload text NOT NULL,"
+    " attempts bigint NOT NULL, next_attempt_at timestamptz NOT NULL, sent_at timestamptz, last_error text,"
+    " PRIMARY KEY (channel, finding_id))",
+    "CREATE INDEX IF NOT EXISTS notify_outbox_due_idx ON notify_outbox (sent_at, next_attempt_at)",
+    "CREATE TABLE IF NOT EXISTS notify_positions ("
+    " channel text PRIMARY KEY, seq bigint NOT NULL)",
 )
 
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
@@ -157,7 +173,7 @@ QUARANTINE_CHAIN_COLUMNS = (
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
+TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL, *NOTIFY_DDL)
 SCHEMA: tuple[str, ...] = (*TABLES_DDL, *QUARANTINE_CHAIN_COLUMNS, *RECORD_TRIGGERS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 

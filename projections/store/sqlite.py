@@ -119,6 +119,22 @@ CASES_DDL = (
     " finding_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, status TEXT NOT NULL,"
     " assignee TEXT, resolution TEXT, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL,"
     " version INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS case_workflow ("
+    " finding_id TEXT PRIMARY KEY, investigation_id TEXT, requested_by TEXT) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS case_workflow_investigation_idx ON case_workflow (investigation_id)",
+)
+
+# The notification outbox (projections.notify): one row per finding and channel, kept across
+# rebuilds of the findings (it records what was sent to people, which no rebuild can undo),
+# and each channel's position in the findings table.
+NOTIFY_DDL = (
+    "CREATE TABLE IF NOT EXISTS notify_outbox ("
+    " channel TEXT NOT NULL, finding_id TEXT NOT NULL, seq INTEGER NOT NULL, payload TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL, next_attempt_at TEXT NOT NULL, sent_at TEXT, last_error TEXT,"
+    " PRIMARY KEY (channel, finding_id)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS notify_outbox_due_idx ON notify_outbox (sent_at, next_attempt_at)",
+    "CREATE TABLE IF NOT EXISTS notify_positions ("
+    " channel TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID",
 )
 
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
@@ -162,7 +178,7 @@ QUARANTINE_CHAIN_COLUMNS = (
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
+TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL, *NOTIFY_DDL)
 SCHEMA: tuple[str, ...] = (*TABLES_DDL, *QUARANTINE_CHAIN_COLUMNS, *RECORD_TRIGGERS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import collections
 import json
+from datetime import UTC, datetime
 
+import httpx
 import pytest
 
 from ops.lines import open_inputs
 from ops.pipeline import IngestPipeline
 from projections.store import open_store
 from projections.store.base import FindingFilter
+from projections.tokens import TokenStore
 from tests.api.conftest import LiveApi
 from tests.conftest import SCENARIO_NAMES, SCENARIOS, fresh_store_url
 
@@ -150,15 +153,48 @@ def test_officers_read_audit_state_explanations_and_reports_and_work_cases(live_
         state = officer.get("/v1/state", params={"client": "C1", "as_of": "2026-03-02T12:30:00+08:00"}).json()
         assert (state["lending_value"], state["debt"], state["short"]) == ("1480000", "1500000", True)
         acted = officer.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "resolve", "code": "remediated"})
-        assert acted.status_code == 200 and acted.json()["status"] == "resolved"
-        assert acted.json()["updated_by"] == "test-officer"  # the actor comes from the token
-        again = officer.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "acknowledge"})
-        assert again.status_code == 409
+        assert acted.status_code == 200 and acted.json()["status"] == "pending_approval"  # MF-07 is high
+        assert acted.json()["updated_by"] == acted.json()["requested_by"] == "test-officer"  # from the token
+        again = officer.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "approve"})
+        assert again.status_code == 409 and "may not approve it" in again.json()["detail"]
         report = officer.get("/v1/reports/nightly/2026-03-02").json()
         assert report["summary"]["new"] == 6
     with live_api.client("regulator") as regulator:
         refused = regulator.post(f"/v1/findings/{mf07['finding_id']}/case", json={"action": "reopen"})
         assert refused.status_code == 403
+
+
+def test_a_second_officer_token_approves_and_the_api_groups_escalates_and_names_only_known_officers(live_api: LiveApi) -> None:
+    with live_api.client("ingest") as client:
+        client.post("/v1/events", content=(SCENARIOS / "mf-day.jsonl").read_bytes())
+    store = open_store(live_api.store_url)
+    try:
+        bob = TokenStore(store).create("officer-bob", "officer", datetime.now(UTC))
+    finally:
+        store.close()
+    with live_api.client("officer") as alice, httpx.Client(base_url=live_api.url, headers={"Authorization": f"Bearer {bob}"}) as second:
+        ids = [f["finding_id"] for f in alice.get("/v1/findings").json()]
+        case = f"/v1/findings/{ids[0]}/case"
+        unknown = alice.post(case, json={"action": "assign", "assignee": "mallory"})
+        assert unknown.status_code == 422 and "'mallory' is not a known officer (known: officer-bob, test-officer)" in unknown.json()["detail"]
+        assert alice.post(case, json={"action": "assign", "assignee": "officer-bob"}).json()["assignee"] == "officer-bob"
+        assert alice.post(case, json={"action": "escalate"}).status_code == 409  # a reason is needed
+        assert alice.post(case, json={"action": "escalate", "text": "MLRO"}).json()["status"] == "escalated"
+        assert alice.post(case, json={"action": "resolve", "code": "accepted_risk"}).status_code == 200
+        rejected = second.post(case, json={"action": "reject", "text": "not accepted: report it"}).json()
+        assert (rejected["status"], rejected["updated_by"]) == ("escalated", "officer-bob")
+        grouped = second.post("/v1/investigations/INV-9", json={"finding_ids": ids[:3], "reason": "one client"})
+        assert grouped.status_code == 200 and {s["investigation_id"] for s in grouped.json()} == {"INV-9"}
+        assert alice.get("/v1/investigations/INV-9").json() == {"investigation_id": "INV-9", "finding_ids": sorted(ids[:3])}
+        assert alice.get("/v1/investigations/INV-0").status_code == 404
+        history = alice.get(f"/v1/findings/{ids[0]}/explain").json()["case"]
+        assert history["investigation_id"] == "INV-9"
+        assert [(a["action"], a["actor"], a["actor_source"], a.get("reason")) for a in history["actions"]][2:] == [
+            ("CaseEscalated", "test-officer", "token", "MLRO"),
+            ("CaseResolutionRequested", "test-officer", "token", None),
+            ("CaseResolutionRejected", "officer-bob", "token", "not accepted: report it"),
+            ("CaseGrouped", "officer-bob", "token", "one client"),
+        ]
 
 
 def test_digests_proofs_verification_and_replay_over_http(live_api: LiveApi) -> None:

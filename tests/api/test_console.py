@@ -98,3 +98,85 @@ def test_console_pages_need_a_signed_in_reader(live_api: LiveApi) -> None:
         assert client.get("/console/findings").status_code == 200
         assert client.get("/console/audit", params={"subject": "C1"}).status_code == 200
         assert client.get("/console/state", params={"client": "C1"}).status_code == 200
+
+
+def test_two_officers_close_a_high_finding_four_eyes_in_the_console(live_api_sqlite: LiveApi, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Officer A asks for the resolution, may not approve it herself; officer B approves it;
+    both, with the note and the reason, are in the case history. Screenshots of each page go
+    to REGLEDGER_SCREENSHOT_DIR (or the test's temporary folder)."""
+    from datetime import UTC, datetime
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from projections.store.base import FindingFilter
+    from projections.tokens import TokenStore
+
+    live_api = live_api_sqlite
+    ingested(live_api, "mf-day")
+    store = open_store(live_api.store_url)
+    try:
+        second = TokenStore(store).create("officer-bob", "officer", datetime.now(UTC))
+        [mf07] = store.findings(FindingFilter(rule_ids=("MF-07",)))  # high: four-eyes
+        other = next(r for r in store.findings(FindingFilter()) if r.finding_id != mf07.finding_id)
+    finally:
+        store.close()
+    shots = os.environ.get("REGLEDGER_SCREENSHOT_DIR") or str(tmp_path)
+    os.makedirs(shots, exist_ok=True)
+    page = f"{live_api.url}/console/findings/{mf07.finding_id}"
+    driver = browser()
+    driver.set_window_size(1280, 1100)
+
+    def log_in(token: str) -> None:
+        driver.get(f"{live_api.url}/console/login")
+        driver.find_element(By.ID, "token").send_keys(token)
+        driver.find_element(By.ID, "login").click()
+        settle(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#findings tbody tr"))
+        driver.get(page)
+        settle(driver, lambda d: d.find_element(By.ID, "case-status"))
+
+    try:
+        log_in(live_api.tokens["officer"])
+        Select(driver.find_element(By.ID, "resolve-code")).select_by_visible_text("remediated")
+        driver.find_element(By.ID, "resolve-note").send_keys("margin call issued at 12:40")
+        driver.find_element(By.ID, "resolve").click()
+        assert settle(driver, lambda d: d.find_element(By.ID, "case-status").text == "pending_approval")
+        assert "Resolution asked by test-officer" in driver.find_element(By.ID, "pending").text
+        driver.save_screenshot(f"{shots}/1-officer-a-asked-for-resolution.png")
+        driver.find_element(By.ID, "approve").click()
+        alert = settle(driver, lambda d: d.find_element(By.CSS_SELECTOR, ".error"))
+        assert "test-officer asked for this resolution and may not approve it" in alert.text
+        driver.save_screenshot(f"{shots}/2-officer-a-may-not-approve-own.png")
+        # the refusal is a 409 page, which the browser logs; nothing else may be
+        assert [e["message"].rsplit(" ", 3)[-3:] for e in driver.get_log("browser") if e["level"] == "SEVERE"] == [
+            ["of", "409", "(Conflict)"]]
+        driver.find_element(By.ID, "logout").click()
+        settle(driver, lambda d: "/console/login" in d.current_url)
+
+        log_in(second)
+        assert driver.find_element(By.ID, "case-status").text == "pending_approval"
+        driver.find_element(By.ID, "approve-note").send_keys("checked the call log")
+        driver.find_element(By.ID, "approve").click()
+        assert settle(driver, lambda d: d.find_element(By.ID, "case-status").text == "resolved")
+        history = driver.find_element(By.ID, "case-history").text
+        assert "CaseResolutionRequested" in history and "margin call issued at 12:40" in history
+        assert "CaseResolutionApproved" in history and "checked the call log" in history
+        assert "officer-bob (console-session)" in history and "test-officer (console-session)" in history
+        driver.save_screenshot(f"{shots}/3-officer-b-approved.png")
+
+        driver.find_element(By.ID, "investigation-id").send_keys("INV-2026-001")
+        driver.find_element(By.ID, "group-also").send_keys(other.finding_id)
+        driver.find_element(By.ID, "group").click()
+        assert settle(driver, lambda d: "INV-2026-001" in d.find_element(By.ID, "investigation").text)
+        assert other.finding_id in driver.find_element(By.ID, "investigation").text
+        driver.save_screenshot(f"{shots}/4-grouped-into-investigation.png")
+        driver.get(f"{live_api.url}/console/findings/{other.finding_id}")
+        driver.find_element(By.ID, "escalate-reason").send_keys("client disputes; needs the MLRO")
+        driver.find_element(By.ID, "escalate").click()
+        assert settle(driver, lambda d: d.find_element(By.ID, "case-status").text == "escalated")
+        assert "INV-2026-001" in driver.find_element(By.ID, "investigation").text
+        assert "client disputes; needs the MLRO" in driver.find_element(By.ID, "case-history").text
+        driver.save_screenshot(f"{shots}/5-other-finding-escalated-in-investigation.png")
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    finally:
+        driver.quit()

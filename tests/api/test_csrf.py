@@ -6,7 +6,6 @@ caching and any script or style from elsewhere."""
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 
 from tests.api.conftest import LiveApi, console_login, csrf_in
 from tests.api.test_console import browser, ingested, settle
+from tests.ops.receivers import serving
 
 HOSTILE_PORT_PAGE = """<!doctype html><html><body>
 <form id="f" method="post" action="{target}"><input name="action" value="comment">
@@ -132,14 +132,8 @@ def hostile_page() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", served
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)) as port:
+        yield f"http://127.0.0.1:{port}/", served
 
 
 def test_a_page_on_another_port_of_the_same_host_cannot_post_a_comment_as_the_signed_in_officer(
@@ -177,3 +171,15 @@ def test_a_page_on_another_port_of_the_same_host_cannot_post_a_comment_as_the_si
         driver.quit()
     assert [(a["action"], a.get("text")) for a in case_actions(live_api, finding_id)] == [
         ("CaseOpened", None), ("CaseCommented", "seen")]
+
+
+@pytest.mark.parametrize("form", [
+    {"action": "approve"}, {"action": "reject", "text": "no"}, {"action": "escalate", "text": "up"},
+    {"action": "group", "investigation_id": "INV-1"},
+])
+def test_the_four_eyes_escalation_and_grouping_forms_need_the_sessions_csrf_token(live_api: LiveApi, form: dict[str, str]) -> None:
+    client, finding_id, csrf = signed_in_officer(live_api)
+    for sent in ({}, {"csrf": ""}, {"csrf": csrf[:-1] + ("0" if csrf[-1] != "0" else "1")}):
+        assert client.post(f"/console/findings/{finding_id}/case", data={**form, **sent}).status_code == 403
+    assert case_actions(live_api, finding_id) == []
+    client.close()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.cases import Cases, FindingRef
+from domain.cases import CasePolicy, Cases, FindingRef
 from domain.chain import GENESIS_HASH, chain_hash
 from domain.errors import CaseActionRefused
 from domain.ledger import Ledger
@@ -24,12 +24,14 @@ OFFICE = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 
 def cases(store: Store, minutes: int = 0) -> Cases:
-    return Cases(case_recorder(store), clock=lambda: OFFICE + timedelta(minutes=minutes))
+    """One officer closes cases alone here; four-eyes closing has its own tests."""
+    return Cases(case_recorder(store), clock=lambda: OFFICE + timedelta(minutes=minutes),
+                 policy=CasePolicy(four_eyes_severities=frozenset()))
 
 
 def mf07(store: Store) -> FindingRef:
     [row] = store.findings(FindingFilter(rule_ids=("MF-07",)))
-    return FindingRef(row.finding_id, row.rule_id, row.subject)
+    return FindingRef.of(row)
 
 
 def test_case_actions_change_no_finding_and_no_monitor_state(store: Store) -> None:
@@ -72,11 +74,11 @@ def test_case_actions_are_chained_ledger_entries_with_positions(store: Store) ->
         previous = expected
     assert [a.as_json() for a in case_history(store, finding.finding_id)] == [
         {"position": 39, "recorded_at": OFFICE.isoformat(), "action": "CaseOpened", "actor": "alice",
-         "at": OFFICE.isoformat(), "rule_id": "MF-07", "subject": "C1"},
+         "actor_source": None, "at": OFFICE.isoformat(), "rule_id": "MF-07", "subject": "C1"},
         {"position": 40, "recorded_at": OFFICE.isoformat(), "action": "CaseAcknowledged", "actor": "alice",
-         "at": OFFICE.isoformat(), "note": "looking into it"},
+         "actor_source": None, "at": OFFICE.isoformat(), "note": "looking into it"},
         {"position": 41, "recorded_at": (OFFICE + timedelta(minutes=1)).isoformat(), "action": "CaseAssigned",
-         "actor": "alice", "at": (OFFICE + timedelta(minutes=1)).isoformat(), "assignee": "bob"},
+         "actor": "alice", "actor_source": None, "at": (OFFICE + timedelta(minutes=1)).isoformat(), "assignee": "bob"},
     ]
 
 

@@ -12,10 +12,18 @@ from tests.test_cli import regledger
 MF_DAY = str(SCENARIOS / "mf-day.jsonl")
 
 
-def ok(*args: str, db: str, stdin: bytes | None = None) -> str:
-    done = regledger(*args, db=db, stdin=stdin)
+def ok(*args: str, db: str, stdin: bytes | None = None, env: dict[str, str] | None = None) -> str:
+    done = regledger(*args, db=db, stdin=stdin, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def officer(name: str) -> dict[str, str]:
+    """The environment of an account whose CLI operator is ``name``."""
+    return {"REGLEDGER_OPERATOR": name, "REGLEDGER_OFFICERS": "alice,bob"}
+
+
+ALICE, BOB = officer("alice"), officer("bob")
 
 
 def test_audit_state_and_explain_answer_from_the_record(store_url: str) -> None:
@@ -37,7 +45,8 @@ def test_audit_state_and_explain_answer_from_the_record(store_url: str) -> None:
     [finding] = json.loads(ok("findings", "--rule", "MF-07", "--format", "json", db=store_url))
     explained = json.loads(ok("explain", finding["finding_id"], db=store_url))
     assert explained["finding"]["finding_id"] == finding["finding_id"]
-    assert explained["case"] == {"status": "open", "assignee": None, "resolution": None, "actions": []}
+    assert explained["case"] == {"status": "open", "assignee": None, "resolution": None, "requested_by": None,
+                                 "investigation_id": None, "investigation_findings": [], "actions": []}
     assert {e["event_id"] for e in explained["evidence_events"]} >= {"mf-day-0015", "mf-day-0016", "mf-day-0018"}
 
 
@@ -49,35 +58,73 @@ def test_unknown_targets_and_bad_arguments_are_one_line_and_exit_code_2(store_ur
         (("state",), "name exactly one of: CLIENT_ID, --contract ID, --market-maker ID"),
         (("state", "C1", "--as-of", "2026-03-02T12:30:00"), "needs a UTC offset"),
         (("explain", "F-nope"), "no finding 'F-nope'"),
-        (("case", "ack", "F-nope", "--actor", "alice"), "no finding 'F-nope'"),
+        (("case", "ack", "F-nope"), "no finding 'F-nope'"),
         (("quarantine", "show", "99"), "no quarantined line 99"),
     ]:
-        done = regledger(*args, db=store_url)
+        done = regledger(*args, db=store_url, env=ALICE)
         assert (done.returncode, done.stderr.count("\n")) == (2, 1), (args, done.stderr)
         assert message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_the_case_workflow_from_the_command_line(store_url: str) -> None:
+def test_the_case_workflow_from_the_command_line_with_four_eyes_closing(store_url: str) -> None:
     ok("ingest", MF_DAY, db=store_url)
     [finding] = json.loads(ok("findings", "--rule", "MF-07", "--format", "json", db=store_url))
-    fid = finding["finding_id"]
-    assert ok("case", "ack", fid, "--actor", "alice", db=store_url).startswith(f"case of {fid}: acknowledged")
-    refused = regledger("case", "resolve", fid, "--actor", "alice", db=store_url)
+    fid = finding["finding_id"]  # MF-07 is high: closing it takes two officers
+    assert ok("case", "ack", fid, db=store_url, env=ALICE).startswith(f"case of {fid}: acknowledged")
+    refused = regledger("case", "resolve", fid, db=store_url, env=ALICE)
     assert refused.returncode == 2
     assert refused.stderr == "regledger: a resolution needs a code: one of remediated, false_positive, accepted_risk, reported_to_sfc\n"
-    resolved = json.loads(ok("case", "resolve", fid, "--actor", "bob", "--code", "reported_to_sfc", "--format", "json", db=store_url))
+    asked = ok("case", "resolve", fid, "--code", "reported_to_sfc", db=store_url, env=ALICE)
+    assert asked == f"case of {fid}: pending_approval (asked by alice); version 3\n"
+    own = regledger("case", "approve", fid, db=store_url, env=ALICE)
+    assert own.stderr == "regledger: alice asked for this resolution and may not approve it: a second, different officer must\n"
+    resolved = json.loads(ok("case", "approve", fid, "--note", "SFC reference 123", "--format", "json", db=store_url, env=BOB))
     assert {k: resolved[k] for k in ("status", "resolution", "updated_by", "version")} == {
-        "status": "resolved", "resolution": "reported_to_sfc", "updated_by": "bob", "version": 3,
+        "status": "resolved", "resolution": "reported_to_sfc", "updated_by": "bob", "version": 4,
     }
     listed = json.loads(ok("findings", "--case-status", "resolved", "--format", "json", db=store_url))
     assert [f["finding_id"] for f in listed] == [fid]
     assert listed[0] == finding  # resolving never edits the finding
     shown = json.loads(ok("case", "show", fid, "--format", "json", db=store_url))
-    assert [(a["action"], a["actor"]) for a in shown["actions"]] == [
-        ("CaseOpened", "alice"), ("CaseAcknowledged", "alice"), ("CaseResolved", "bob"),
+    assert [(a["action"], a["actor"], a["actor_source"]) for a in shown["actions"]] == [
+        ("CaseOpened", "alice", "cli-setting"), ("CaseAcknowledged", "alice", "cli-setting"),
+        ("CaseResolutionRequested", "alice", "cli-setting"), ("CaseResolutionApproved", "bob", "cli-setting"),
     ]
-    assert "monitor at position 41" in ok("monitor", db=store_url)
+    text = ok("case", "show", fid, db=store_url)
+    assert "status resolved (reported_to_sfc)" in text and "CaseResolutionApproved" in text and "SFC reference 123" in text
+    assert "monitor at position 42" in ok("monitor", db=store_url)
     assert len(json.loads(ok("findings", "--format", "json", db=store_url))) == 6
+
+
+def test_the_command_line_acts_only_as_its_configured_operator(store_url: str) -> None:
+    ok("ingest", MF_DAY, db=store_url)
+    [finding] = json.loads(ok("findings", "--rule", "MF-07", "--format", "json", db=store_url))
+    fid = finding["finding_id"]
+    for env, args, message in [
+        ({"REGLEDGER_OFFICERS": "alice"}, (), "act as REGLEDGER_OPERATOR, which is not set"),
+        (ALICE, ("--actor", "bob"), "--actor 'bob' is not REGLEDGER_OPERATOR ('alice')"),
+        (officer("mallory"), (), "actor 'mallory' is not a known officer (known: alice, bob)"),
+    ]:
+        done = regledger("case", "ack", fid, *args, db=store_url, env=env)
+        assert (done.returncode, done.stderr.count("\n")) == (2, 1) and message in done.stderr, done.stderr
+    assert ok("case", "ack", fid, "--actor", "alice", db=store_url, env=ALICE).startswith(f"case of {fid}: acknowledged")
+    done = regledger("case", "assign", fid, "--to", "mallory", db=store_url, env=ALICE)
+    assert "assignee 'mallory' is not a known officer" in done.stderr
+    assert json.loads(ok("case", "show", fid, "--format", "json", db=store_url))["actions"][-1]["action"] == "CaseAcknowledged"
+
+
+def test_escalating_and_grouping_from_the_command_line_show_on_each_case(store_url: str) -> None:
+    ok("ingest", MF_DAY, db=store_url)
+    ids = [f["finding_id"] for f in json.loads(ok("findings", "--format", "json", db=store_url))[:2]]
+    assert "escalated" in ok("case", "escalate", ids[0], "--reason", "needs the MLRO", db=store_url, env=ALICE)
+    grouped = ok("case", "group", *ids, "--investigation", "INV-7", "--reason", "one client", db=store_url, env=BOB)
+    assert grouped.count("in investigation INV-7") == 2
+    shown = json.loads(ok("case", "show", ids[1], "--format", "json", db=store_url))
+    assert (shown["investigation_id"], shown["investigation_findings"]) == ("INV-7", sorted(ids))
+    assert shown["actions"][-1]["reason"] == "one client"
+    first = json.loads(ok("case", "show", ids[0], "--format", "json", db=store_url))
+    assert first["status"] == "escalated"
+    assert [a.get("reason") for a in first["actions"]][1:] == ["needs the MLRO", "one client"]
 
 
 def test_a_quarantined_line_is_shown_and_resubmitted_corrected(store_url: str, tmp_path: Path) -> None:

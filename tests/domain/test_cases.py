@@ -97,3 +97,42 @@ def test_comments_are_allowed_in_every_status_but_never_empty() -> None:
     with pytest.raises(CaseActionRefused, match="actor must not be empty"):
         case.comment(" ", T0, "text")
     assert case.status == "resolved" and case.version == 3
+
+
+def test_a_four_eyes_resolution_is_a_request_until_another_officer_approves_it() -> None:
+    case = opened()
+    case.resolve("alice", T0, "remediated", "done", four_eyes=True)
+    assert (case.status, case.resolution, case.requested_by, case.requested_code) == (
+        "pending_approval", None, "alice", "remediated")
+    for verb in ("approve", "reject"):
+        with pytest.raises(CaseActionRefused, match=f"alice asked for this resolution and may not {verb} it"):
+            getattr(case, verb)(" alice ", T0, "x")  # the same name, however it is spaced
+    case.approve("bob", T0 + timedelta(minutes=1))
+    assert (case.status, case.resolution, case.requested_by, case.updated_by) == ("resolved", "remediated", None, "bob")
+    assert [type(e).__name__ for e in case.collect_events()][-2:] == ["ResolutionRequested", "ResolutionApproved"]
+
+
+@pytest.mark.parametrize(("before", "status"), [(None, "open"), ("acknowledge", "acknowledged"), ("escalate", "escalated")])
+def test_a_rejected_request_returns_the_case_to_the_status_it_had(before: str | None, status: str) -> None:
+    case = opened()
+    if before == "acknowledge":
+        case.acknowledge("alice", T0)
+    elif before == "escalate":
+        case.escalate("alice", T0, "MLRO")
+    case.resolve("alice", T0, "remediated", four_eyes=True)
+    case.reject("bob", T0, "not yet")
+    assert (case.status, case.requested_by) == (status, None)
+
+
+@pytest.mark.parametrize(("investigation_id", "accepted"), [
+    ("I", True), ("INV-2026.014_a", True), ("A" * 64, True), ("A" * 65, False), ("-INV", False),
+    ("", False), ("INV 1", False), ("INV/1", False),
+])
+def test_investigation_ids_are_one_to_sixty_four_plain_characters(investigation_id: str, accepted: bool) -> None:
+    case = opened()
+    if accepted:
+        case.group("alice", T0, investigation_id)
+        assert case.investigation_id == investigation_id
+    else:
+        with pytest.raises(CaseActionRefused, match="is not 1-64 letters"):
+            case.group("alice", T0, investigation_id)

@@ -110,7 +110,7 @@ def test_a_day_without_a_date_or_with_a_bad_one_is_a_clear_error(sqlite_url: str
 
 
 def test_a_case_resolved_during_the_day_counts_as_resolved_and_no_longer_open(store: Store, tmp_path: Path) -> None:
-    from domain.cases import Cases, FindingRef
+    from domain.cases import CasePolicy, Cases, FindingRef
     from ops.lines import open_inputs
     from ops.pipeline import IngestPipeline
     from projections.cases.recorders import case_recorder
@@ -122,14 +122,14 @@ def test_a_case_resolved_during_the_day_counts_as_resolved_and_no_longer_open(st
     first, second = store.findings(FindingFilter())[:2]
     at = iter([datetime.fromisoformat("2026-03-02T15:00:00+08:00"), datetime.fromisoformat("2026-03-02T16:00:00+08:00"),
                datetime.fromisoformat("2026-03-03T10:00:00+08:00"), datetime.fromisoformat("2026-03-03T10:00:00+08:00")])
-    cases = Cases(case_recorder(store), clock=lambda: next(at))
-    cases.resolve(FindingRef(first.finding_id, first.rule_id, first.subject), "officer-1", "remediated")
-    cases.resolve(FindingRef(second.finding_id, second.rule_id, second.subject), "officer-1", "false_positive")
+    cases = Cases(case_recorder(store), clock=lambda: next(at), policy=CasePolicy(four_eyes_severities=frozenset()))
+    cases.resolve(FindingRef.of(first), "officer-1", "remediated")
+    cases.resolve(FindingRef.of(second), "officer-1", "false_positive")
     day = build(store, date(2026, 3, 2))
     total = len(store.findings(FindingFilter()))
     assert (day["summary"]["resolved"], day["summary"]["open"]) == (2, total - 2)
     # a resolution after the cut-off does not reach back into that day's report
-    cases.reopen(FindingRef(first.finding_id, first.rule_id, first.subject), "officer-2")
+    cases.reopen(FindingRef.of(first), "officer-2")
     again = build(store, date(2026, 3, 2))
     assert again["summary"] == day["summary"]
     assert build(store, date(2026, 3, 3))["summary"]["open"] == total - 1
