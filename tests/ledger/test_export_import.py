@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +23,12 @@ MOVES = [
 ]
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops", *args], capture_output=True, text=True, timeout=300, check=False)
+def cli(*args: str, operator: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI; case actions act as ``operator`` (REGLEDGER_OPERATOR), a known officer."""
+    env = None if operator is None else {
+        **os.environ, "REGLEDGER_OPERATOR": operator, "REGLEDGER_OFFICERS": "alice,bob"}
+    return subprocess.run([sys.executable, "-m", "ops", *args], capture_output=True, text=True,
+                          timeout=300, check=False, env=env)
 
 
 def ledger_and_findings(url: str) -> tuple[list[tuple[int, str, int, str, bytes, str, bytes]], list[tuple[str, int]]]:
@@ -113,13 +118,17 @@ def quarantine_of(url: str) -> tuple[list[tuple[object, ...]], list[tuple[object
 def case_actions(url: str) -> None:
     found = json.loads(cli("findings", "--db", url, "--format", "json").stdout)
     first, second, third = (f["finding_id"] for f in found[:3])
-    for action in (
-        ("ack", first, "--note", "looking"), ("assign", first, "--to", "bob"),
-        ("comment", first, "--text", "asked the desk"),
-        ("resolve", second, "--code", "false_positive"), ("reopen", second, "--reason", "not a test account"),
-        ("resolve", third, "--code", "remediated"), ("ack", second),
+    four_eyes = {f["finding_id"] for f in found[:3] if f["severity"] in ("critical", "high")}
+    for operator, *action in (
+        ("alice", "ack", first, "--note", "looking"), ("alice", "assign", first, "--to", "bob"),
+        ("alice", "comment", first, "--text", "asked the desk"),
+        ("alice", "resolve", second, "--code", "false_positive"), ("bob", "approve", second),
+        ("alice", "reopen", second, "--reason", "not a test account"),
+        ("alice", "resolve", third, "--code", "remediated"), ("bob", "approve", third), ("alice", "ack", second),
     ):
-        done = cli("case", action[0], action[1], "--actor", "alice", "--db", url, *action[2:])
+        if action[0] == "approve" and action[1] not in four_eyes:
+            continue  # resolved by one officer: nothing awaits a second
+        done = cli("case", action[0], action[1], "--db", url, *action[2:], operator=operator)
         assert done.returncode == 0, done.stderr
 
 

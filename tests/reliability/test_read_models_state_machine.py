@@ -92,6 +92,10 @@ ACTIONS: dict[str, CaseAct] = {
     "comment": lambda cases, f, actor, other, code: cases.comment(f, actor, f"asked {other}"),
     "resolve": lambda cases, f, actor, other, code: cases.resolve(f, actor, code, "done"),
     "reopen": lambda cases, f, actor, other, code: cases.reopen(f, actor, "not done"),
+    # four-eyes closing: a resolution of a critical or high finding waits for another officer
+    "approve": lambda cases, f, actor, other, code: cases.approve(f, actor, "checked"),
+    "reject": lambda cases, f, actor, other, code: cases.reject(f, actor, "not yet"),
+    "escalate": lambda cases, f, actor, other, code: cases.escalate(f, actor, "needs the MLRO"),
 }
 
 
@@ -180,7 +184,7 @@ class ReadModelMachine(RuleBasedStateMachine):
             f = found[which % len(found)]
             cases = Cases(case_recorder(lane.store), clock=lambda: at)
             try:
-                ACTIONS[action](cases, FindingRef(f.finding_id, f.rule_id, f.subject), actor, other, code)
+                ACTIONS[action](cases, FindingRef.of(f), actor, other, code)
                 STATS[f"case {action}"] += 1
             except CaseActionRefused:
                 STATS["case action refused"] += 1
@@ -300,8 +304,13 @@ def test_a_scripted_run_through_every_kind_of_step_keeps_every_read_model_equal_
             lambda: machine.ingest_next(34, 5),  # perp-day: past a Hong Kong midnight
             lambda: machine.ingest_broken("no occurred_at", 0),
             lambda: machine.ingest_broken("cut short", 3),
-            *(lambda a=action: machine.act_on_a_case(1, a, "alice", "bob", "remediated") for action in
-              ("ack", "assign", "comment", "resolve", "reopen", "resolve")),
+            # a critical or high finding's resolution waits for a second officer (four-eyes):
+            # bob approves, then rejects the second request; on a lower one both are refused
+            *(lambda a=action, o=officer: machine.act_on_a_case(1, a, o, "bob", "remediated")
+              for officer, action in (
+                  ("alice", "ack"), ("alice", "assign"), ("alice", "comment"), ("alice", "escalate"),
+                  ("alice", "resolve"), ("bob", "approve"), ("alice", "reopen"), ("alice", "resolve"),
+                  ("bob", "reject"))),
             lambda: machine.act_on_a_case(2, "reopen", "alice", "bob", None),  # refused: not resolved
             lambda: machine.resubmit(0),
             lambda: machine.kill_a_running_ingest(30, 40),
@@ -317,7 +326,8 @@ def test_a_scripted_run_through_every_kind_of_step_keeps_every_read_model_equal_
     finally:
         machine.teardown()
     print(f"\nscripted read-model run: {dict(sorted(STATS.items()))}")
-    for kind in ("case ack", "case assign", "case comment", "case resolve", "case reopen", "case action refused",
+    for kind in ("case ack", "case assign", "case comment", "case escalate", "case resolve", "case reopen",
+                 "case action refused",
                  "resubmission linked", "export/import", "killed after storing lines"):
         assert STATS[kind] > 0, kind
     assert STATS["checks"] == 2 * (len(steps) + 1)
