@@ -44,22 +44,9 @@ def book(clients: int, positions: int) -> Feed:
         # Debt from 20 % to 100 % of the lending value: every rung of the ladder makes more short.
         feed.send("VAFinancingDrawn", loan_id=f"L{n}", client_id=c, account_id=f"A{n}",
                   amount=str(400_000 + n * 1_600_000 // clients), purpose_asset="BTC")
-    feed.send("PerpContractListed", contract_id="BTC-PERP", reference_asset="BTC", settlement_asset="HKD",
-              contract_size="0.01", initial_margin_rate="0.1", maintenance_margin_rate="0.05")
-    feed.client("MAKER")
-    feed.send("PerpMarginDeposited", deposit_id="D-MAKER", client_id="MAKER", asset="HKD",
-              amount="100000000000", funding_source="client_funds")
+    feed.btc_perp_with_maker("100000000000")
     for n in range(positions):
-        c = f"T{n}"
-        feed.client(c)
-        feed.send("PerpMarginDeposited", deposit_id=f"D{n}", client_id=c, asset="HKD",
-                  amount=str(600 + 4_000 * n // positions), funding_source="client_funds")
-        feed.send("PerpOrderPlaced", order_id=f"B{n}", client_id=c, contract_id="BTC-PERP",
-                  side="buy", quantity="1", limit_price="500000", market_maker=False)
-        feed.send("PerpOrderPlaced", order_id=f"S{n}", client_id="MAKER", contract_id="BTC-PERP",
-                  side="sell", quantity="1", limit_price="500000", market_maker=False)
-        feed.send("PerpTradeExecuted", trade_id=f"X{n}", contract_id="BTC-PERP",
-                  buy_order_id=f"B{n}", sell_order_id=f"S{n}", quantity="1", price="500000")
+        feed.long_against_maker(n, f"T{n}", 600 + 4_000 * n // positions)
     feed.engine.drain_changes()
     return feed
 
