@@ -9,6 +9,6 @@ from ops.bench.stress import markdown, measure
 def test_the_stress_benchmark_measures_both_paths_and_they_agree() -> None:
     figures = measure(300, 30)
     assert figures.calls[0] < figures.calls[5]  # a deeper fall, more calls
-    assert 0 < figures.fast_s and 0 < figures.ladder_s and figures.per_client_us(figures.fast_total_s) > 0
+    assert figures.fast_s > 0 and figures.ladder_s > 0 and figures.per_client_us(figures.fast_total_s) > 0
     text = markdown(figures)
     assert text.startswith("## Stress ladder over a large book") and "fast ladder in all" in text
