@@ -44,6 +44,7 @@ def html(report: Report) -> str:
     env = Environment(loader=PackageLoader("ops.report", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, keep_trailing_newline=True)
     env.filters["hkd"] = _hkd
+    env.filters["pct"] = lambda share: f"{Decimal(share) * 100:.2f}%"
     env.filters["jv"] = lambda v: v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
     template = env.get_template("nightly.html")
     return template.render(
