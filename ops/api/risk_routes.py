@@ -4,7 +4,7 @@ regulator (the "read" permission). Both only read; the shock form is a GET form.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -110,7 +110,7 @@ def register_risk_routes(app: FastAPI) -> None:
     @app.get("/console/obligations", include_in_schema=False)
     async def obligations_page(request: Request) -> HTMLResponse:
         principal = signed_in(request, "read")
-        result = await run_in_threadpool(obligations_board, store_of(request), datetime.now(UTC))
+        result = await run_in_threadpool(obligations_board, store_of(request))
         for row in result["obligations"]:
             row["deadline_shown"] = hk_time(datetime.fromisoformat(row["deadline"]))
         return page(request, "obligations.html", principal, result=result,

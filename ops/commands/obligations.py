@@ -28,7 +28,7 @@ def obligations_board(store: Any, now: datetime | None = None, as_of: datetime |
                       known_at: datetime | None = None) -> dict[str, Any]:
     """The board over the state as of a moment (the same replay as ``state``), counted from
     the wall clock, read here at the edge unless ``now`` is given."""
-    return board(state_for_stress(store, as_of, known_at), now or datetime.now(UTC))
+    return board(state_for_stress(store, as_of, known_at), now or datetime.now(UTC).replace(microsecond=0))
 
 
 def register(app: typer.Typer) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from domain.book.money import ZERO, exact, number_text
 from domain.book.valuation import effective_haircut
-from projections.stress.run import StressRun
+from projections.stress.run import StressRun, collector_paused
 from projections.stress.scenario import Scenario
 
 
@@ -42,6 +42,12 @@ class Slopes:
 
 class FastLadder:
     def __init__(self, run: StressRun) -> None:
+        # Some objects per client over a book of millions, none in a cycle: the collector
+        # would scan the whole book again and again as they are made.
+        with collector_paused():
+            self._build(run)
+
+    def _build(self, run: StressRun) -> None:
         self.run = run
         book = run.book
         eligible, min_haircut = run.terms

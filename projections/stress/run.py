@@ -28,6 +28,7 @@ from domain.book.valuation import debt, equity, lending_value, quantities, requi
 from domain.events import Envelope, PriceObserved
 from policies.finding import Finding
 from projections.asof.replay import Replay
+from projections.asof.replay import _collector_paused as collector_paused  # one definition of it
 from projections.asof.state import collateral_terms
 from projections.stress.concentration import concentration
 from projections.stress.scenario import Scenario
@@ -83,7 +84,7 @@ class StressRun:
         self.moment = state.moment or EMPTY_LEDGER_MOMENT
         self.terms = collateral_terms(state)
         self._holders: dict[str, set[str]] | None = None
-        with self.engine.exactly():
+        with self.engine.exactly(), collector_paused():  # a figure per client, no cycle
             self.before = self._value(self.book.clients.keys(), None)
 
     def header(self) -> dict[str, Any]:
