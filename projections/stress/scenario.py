@@ -72,8 +72,7 @@ def parse_shock(text: str, separator: str = "=") -> Shock:
     where = f"shock {text!r}"
     if not sep or not ASSET.fullmatch(asset):
         raise InvalidRequest(f"{where}: write ASSET{separator}-30% or ASSET{separator}PRICE, e.g. BTC{separator}-30%")
-    if asset == HKD:
-        raise InvalidRequest(f"{where}: HKD is the unit of account, its price is always 1")
+    check_asset(asset, where)
     percent = value.endswith("%")
     number = value[:-1] if percent else value
     if not NUMBER.fullmatch(number):
@@ -87,6 +86,13 @@ def parse_shock(text: str, separator: str = "=") -> Shock:
     if amount <= 0:
         raise InvalidRequest(f"{where}: a price must be positive (a relative shock ends with %)")
     return Shock(asset, price=amount)
+
+
+def check_asset(asset: str, where: str) -> None:
+    if not ASSET.fullmatch(asset):
+        raise InvalidRequest(f"{where}: {asset!r} is not an asset symbol (A-Z, 0-9, '.', '_', '-')")
+    if asset == HKD:
+        raise InvalidRequest(f"{where}: HKD is the unit of account, its price is always 1")
 
 
 def scenario_of(shocks: Sequence[Shock]) -> Scenario:
@@ -104,6 +110,7 @@ def scenario_of(shocks: Sequence[Shock]) -> Scenario:
 def ladder(asset: str, worst: tuple[Decimal, str] | None = None) -> list[Scenario]:
     """-10 % to -60 %, then the worst one-day move (a fall) if the ledger has one, labelled
     with the day it happened."""
+    check_asset(asset, f"ladder {asset!r}")
     rungs = [Scenario((Shock(asset, relative=step),), kind="ladder") for step in LADDER_STEPS]
     if worst is not None and worst[0] < 0:
         move, day = worst

@@ -168,6 +168,12 @@ def test_a_shock_that_makes_no_sense_is_refused_with_its_reason(text: str, reaso
         parse_shock(text)
 
 
+@pytest.mark.parametrize(("asset", "reason"), [("HKD", "unit of account"), ("btc", "not an asset symbol")])
+def test_a_ladder_of_no_asset_is_refused(asset: str, reason: str) -> None:
+    with pytest.raises(InvalidRequest, match=reason):
+        ladder(asset)
+
+
 def test_a_price_path_reports_its_worst_point(store: Store) -> None:
     ingest(store, margin_book("1400000"))
     from projections.stress.path import parse_path
@@ -213,3 +219,19 @@ def test_the_command_keeps_the_json_shape_scripts_depend_on_and_writes_tables_an
     refused = regledger("stress", "--shock", "BTC=-130%", db=store_url)
     assert (refused.returncode, refused.stdout) == (2, "")
     assert "a fall of 100 % or more" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_bad_lines_of_a_price_path_are_refused_together_by_line_field_and_reason() -> None:
+    from projections.stress.path import parse_path
+
+    raw = (b'{"asset":"BTC","price":"-4"}\nnot json\n{"asset":"HKD","price":"1"}\n'
+           b'{"type":"VAFinancingDrawn","data":{}}\n{"asset":"BTC","price":"400000"}\n')
+    with pytest.raises(InvalidRequest) as refused:
+        parse_path(raw, "p.jsonl")
+    assert str(refused.value) == (
+        "p.jsonl line 1: price: Input should be greater than 0; p.jsonl line 2: not JSON (Expecting value); "
+        "p.jsonl line 3: asset: HKD is the unit of account, its price is always 1; "
+        "p.jsonl line 4: type: 'VAFinancingDrawn' is not PriceObserved"
+    )
+    with pytest.raises(InvalidRequest, match="no price"):
+        parse_path(b"\n", "p.jsonl")
