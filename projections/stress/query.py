@@ -13,6 +13,7 @@ from projections.asof.replay import Replay, replay
 from projections.audit import AuditQuery, audit_events, known_through
 from projections.audit.query import AUDIT_PAGE_MAX
 from projections.store.base import Store
+from projections.stress.fast import FastLadder
 from projections.stress.run import StressRun
 from projections.stress.scenario import Scenario, Shock, ladder, scenario_of, worst_daily_move
 
@@ -55,9 +56,11 @@ def run_stress(
     as_of: datetime | None = None,
     known_at: datetime | None = None,
     state: Replay | None = None,
+    totals_only: bool = False,
 ) -> dict[str, Any]:
     """Scenarios in this order: the shocks together (one scenario), each ladder's rungs, the
-    path's worst point."""
+    path's worst point. ``totals_only``: each scenario's aggregates alone, by the fast ladder
+    (``projections.stress.fast``; no path), cheap enough to run after every price tick."""
     if not (shocks or ladders or path):
         raise InvalidRequest("name a --shock, a --ladder or a --path")
     if len(ladders) > LADDERS_MAX:
@@ -67,6 +70,12 @@ def run_stress(
     for asset in ladders:
         scenarios += ladder_of(store, state, asset)
     run = StressRun(state)
+    if totals_only:
+        if path:
+            raise InvalidRequest("a path is replayed through the monitor: leave out --totals")
+        fast = FastLadder(run)
+        return {**run.header(), "known_at": None if known_at is None else known_at.isoformat(),
+                "scenarios": [{**fast.summary(s), "kind": s.kind} for s in scenarios]}
     results = [run.scenario(s) for s in scenarios]
     if path:
         results.append(run.path(path))

@@ -235,3 +235,14 @@ def test_bad_lines_of_a_price_path_are_refused_together_by_line_field_and_reason
     )
     with pytest.raises(InvalidRequest, match="no price"):
         parse_path(b"\n", "p.jsonl")
+
+
+def test_totals_only_give_the_same_aggregates_as_the_full_result(store: Store) -> None:
+    ingest(store, margin_book("1400000.01"))
+    full = run_stress(store, shocks=[parse_shock("BTC=-30%")], ladders=["BTC"])["scenarios"]
+    totals = run_stress(store, shocks=[parse_shock("BTC=-30%")], ladders=["BTC"], totals_only=True)["scenarios"]
+    keys = ("label", "total_shortfall_after", "margin_call_count", "liquidations", "loss_sharing", "kind")
+    assert [{k: s[k] for k in keys} for s in totals] == [{k: s[k] for k in keys} for s in full]
+    assert "clients" not in totals[0]
+    with pytest.raises(InvalidRequest, match="leave out --totals"):
+        run_stress(store, path=[("BTC", Decimal(1))], totals_only=True)
