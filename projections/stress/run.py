@@ -145,7 +145,9 @@ class StressRun:
         return prices
 
     def scenario(self, scenario: Scenario) -> dict[str, Any]:
-        with self.engine.hypothetically() as apply:
+        # The collector paused, as in a replay: a rung edits and copies many clients and
+        # builds a row for each, and a collection would scan the whole book each time.
+        with collector_paused(), self.engine.hypothetically() as apply:
             prices = self.shocked_prices(scenario)
             after = self.apply_prices(apply, prices)
             result = self.result(after, prices)
@@ -169,7 +171,7 @@ class StressRun:
         finds the worst point, the second replays up to it and reads the full result there
         (the journal cannot be wound back to a point part-way)."""
         totals: list[tuple[Decimal, int]] = []
-        with self.engine.hypothetically() as apply:
+        with collector_paused(), self.engine.hypothetically() as apply:
             figures = self.before
             for n, (asset, price) in enumerate(points, 1):
                 figures = self.apply_prices(apply, {asset: price}, figures, n)
@@ -178,7 +180,7 @@ class StressRun:
                             if f.shortfall > 0 and not self.book.clients[c].open_calls)
                 totals.append((total, calls))
         worst = max(range(len(points)), key=lambda i: (totals[i][0], -i))
-        with self.engine.hypothetically() as apply:
+        with collector_paused(), self.engine.hypothetically() as apply:
             figures, prices = self.before, {}
             for n, (asset, price) in enumerate(points[: worst + 1], 1):
                 figures = self.apply_prices(apply, {asset: price}, figures, n)
