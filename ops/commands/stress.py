@@ -96,7 +96,7 @@ def scenario_tables(s: dict[str, Any]) -> str:
 
 def render_table(result: dict[str, Any]) -> str:
     p = result["parameters"]
-    head = (f"stress as of {result['as_of']} (ledger position {result['ledger_position']}); "
+    head = (f"stress as of {result['as_of'] or 'an empty ledger'} (ledger position {result['ledger_position']}); "
             f"MF-05 min haircut {p['MF-05.min_haircut']}, eligible {', '.join(p['MF-04.eligible_assets'])}; "
             "amounts HKD\n")
     out = head + to_table(summary_rows(result), tuple(summary_rows(result)[0]), "scenarios")
