@@ -19,8 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain.book.money import ZERO, exact, number_text
-from domain.book.valuation import effective_haircut
-from projections.stress.run import StressRun, collector_paused
+from domain.book.valuation import debt, effective_haircut
+from projections.stress.run import StressRun, collector_paused, perp_figures
 from projections.stress.scenario import Scenario
 
 
@@ -53,15 +53,19 @@ class FastLadder:
         eligible, min_haircut = run.terms
         self.slopes: dict[str, Slopes] = {}
         with exact():
+            price = book.price
             for client_id, client in book.clients.items():
-                before = run.before.clients[client_id]
-                s = Slopes(before.lending_value, before.debt, bool(client.open_calls))
+                # LV as the rulebook sums it, each pledge's q x (1 - h) kept as the slope: the
+                # same exact products, grouped by asset (checked against ``lending_value``).
+                lv = sum((a.marginable_value for a in client.accounts.values() if a.open), ZERO)
+                s = Slopes(lv, debt(client), bool(client.open_calls))
                 for pledge in client.pledges.values():
                     if pledge.is_open and pledge.asset in eligible:
                         w = pledge.quantity * (1 - effective_haircut(pledge.haircut, min_haircut))
                         s.lv_per_price[pledge.asset] = s.lv_per_price.get(pledge.asset, ZERO) + w
-                perp = run.before.perps.get(client_id)
-                if perp is not None:
+                        s.lending_value += w * price(pledge.asset)
+                if client.positions:
+                    perp = perp_figures(book, client)
                     s.equity, s.maintenance, s.positions = perp.equity, perp.maintenance, True
                     for contract_id, position in client.positions.items():
                         contract = book.contracts[contract_id]
@@ -69,7 +73,7 @@ class FastLadder:
                         size = position.quantity * contract.contract_size
                         s.marks.append((contract.reference_asset, ZERO if old is None else old, size,
                                         abs(size) * contract.maintenance_margin_rate))
-                s.margin = dict(client.margin)
+                s.margin = client.margin  # read only; an edit replaces a client's row
                 self.slopes[client_id] = s
             # For a shock of one asset (a ladder's rungs): per asset, the clients whose lending
             # value moves with it, as (D - LV, slope, has an open call), and the part of the
@@ -119,7 +123,7 @@ class FastLadder:
                         below[client_id] = True
                         losses[client_id] = max(ZERO, -equity)
             loss = sum(losses.values(), ZERO)
-            fund = run.before.fund
+            fund = run.book.fund_balance()
             covered = min(fund, loss)
             return {
                 "label": scenario.label, "shocks": scenario.shocks_json(),

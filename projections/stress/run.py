@@ -84,8 +84,16 @@ class StressRun:
         self.moment = state.moment or EMPTY_LEDGER_MOMENT
         self.terms = collateral_terms(state)
         self._holders: dict[str, set[str]] | None = None
-        with self.engine.exactly(), collector_paused():  # a figure per client, no cycle
-            self.before = self._value(self.book.clients.keys(), None)
+        self._before: Figures | None = None
+
+    @property
+    def before(self) -> Figures:
+        """Every client's figures before any shock, valued on first use (``--totals`` needs
+        none: the fast ladder values the state in its own pass)."""
+        if self._before is None:
+            with self.engine.exactly(), collector_paused():  # a figure per client, no cycle
+                self._before = self._value(self.book.clients.keys(), None)
+        return self._before
 
     def header(self) -> dict[str, Any]:
         return {
@@ -147,23 +155,24 @@ class StressRun:
     def scenario(self, scenario: Scenario) -> dict[str, Any]:
         # The collector paused, as in a replay: a rung edits and copies many clients and
         # builds a row for each, and a collection would scan the whole book each time.
+        before = self.before  # valued now, outside the block: it is the state before any shock
         with collector_paused(), self.engine.hypothetically() as apply:
             prices = self.shocked_prices(scenario)
-            after = self.apply_prices(apply, prices)
+            after = self.apply_prices(apply, prices, before)
             result = self.result(after, prices)
         return {"shocks": scenario.shocks_json(), "prices": scenario.prices_json(), "label": scenario.label,
                 "kind": scenario.kind, **result}
 
-    def apply_prices(self, apply: Apply, prices: dict[str, Decimal], base: Figures | None = None,
-                     step: int = 0) -> Figures:
-        """(1) and (2): inside the caller's ``hypothetically`` block."""
+    def apply_prices(self, apply: Apply, prices: dict[str, Decimal], base: Figures, step: int = 0) -> Figures:
+        """(1) and (2): inside the caller's ``hypothetically`` block; the clients not reached
+        keep their figures in ``base``."""
         position = self.state.position
         reached: set[str] = set()
         for n, (asset, price) in enumerate(sorted(prices.items()), 1):
             position += 1
             apply(self.price_event(asset, price, step * 1000 + n), position)
             reached |= self.holders(asset)
-        return self._value(sorted(reached), base or self.before)
+        return self._value(sorted(reached), base)
 
     def path(self, points: Sequence[tuple[str, Decimal]]) -> dict[str, Any]:
         """The path replayed point by point; the result at its worst point (the largest total
@@ -171,8 +180,9 @@ class StressRun:
         finds the worst point, the second replays up to it and reads the full result there
         (the journal cannot be wound back to a point part-way)."""
         totals: list[tuple[Decimal, int]] = []
+        before = self.before  # valued outside the blocks: the state before any shock
         with collector_paused(), self.engine.hypothetically() as apply:
-            figures = self.before
+            figures = before
             for n, (asset, price) in enumerate(points, 1):
                 figures = self.apply_prices(apply, {asset: price}, figures, n)
                 total = sum((f.shortfall for f in figures.clients.values()), ZERO)
@@ -181,7 +191,7 @@ class StressRun:
                 totals.append((total, calls))
         worst = max(range(len(points)), key=lambda i: (totals[i][0], -i))
         with collector_paused(), self.engine.hypothetically() as apply:
-            figures, prices = self.before, {}
+            figures, prices = before, {}
             for n, (asset, price) in enumerate(points[: worst + 1], 1):
                 figures = self.apply_prices(apply, {asset: price}, figures, n)
                 prices[asset] = price
