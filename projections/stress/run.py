@@ -15,7 +15,7 @@ figures it had before: its lending value, debt, equity and requirement read no s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -105,7 +105,7 @@ class StressRun:
         }
 
     # -- valuing --------------------------------------------------------------------------
-    def _value(self, client_ids: Iterator[str] | Any, base: Figures | None) -> Figures:
+    def _value(self, client_ids: Iterable[str], base: Figures | None) -> Figures:
         """Figures of ``client_ids``; the others as in ``base``."""
         book = self.book
         clients = dict(base.clients) if base is not None else {}
