@@ -119,7 +119,9 @@ def measure(clients: int = CLIENTS, positions: int = POSITIONS) -> Figures:
 
 
 def markdown(f: Figures) -> str:
-    verdict = "met" if f.fast_total_s[0] < GOAL_S else "NOT met"
+    wall, cpu = f.fast_total_s
+    verdict = (f"{'met' if wall < GOAL_S else 'NOT met'} on the wall clock ({wall:.2f} s), "
+               f"{'met' if cpu < GOAL_S else 'NOT met'} in CPU time ({cpu:.2f} s)")
 
     def row(name: str, lap: Lap, bold: bool = False) -> str:
         b = "**" if bold else ""
@@ -136,7 +138,7 @@ def markdown(f: Figures) -> str:
         "what can run after every tick; the engine path (each rung applied by the monitor engine "
         "in its undo journal, every client listed, as `regledger stress` prints it) is the "
         "reference it is checked against (here, and by `tests/stress/test_fast.py`). "
-        f"Goal: the ladder under 2 s ({verdict} by the fast ladder).",
+        f"Goal: the ladder under 2 s: by the fast ladder, {verdict}.",
         "",
         "| step | wall s | CPU s | CPU µs per client or position |",
         "|---|---:|---:|---:|",
