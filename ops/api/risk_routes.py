@@ -5,6 +5,7 @@ regulator (the "read" permission). Both only read; the shock form is a GET form.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -31,21 +32,27 @@ def shock_of(text: str) -> Any:
 
 
 def console_stress(store: Store, shocks: list[str], as_of: datetime | None) -> dict[str, Any]:
-    """The ladder of each eligible collateral asset (MF-04), and the shock scenario if one
-    is asked; the figures formatted for the page."""
+    """The ladder of each eligible collateral asset (MF-04) by the fast ladder (totals only:
+    the page stays quick on a large book), and the shock scenario, if one is asked, in full
+    through the engine; the figures formatted for the page."""
     state = state_for_stress(store, as_of)
     assets = list(collateral_terms(state)[0])
-    result = run_stress(store, shocks=[shock_of(s) for s in shocks], ladders=assets, state=state)
+    result = run_stress(store, ladders=assets, state=state, totals_only=True)
+    if shocks:
+        shocked = run_stress(store, shocks=[shock_of(s) for s in shocks], state=state)["scenarios"]
+        result["scenarios"] = shocked + result["scenarios"]
     for scenario in result["scenarios"]:
+        for key in ("total_shortfall_after", "loss_beyond_margin", "insurance_fund_after", "loss_sharing"):
+            scenario[f"{key}_shown"] = money(scenario[key])
+        if scenario["kind"] == "ladder":
+            continue
         scenario["short"] = sorted(
             ({**c, "shown": (money(c["lending_value_after"]), money(c["debt"]), money(c["shortfall_after"]))}
              for c in scenario["clients"] if c["shortfall_after"] != "0"),
-            key=lambda c: -float(c["shortfall_after"]),
+            key=lambda c: (-Decimal(c["shortfall_after"]), c["client_id"]),
         )[:CONSOLE_ROWS_MAX]
         for p in scenario["perp_positions"]:
             p["shown"] = (money(p["equity_after"]), money(p["maintenance_after"]), money(p["loss_beyond_margin"]))
-        for key in ("total_shortfall_after", "loss_beyond_margin", "insurance_fund_after", "loss_sharing"):
-            scenario[f"{key}_shown"] = money(scenario[key])
         for asset in scenario["concentration"]["assets"]:
             asset["shown"] = (money(asset["lending_value"]), percent(asset["lending_value_share"]),
                               percent(asset["debt_share"]))
@@ -72,15 +79,16 @@ def register_risk_routes(app: FastAPI) -> None:
         shock: Annotated[list[str] | None, Query(max_length=64, description="ASSET:-30% or ASSET:PRICE (repeatable: applied together)")] = None,
         ladder: Annotated[list[str] | None, Query(max_length=32, description="ASSET: -10% to -60% and its worst 1-day move (repeatable)")] = None,
         as_of: datetime | None = None, known_at: datetime | None = None,
+        totals: Annotated[bool, Query(description="each scenario's totals only, by the fast ladder")] = False,
     ) -> dict[str, Any]:
         """Stress of the margin book and perpetual positions under shocked prices, as
-        ``regledger stress --format json`` gives it. Writes nothing."""
+        ``regledger stress --format json`` gives it (``totals``: as ``--totals``). Writes nothing."""
         if len(shock or ()) > SHOCKS_PER_SCENARIO_MAX or len(ladder or ()) > LADDERS_MAX:
             raise HTTPException(422, "too many shocks or ladders")
         shocks = [shock_of(s) for s in shock or ()]
         result: dict[str, Any] = await run_in_threadpool(
             run_stress, store_of(request), shocks=shocks, ladders=list(ladder or ()),
-            as_of=aware("as_of", as_of), known_at=aware("known_at", known_at),
+            as_of=aware("as_of", as_of), known_at=aware("known_at", known_at), totals_only=totals,
         )
         return result
 

@@ -32,6 +32,10 @@ def test_the_stress_api_takes_shocks_as_asset_colon_move_and_gives_the_cli_shape
         assert client.get("/v1/stress").status_code == 400  # nothing to stress
         ladder = client.get("/v1/stress", params={"ladder": "BTC"}).json()["scenarios"]
         assert [s["label"] for s in ladder][-1] == "BTC -60%"
+        totals = client.get("/v1/stress", params={"ladder": "BTC", "totals": "true"}).json()["scenarios"]
+        assert [(s["label"], s["total_shortfall_after"]) for s in totals] == [
+            (s["label"], s["total_shortfall_after"]) for s in ladder]
+        assert "clients" not in totals[0]
     with live_api.client("ingest") as client:
         assert client.get("/v1/stress", params={"shock": "BTC:-30%"}).status_code == 403
     with live_api.client() as client:
