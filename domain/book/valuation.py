@@ -16,6 +16,8 @@ from domain.book.entities import Client, Contract
 from domain.book.money import ONE, ZERO
 from domain.book.view import BookView
 
+SECURITIES = "securities accounts"  # lending value from reported securities margin accounts
+
 
 def effective_haircut(haircut: Decimal, min_haircut: Decimal) -> Decimal:
     return max(haircut, min_haircut)
@@ -31,6 +33,20 @@ def lending_value(
             h = effective_haircut(pledge.haircut, min_haircut)
             total += pledge.quantity * book.price(pledge.asset) * (ONE - h)
     return total
+
+
+def lending_value_parts(
+    book: BookView, client: Client, eligible: Collection[str], min_haircut: Decimal
+) -> dict[str, Decimal]:
+    """``lending_value`` by where it comes from: each eligible asset pledged, and
+    ``SECURITIES`` for the open accounts' marginable value (for concentration figures; the
+    rules compare the sum, which ``lending_value`` gives without the dict)."""
+    parts = {SECURITIES: sum((a.marginable_value for a in client.accounts.values() if a.open), ZERO)}
+    for pledge in client.pledges.values():
+        if pledge.is_open and pledge.asset in eligible:
+            h = effective_haircut(pledge.haircut, min_haircut)
+            parts[pledge.asset] = parts.get(pledge.asset, ZERO) + pledge.quantity * book.price(pledge.asset) * (ONE - h)
+    return {k: v for k, v in parts.items() if v}
 
 
 def debt(client: Client) -> Decimal:

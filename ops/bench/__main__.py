@@ -52,6 +52,7 @@ class Benchmark:
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("ingest", "ops.bench.ingest", large=True),  # ingest, ingest + monitor, monitor; baselines; peak RSS
     Benchmark("tick", "ops.bench.tick", sized=False),  # a price tick at 1k, 10k, 100k clients
+    Benchmark("stress", "ops.bench.stress", sized=False),  # the stress ladder over 100k clients and 10k positions
     Benchmark("audit", "ops.bench.audit", "bench_audit"),  # audit --subject and findings p50 / p95
     Benchmark("evidence", "ops.bench.evidence", large=True),  # replay and verify beside the raw read
     Benchmark("report", "ops.bench.report"),  # the nightly report's seconds

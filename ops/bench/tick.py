@@ -50,6 +50,27 @@ class Feed:
         self.send("ClientOnboarded", client_id=client_id, client_type="individual",
                   investor_class="professional", pi_assessment=PI, market_maker_id=None)
 
+    def btc_perp_with_maker(self, maker_margin: str) -> None:
+        """BTC-PERP (0.01 BTC, 10 % / 5 %) and one market maker with ``maker_margin`` HKD."""
+        self.send("PerpContractListed", contract_id="BTC-PERP", reference_asset="BTC",
+                  settlement_asset="HKD", contract_size="0.01", initial_margin_rate="0.1",
+                  maintenance_margin_rate="0.05")
+        self.client("MAKER")
+        self.send("PerpMarginDeposited", deposit_id="D-MAKER", client_id="MAKER", asset="HKD",
+                  amount=maker_margin, funding_source="client_funds")
+
+    def long_against_maker(self, n: int, client: str, deposit: int) -> None:
+        """``client`` onboarded with ``deposit`` HKD of margin, long one contract at 500,000."""
+        self.client(client)
+        self.send("PerpMarginDeposited", deposit_id=f"D{n}", client_id=client, asset="HKD",
+                  amount=str(deposit), funding_source="client_funds")
+        self.send("PerpOrderPlaced", order_id=f"B{n}", client_id=client, contract_id="BTC-PERP",
+                  side="buy", quantity="1", limit_price="500000", market_maker=False)
+        self.send("PerpOrderPlaced", order_id=f"S{n}", client_id="MAKER", contract_id="BTC-PERP",
+                  side="sell", quantity="1", limit_price="500000", market_maker=False)
+        self.send("PerpTradeExecuted", trade_id=f"T{n}", contract_id="BTC-PERP",
+                  buy_order_id=f"B{n}", sell_order_id=f"S{n}", quantity="1", price="500000")
+
 
 def short_book(clients: int) -> Feed:
     """Each client short below a BTC price between 100,000 and 400,000."""
@@ -71,26 +92,11 @@ def maintenance_book(clients: int) -> Feed:
     about 100,000 and 400,000, against one market maker holding the short side."""
     feed = Feed()
     feed.reference_data()
-    feed.send("PerpContractListed", contract_id="BTC-PERP", reference_asset="BTC",
-              settlement_asset="HKD", contract_size="0.01", initial_margin_rate="0.1",
-              maintenance_margin_rate="0.05")
-    feed.client("MAKER")
-    feed.send("PerpMarginDeposited", deposit_id="D-MAKER", client_id="MAKER", asset="HKD",
-              amount="1000000000", funding_source="client_funds")
+    feed.btc_perp_with_maker("1000000000")
     for n in range(clients):
-        client = f"C{n}"
-        feed.client(client)
         # Equity deposit - 5,000 + 0.01 p against 0.0005 p: below maintenance under
         # p = (5,000 - deposit) / 0.0095, from 100,000 to 400,000.
-        deposit = 5000 - (950 + 2850 * n // clients)
-        feed.send("PerpMarginDeposited", deposit_id=f"D{n}", client_id=client, asset="HKD",
-                  amount=str(deposit), funding_source="client_funds")
-        feed.send("PerpOrderPlaced", order_id=f"B{n}", client_id=client, contract_id="BTC-PERP",
-                  side="buy", quantity="1", limit_price="500000", market_maker=False)
-        feed.send("PerpOrderPlaced", order_id=f"S{n}", client_id="MAKER", contract_id="BTC-PERP",
-                  side="sell", quantity="1", limit_price="500000", market_maker=False)
-        feed.send("PerpTradeExecuted", trade_id=f"T{n}", contract_id="BTC-PERP",
-                  buy_order_id=f"B{n}", sell_order_id=f"S{n}", quantity="1", price="500000")
+        feed.long_against_maker(n, f"C{n}", 5000 - (950 + 2850 * n // clients))
     return feed
 
 

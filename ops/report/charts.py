@@ -6,6 +6,7 @@ Coordinates are integers or fixed-point text, so the same report always gives th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -99,5 +100,31 @@ def daily_totals(history: Sequence[Mapping[str, Any]]) -> Markup:
             parts.append(f'<text x="{x + bar // 2}" y="{top + plot_h - h - 3}" text-anchor="middle" fill="{INK}">{n}</text>')
         if i % 5 == 0 or last:
             parts.append(f'<text x="{x + bar // 2}" y="{top + plot_h + 14}" text-anchor="middle" fill="{MUTED}">{escape(day["date"][5:])}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def stress_ladder(ladder: Mapping[str, Any], most: Decimal) -> Markup:
+    """One asset's ladder: the total shortfall after each shock as a bar (on a scale shared by
+    every ladder, ``most``), the margin calls that would be due written above it."""
+    bar, gap, left, top, plot_h = 64, 16, 16, 30, 150
+    rungs = ladder["rungs"]
+    width = left + len(rungs) * (bar + gap) + 10
+    height = top + plot_h + 44
+    asset = escape(ladder["asset"])
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Stress ladder of {asset}: shortfall and calls by shock" '
+             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+             f'<text x="{left}" y="14" fill="{INK}" font-weight="bold">{asset}</text>',
+             f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="{MUTED}"/>']
+    for i, rung in enumerate(rungs):
+        shortfall = Decimal(rung["total_shortfall_after"])
+        h = int(shortfall * plot_h / most) if most > 0 else 0
+        x = left + i * (bar + gap)
+        calls = int(rung["margin_call_count"])
+        parts.append(f'<rect x="{x}" y="{top + plot_h - h}" width="{bar}" height="{max(h, 1) if shortfall else 0}" fill="#dc2626">'
+                     f'<title>{escape(rung["label"])}: shortfall HKD {escape(rung["total_shortfall_after"])}, {calls} calls</title></rect>')
+        parts.append(f'<text x="{x + bar // 2}" y="{top + plot_h - h - 4}" text-anchor="middle" fill="{INK}">{calls} calls</text>')
+        move = escape(format(Decimal(rung["shock"]) * 100, "f").rstrip("0").rstrip("."))
+        parts.append(f'<text x="{x + bar // 2}" y="{top + plot_h + 16}" text-anchor="middle" fill="{MUTED}">{move}%</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

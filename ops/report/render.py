@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ def _delta(change: int) -> Markup:
 def html(report: Report) -> str:
     env = Environment(loader=PackageLoader("ops.report", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, keep_trailing_newline=True)
+    env.filters["hkd"] = _hkd
+    env.filters["pct"] = lambda share: f"{Decimal(share) * 100:.2f}%"
     env.filters["jv"] = lambda v: v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
     template = env.get_template("nightly.html")
     return template.render(
@@ -49,7 +52,19 @@ def html(report: Report) -> str:
         heatmap=charts.findings_heatmap(report["history"], report["by_rule"]),
         totals=charts.daily_totals(report["history"]),
         coverage_chart=charts.coverage_histogram(report["coverage"]["distribution"]),
+        stress_charts=_stress_charts(report),
     )
+
+
+def _stress_charts(report: Report) -> list[Markup]:
+    ladders = report["stress"]["ladders"]
+    most = max((Decimal(r["total_shortfall_after"]) for ladder in ladders for r in ladder["rungs"]), default=Decimal(0))
+    return [charts.stress_ladder(ladder, most) for ladder in ladders]
+
+
+def _hkd(text: str | None) -> str:
+    """An amount for people: to the cent, thousands separated (report.json keeps it exact)."""
+    return "" if text is None else format(Decimal(text), ",.2f")
 
 
 def _cell(value: Any) -> Any:
@@ -92,6 +107,11 @@ TABLES: dict[str, tuple[Callable[[Report], Sequence[Mapping[str, Any]]], tuple[s
     "quarantine": (lambda r: r["quarantine"]["lines"], (
         "id", "origin", "line", "event_id", "received_at", "reasons")),
     "history": (lambda r: r["history"], ("date", "total", "by_rule")),
+    "stress-ladders": (lambda r: [{"asset": x["asset"], **rung} for x in r["stress"]["ladders"] for rung in x["rungs"]], (
+        "asset", "label", "shock", "total_shortfall_after", "margin_call_count", "liquidations",
+        "loss_beyond_margin", "insurance_fund_after", "loss_sharing")),
+    "stress-first-short": (lambda r: r["stress"]["first_short"], (
+        "client_id", "asset", "at", "shortfall", "lending_value", "debt")),
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import decimal
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -167,6 +167,15 @@ class MonitorEngine:
             except Exception as error:  # as ``process`` would record it
                 event = RecordedEvent(position, envelope.occurred_at, envelope)
                 return [system.unevaluable(event, system.reason_of(error))]
+
+    @contextmanager
+    def hypothetically(self) -> Iterator[Callable[[Envelope, int], list[Finding]]]:
+        """A block in which events are applied as ``process`` would apply them, every rule
+        judging them, and then undone, whatever happens (the journal ``preview`` uses): the
+        state may be read between them. For what-if questions (``projections.stress``) that
+        must give exactly what the monitor would, without re-deriving its arithmetic."""
+        with exact(), self._book.journal.rolled_back():
+            yield self._evaluate
 
     @property
     def book(self) -> Book:

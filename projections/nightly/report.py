@@ -22,6 +22,7 @@ from projections.nightly.scan import LedgerScan, scan
 from projections.nightly.state import state_at
 from projections.nightly.window import HONG_KONG, Window, holiday_name, is_business_day
 from projections.store.base import FindingRow, Store
+from projections.stress.nightly import stress_section
 
 try:  # tamper evidence: a checkpoint (Merkle root and chain hash) at the cut-off position
     from projections.evidence.attest import checkpoint_at
@@ -93,6 +94,7 @@ def build(store: Store, day: date, *, stale_days: int = 7, top: int = TOP_MAX) -
                           for m in ledger.fund_moves],
         },
         "quarantine": _quarantine(store, window),
+        "stress": stress_section(store, window.cutoff, ledger.covered),
         "history": [{"date": d.isoformat(), "total": sum(c.values()),
                      "by_rule": {rule: c[rule] for rule in sorted(c)}} for d, c in findings.history(found, window)],
     }
