@@ -34,6 +34,7 @@ from ops.pipeline import IngestPipeline
 from ops.render import finding_json
 from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
+from projections.explain import citations
 from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store.base import FindingFilter, Store
 from projections.tokens import ROLES, Principal, TokenStore
@@ -70,6 +71,7 @@ def outcome(summary: IngestSummary) -> IngestOutcome:
 def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     """``behind_tls`` (default: the setting) says a TLS-terminating proxy serves the app."""
     settings = load_settings()
+    citations.install(settings.citations)  # a bad citations file stops the server here
     tls = settings.behind_tls if behind_tls is None else behind_tls
     limits = SessionLimits(timedelta(minutes=settings.session_idle_minutes),
                            timedelta(minutes=settings.session_absolute_minutes))

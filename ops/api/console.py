@@ -32,6 +32,7 @@ from ops.render import finding_json, flat_rows, hk_time
 from ops.wiring import build_audit_index
 from projections.audit import AuditQuery, audit_events
 from projections.cases import case_summary
+from projections.explain.plain import plain
 from projections.sessions import ConsoleSession
 from projections.store.base import FindingFilter, Store
 from projections.tokens import Principal
@@ -141,7 +142,7 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
             action["details"] = ", ".join(f"{k}: {v}" for k, v in action.items() if k not in CASE_ACTION_FIELDS)
         rest = {k: v for k, v in x.items() if k not in ("finding", "case")}
         return page(
-            request, "finding.html", principal, x=x,
+            request, "finding.html", principal, x=x, p=plain(x),
             finding_rows=[(r["field"], r["value"]) for r in flat_rows(x["finding"])],
             explain_rows=[(r["field"], r["value"]) for r in flat_rows(rest)],
             can_work="cases" in PERMISSIONS.get(principal.role, frozenset()), codes=RESOLUTION_CODES,
