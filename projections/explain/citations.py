@@ -21,6 +21,7 @@ KEYS = ("document", "paragraphs", "section", "note")
 # Internal cross-references of the rule modules' docstrings, which an officer cannot follow:
 # "(reading 11)" points into the rulebook's list of edge-case readings.
 _READING = re.compile(r"\s*\(readings? [0-9, and]+\)")
+_HEADING = re.compile(r"^[A-Z]+-[0-9]+ [^.]*\.\s+")  # the docstring's first line repeats id and title
 
 
 class Citation(NamedTuple):
@@ -107,5 +108,5 @@ def citation(rule_id: str) -> Citation:
 def plain_obligation(text: str) -> str:
     """A rule's docstring as an officer reads it: one paragraph, without the internal
     reading numbers or the code quotes around parameter names."""
-    text = _READING.sub("", " ".join(text.split()))
+    text = _HEADING.sub("", _READING.sub("", " ".join(text.split())))
     return text.replace("``", "").replace("`", "")
