@@ -104,11 +104,13 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     from ops.api.console import register_console
     from ops.api.docs import register_docs
     from ops.api.evidence_routes import register_evidence_routes
+    from ops.api.officer_pages import register_officer_pages
     from ops.api.routes import register_feature_routes
 
     register_feature_routes(app)
     register_evidence_routes(app)
     register_console(app, tls)
+    register_officer_pages(app)
     register_docs(app)
     return app
 

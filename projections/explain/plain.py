@@ -164,8 +164,16 @@ def event_line(e: dict[str, Any], trigger_id: str) -> dict[str, Any]:
     return {
         "position": e["position"], "type": e["type"], "event_id": e["event_id"],
         "occurred_at": when(e["occurred_at"]), "trigger": e["event_id"] == trigger_id,
-        "summary": ", ".join(f"{k} {v}" for k, v in fields[:EVENT_FIELDS_SHOWN_MAX]),
+        "summary": ", ".join(f"{k} {_fact(v)}" for k, v in fields[:EVENT_FIELDS_SHOWN_MAX]),
     }
+
+
+def _fact(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def as_text(p: dict[str, Any]) -> str:
