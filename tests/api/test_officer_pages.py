@@ -130,3 +130,15 @@ def test_a_regulator_downloads_a_pack_over_http_that_the_verifier_accepts(
     (tmp_path / "p.zip").write_bytes(done.content)
     assert verifier.main(["v", "pack", str(tmp_path / "p.zip"), str(signing_key)]) == 0
     assert public_key_pem(keys.public_key(str(signing_key))) == signing_key.read_bytes()
+
+
+def test_the_new_pages_keep_the_consoles_strict_policy(live_api_sqlite: LiveApi) -> None:
+    ingested(live_api_sqlite, "mf-day")
+    with httpx.Client(base_url=live_api_sqlite.url, follow_redirects=False, timeout=60) as client:
+        console_login(client, live_api_sqlite.tokens["officer"])
+        finding = client.get("/console/findings").text.split('href="/console/findings/')[1].split('"')[0]
+        for path in ("/console/rules", "/console/clients/C1", f"/console/findings/{finding}"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert "default-src 'self'" in response.headers["Content-Security-Policy"], path
+            assert "<style" not in response.text and "<script" not in response.text and " style=" not in response.text, path
