@@ -38,7 +38,10 @@ def quantity(value: str | Decimal) -> str:
 def when(text: str | None) -> str:
     if not text:
         return "-"
-    moment = datetime.fromisoformat(text).astimezone(HONG_KONG)
+    try:
+        moment = datetime.fromisoformat(text).astimezone(HONG_KONG)
+    except OverflowError:  # a stored time at the very edge of the calendar: shown as sent
+        return text
     return moment.strftime("%Y-%m-%d %H:%M:%S") + " HKT"
 
 

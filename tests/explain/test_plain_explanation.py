@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ops.queries import explanation
-from projections.explain.plain import as_text, money, plain
+from projections.explain.plain import as_text, money, plain, when
 from projections.store.base import FindingFilter, Store
 from tests.audit.helpers import event, ingest, lines_of
 
@@ -28,6 +28,16 @@ NOTICE = event("amend-1", "RuleParameterAmended", "2026-03-01T00:00:00+08:00", {
 ])
 def test_money_is_shown_to_the_cent_with_thousands_separators(value: str, shown: str) -> None:
     assert money(Decimal(value)) == shown
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("2026-03-02T04:00:17+00:00", "2026-03-02 12:00:17 HKT"),
+    ("9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59-23:59"),  # past the calendar in HKT: as sent
+    ("0001-01-01T00:00:00+08:00", "0001-01-01T00:00:00+08:00"),  # before the first instant in UTC: as sent
+    (None, "-"),
+])
+def test_times_are_shown_in_hong_kong_time_and_the_calendars_edges_as_sent(text: str | None, shown: str) -> None:
+    assert when(text) == shown
 
 
 def test_an_mf07_explanation_writes_out_lending_value_debt_and_the_shortfall(store: Store) -> None:
