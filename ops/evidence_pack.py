@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from domain.evidence.digest import digest_json, public_key_pem, sign
 from domain.evidence.proofs import inclusion_json
 from ops.queries import explanation
-from projections.evidence.attest import checkpoint_at, inclusion_proof
+from projections.evidence.attest import checkpoint_at, inclusion_proofs
 from projections.explain.plain import as_text, money, plain, when
 from projections.store.base import Store
 
@@ -79,8 +79,8 @@ def evidence_pack(store: Store, finding_id: str, private_key: Ed25519PrivateKey)
     digest_text = digest_json(digest)
     files: dict[str, bytes] = {}
     events: list[dict[str, Any]] = []
-    for e in x["evidence_events"]:
-        proof = inclusion_proof(store, e["event_id"], checkpoint)
+    proofs = inclusion_proofs(store, [(e["event_id"], 1) for e in x["evidence_events"]], checkpoint)
+    for e, proof in zip(x["evidence_events"], proofs, strict=True):
         name = f"{proof.position:08d}.json"
         files[f"events/{name}"] = proof.state
         files[f"proofs/{name}"] = inclusion_json(proof).encode()

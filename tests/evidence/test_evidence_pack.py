@@ -103,3 +103,12 @@ def test_the_cli_writes_a_pack_the_verifier_script_accepts_and_refuses_without_a
     swapped = regledger("verify-proof", f"proofs/{first}", "--digest", "digest.json", "--public-key", public,
                         "--event", f"events/{second}", cwd=x)
     assert swapped.returncode == 1 and "is not byte for byte the proven row" in swapped.stdout
+
+
+def test_proofs_made_in_one_pass_are_the_proofs_made_one_by_one(store: Store) -> None:
+    from projections.evidence.attest import checkpoint_at, inclusion_proof, inclusion_proofs
+
+    ingest(store, lines_of("mf-day"))
+    checkpoint = checkpoint_at(store)
+    ids = [f"mf-day-{n:04d}" for n in (1, 2, 17, 18, 31, 38)]  # both edges of the tree and between
+    assert inclusion_proofs(store, [(i, 1) for i in ids], checkpoint) == [inclusion_proof(store, i, checkpoint) for i in ids]
