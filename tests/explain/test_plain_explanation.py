@@ -4,6 +4,7 @@ events behind it with their positions."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -83,3 +84,16 @@ def test_a_perpetual_finding_writes_out_equity_against_the_requirements(store: S
     p = plain(explanation(store, rows[0].finding_id))
     assert any(" equity = margin balance " in line for line in p["arithmetic"])
     assert any("maintenance requirement HKD " in line for line in p["arithmetic"])
+
+
+def test_the_cli_explains_in_words_by_default_and_in_json_on_request(sqlite_url: str) -> None:
+    from tests.conftest import SCENARIOS
+    from tests.evidence.test_evidence_cli import regledger
+
+    assert regledger("ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", sqlite_url).returncode == 0
+    finding_id = json.loads(regledger("findings", "--rule", "MF-07", "--format", "json", "--db", sqlite_url).stdout)[0]["finding_id"]
+    words = regledger("explain", finding_id, "--db", sqlite_url)
+    assert words.returncode == 0 and words.stdout.startswith(f"Finding {finding_id}: MF-07 Timely margin call (high)\n")
+    assert "  C1: short by HKD 1,500,000.00 - HKD 1,480,000.00 = HKD 20,000.00\n" in words.stdout
+    exact = json.loads(regledger("explain", finding_id, "--format", "json", "--db", sqlite_url).stdout)
+    assert exact["judged_state"]["clients"][0]["lending_value"] == "1480000"
