@@ -20,6 +20,7 @@ from projections.asof.replay import Replay
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import owners_of
 from projections.cases import case_summary
+from projections.explain.plain import WIDE
 from projections.store.base import FindingFilter, Store
 
 RECENT_EVENTS = 25
@@ -44,7 +45,7 @@ def client_view(store: Store, subject: str) -> dict[str, Any]:
     if client_id is None:
         raise NotFound(f"{subject!r} is not a client and belongs to none in the ledger")
     figures = client_state(state, client_id)
-    shortfall = max(Decimal(figures["debt"]) - Decimal(figures["lending_value"]), Decimal(0))
+    shortfall = max(WIDE.subtract(Decimal(figures["debt"]), Decimal(figures["lending_value"])), Decimal(0))
     onboarded = audit_events(store, AuditQuery(subject=client_id, types=("ClientOnboarded",), limit=1))
     return {
         "client_id": client_id,

@@ -10,7 +10,7 @@ cents, with thousands separators; the JSON keeps them exact).
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,9 @@ from projections.explain.citations import citation, plain_obligation
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 CENT = Decimal("0.01")
+# Figures are exact decimal strings up to the value bounds (40 digits, and products of them):
+# the arithmetic shown is worked in a context wide enough never to round or overflow them.
+WIDE = Context(prec=400, Emax=10_000, Emin=-10_000)
 EVENT_FIELDS_SHOWN_MAX = 6
 # The families whose rules judge a client's lending value and debt, and its perpetual margin.
 _LENDING = ("MF-",)
@@ -26,7 +29,7 @@ _PERPETUAL = ("PERP-", "PI-")
 
 def money(value: str | Decimal | int | None, currency: str = "HKD") -> str:
     """``HKD 1,775,437.25``: to the cent, half up, as a statement of account rounds."""
-    amount = Decimal(0 if value is None else value).quantize(CENT, ROUND_HALF_UP)
+    amount = Decimal(0 if value is None else value).quantize(CENT, ROUND_HALF_UP, context=WIDE)
     return f"{currency} {amount:,.2f}"
 
 
@@ -46,6 +49,11 @@ def when(text: str | None) -> str:
 
 
 def plain(x: dict[str, Any]) -> dict[str, Any]:
+    with localcontext(WIDE):
+        return _plain(x)
+
+
+def _plain(x: dict[str, Any]) -> dict[str, Any]:
     finding, rule = x["finding"], x["rule"]
     rule_id = finding["rule_id"]
     cited = None if rule_id.startswith("SYS-") else citation(rule_id)

@@ -26,6 +26,7 @@ NOTICE = event("amend-1", "RuleParameterAmended", "2026-03-01T00:00:00+08:00", {
     ("0.00499", "HKD 0.00"),  # below it: down
     ("1875000", "HKD 1,875,000.00"),
     ("-99562.745", "HKD -99,562.75"),
+    ("9" * 40 + ".005", "HKD 9," + ",".join(["999"] * 13) + ".01"),  # past 28 digits: still exact
 ])
 def test_money_is_shown_to_the_cent_with_thousands_separators(value: str, shown: str) -> None:
     assert money(Decimal(value)) == shown
