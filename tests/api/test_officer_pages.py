@@ -33,7 +33,7 @@ def signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
     if SHOTS is not None:
         SHOTS.mkdir(parents=True, exist_ok=True)
-        height = driver.execute_script("return document.body.scrollHeight")
+        height = driver.execute_script("return document.documentElement.scrollHeight") + 120
         driver.set_window_size(1280, min(max(height, 800), 4000))
         driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
