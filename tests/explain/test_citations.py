@@ -71,3 +71,20 @@ def test_rule_texts_lose_their_internal_reading_numbers_and_code_quotes() -> Non
     for rule in RULES:
         shown = plain_obligation(rule.obligation)
         assert "reading" not in shown and "`" not in shown, rule.rule_id
+
+
+def test_regledger_refuses_to_start_on_a_bad_citations_file_naming_it(tmp_path: Path) -> None:
+    from tests.evidence.test_evidence_cli import regledger
+
+    bad = tmp_path / "citations.toml"
+    bad.write_text(packaged().decode().replace("[MF-06]", "[MF-6]"))
+    done = regledger("rules", "--db", f"sqlite:///{tmp_path}/r.db", env={"REGLEDGER_CITATIONS": str(bad)})
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"regledger: citations file {bad}: MF-6: no such rule in the rulebook\n"
+    from tests.conftest import SCENARIOS
+
+    assert regledger("ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", f"sqlite:///{tmp_path}/r.db").returncode == 0
+    fixed = tmp_path / "fixed.toml"
+    fixed.write_text(packaged().decode().replace('paragraphs = ["10(c)"]', 'paragraphs = ["10(c)", "11"]'))
+    shown = regledger("rules", "--db", f"sqlite:///{tmp_path}/r.db", env={"REGLEDGER_CITATIONS": str(fixed)})
+    assert "Source: SFC circular 26EC5 (11 Feb 2026), VA margin financing, paragraphs 10(c), 11" in shown.stdout
