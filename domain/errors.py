@@ -71,3 +71,9 @@ class UnknownOfficer(CaseActionRefused):
 class EvidenceUnreadable(InvalidRequest):
     """A digest, proof or key file that is not well-formed: not what regledger writes, so it
     cannot even be checked (a well-formed one that does not verify is a verdict, not this)."""
+
+
+class CitationsInvalid(RegledgerError):
+    """The citations file (``policies/citations.toml`` or ``$REGLEDGER_CITATIONS``) is not
+    what counsel's corrections may make of it: a rule missing or unknown, a key misspelt, a
+    field of the wrong kind. regledger refuses to start rather than cite wrongly."""

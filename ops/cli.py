@@ -36,6 +36,7 @@ from ops.render import finding_json, to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
+from projections.explain import citations
 from projections.store.base import FindingFilter
 
 EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
@@ -292,6 +293,7 @@ def main() -> None:
     configure_logging(settings.log_format, settings.log_level)
     tune_gc()
     try:
+        citations.install(settings.citations)
         code = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)

@@ -39,8 +39,12 @@ def read_evidence(path: str, what: str) -> bytes:
 
 
 def write_output(path: str, text: str) -> None:
+    write_bytes(path, text.encode("ascii"))
+
+
+def write_bytes(path: str, data: bytes) -> None:
     try:
-        Path(path).write_text(text, encoding="ascii")
+        Path(path).write_bytes(data)
     except OSError as e:
         raise InputUnreadable(f"cannot write {path}: {e.strerror or e}") from None
 

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     batch_size: int = 1_000
     debug: bool = False
     signing_key: str | None = None  # PEM file of the Ed25519 key that signs digests
+    # A corrected copy of policies/citations.toml that the firm's counsel keeps (default: the
+    # packaged one); checked at start-up.
+    citations: str | None = None
     report_dir: str = "reports"  # where ``regledger report nightly`` writes nightly-DATE/
     # The console's sessions end after this long without a request, and this long after the
     # log-in whatever happens: a working day, not the lifetime of the token.

@@ -35,6 +35,7 @@ from ops.pipeline import IngestPipeline
 from ops.render import finding_json
 from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
+from projections.explain import citations
 from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store.base import FindingFilter, Store
 from projections.tokens import ROLES, Principal, TokenStore
@@ -71,6 +72,7 @@ def outcome(summary: IngestSummary) -> IngestOutcome:
 def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     """``behind_tls`` (default: the setting) says a TLS-terminating proxy serves the app."""
     settings = load_settings()
+    citations.install(settings.citations)  # a bad citations file stops the server here
     tls = settings.behind_tls if behind_tls is None else behind_tls
     limits = SessionLimits(timedelta(minutes=settings.session_idle_minutes),
                            timedelta(minutes=settings.session_absolute_minutes))
@@ -103,6 +105,7 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     from ops.api.console import register_console
     from ops.api.docs import register_docs
     from ops.api.evidence_routes import register_evidence_routes
+    from ops.api.officer_pages import register_officer_pages
     from ops.api.risk_routes import register_risk_routes
     from ops.api.routes import register_feature_routes
 
@@ -110,6 +113,7 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     register_evidence_routes(app)
     register_risk_routes(app)
     register_console(app, tls)
+    register_officer_pages(app)
     register_docs(app)
     return app
 

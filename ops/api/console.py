@@ -32,6 +32,7 @@ from ops.render import finding_json, flat_rows, hk_time
 from ops.wiring import build_audit_index
 from projections.audit import AuditQuery, audit_events
 from projections.cases import case_summary
+from projections.explain.plain import plain
 from projections.sessions import ConsoleSession
 from projections.store.base import FindingFilter, Store
 from projections.tokens import Principal
@@ -208,7 +209,7 @@ def finding_context(x: dict[str, Any], principal: Principal) -> dict[str, Any]:
     """What the finding page shows, the same after an action was refused."""
     rest = {k: v for k, v in x.items() if k not in ("finding", "case")}
     return {
-        "x": x, "finding_rows": [(r["field"], r["value"]) for r in flat_rows(x["finding"])],
+        "x": x, "p": plain(x), "finding_rows": [(r["field"], r["value"]) for r in flat_rows(x["finding"])],
         "explain_rows": [(r["field"], r["value"]) for r in flat_rows(rest)],
         "can_work": "cases" in PERMISSIONS.get(principal.role, frozenset()), "codes": RESOLUTION_CODES,
     }

@@ -18,7 +18,7 @@ from ops import keys
 from ops.api.routes import aware
 from ops.api.security import require
 from ops.commands.evidence import checkpoint_json
-from ops.commands.replay import parse_overrides
+from ops.commands.replay import by_rule, parse_overrides
 from ops.render import finding_json
 from ops.settings import load_settings
 from projections.evidence.attest import (
@@ -131,8 +131,9 @@ def register_evidence_routes(app: FastAPI) -> None:
             done = replay(store, Window(body.as_of, body.known_at), overrides)
             if body.diff:
                 changes = diff(store, done)
-                return {"added": [finding_json(r) for r in changes.added],
-                        "removed": [finding_json(r) for r in changes.removed]}
+                added = [finding_json(r) for r in changes.added]
+                removed = [finding_json(r) for r in changes.removed]
+                return {"by_rule": by_rule(added, removed), "added": added, "removed": removed}
             return [finding_json(as_row(f, seq)) for seq, f in enumerate(done.findings, 1)]
 
         return await run_in_threadpool(run)

@@ -16,6 +16,7 @@ from ops.render import flat_rows, hk_time, to_csv, to_json, to_table
 from ops.wiring import build_audit_index, open_store
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
+from projections.explain.plain import as_text, plain
 from projections.store.base import Store
 
 log = structlog.get_logger("regledger.audit")
@@ -29,6 +30,12 @@ class Format(StrEnum):
 
 
 class StateFormat(StrEnum):
+    json = "json"
+    table = "table"
+
+
+class ExplainFormat(StrEnum):
+    text = "text"
     json = "json"
     table = "table"
 
@@ -115,17 +122,20 @@ def register(app: typer.Typer) -> None:
     def explain_finding(
         finding_id: Annotated[str, typer.Argument(help="the finding")],
         db: DbOption = None,
-        output: Annotated[StateFormat, typer.Option("--format")] = StateFormat.json,
+        output: Annotated[ExplainFormat, typer.Option("--format", help="text: as an officer reads it; json: every figure exact")] = ExplainFormat.text,
     ) -> None:
-        """Why a finding fired: its rule, the parameters in force, the triggering event, and
-        the state it judged with the events behind it."""
+        """Why a finding fired: what its rule requires and where that comes from, what
+        happened, the arithmetic with the figures, the parameters in force and the events
+        behind it (with --format json: the state it judged, exact)."""
         store = opened(db)
         try:
             result = explanation(store, finding_id)
         finally:
             store.close()
-        if output is StateFormat.json:
+        if output is ExplainFormat.json:
             typer.echo(to_json(result))
+        elif output is ExplainFormat.text:
+            typer.echo(as_text(plain(result)), nl=False)
         else:
             typer.echo(to_table(flat_rows(result), ("field", "value"), f"finding {finding_id}"), nl=False)
 

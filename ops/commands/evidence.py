@@ -137,6 +137,7 @@ def register(app: typer.Typer) -> None:
         public_key_file: Annotated[str, typer.Option("--public-key", help="the firm's PEM public key")],
         since: Annotated[str | None, typer.Option("--since", help="the earlier digest (consistency proofs)")] = None,
         output: Annotated[Output, typer.Option("--format")] = Output.text,
+        event_file: Annotated[str | None, typer.Option("--event", help="the event's file (an evidence pack's events/N.json): must be the proven row's bytes")] = None,
     ) -> None:
         """Check a proof offline: only the proof, the digest(s) and the public key; no database."""
         raw = keys.read_evidence(proof_file, "proof")
@@ -146,6 +147,8 @@ def register(app: typer.Typer) -> None:
         if kind == INCLUSION_FORMAT:
             proof = parse_inclusion(raw, f"proof {proof_file}")
             problems = check_inclusion(proof, target, public)
+            if event_file is not None and keys.read_evidence(event_file, "event") != proof.state:
+                problems.append(f"the event file {event_file} is not byte for byte the proven row")
             claim = f"event {proof.event_id} is at position {proof.position} of the ledger digested at position {proof.tree_size}"
         elif kind == CONSISTENCY_FORMAT:
             if since is None:

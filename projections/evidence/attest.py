@@ -83,28 +83,39 @@ def _roots(store: Store, size: int, ranges: list[tuple[int, int]]) -> RangeRoots
 
 
 def inclusion_proof(store: Store, event_id: str, digest: Checkpoint, version: int = 1) -> InclusionProof:
-    position = position_of(store, event_id, version)
+    [proof] = inclusion_proofs(store, [(event_id, version)], digest)
+    return proof
+
+
+def inclusion_proofs(store: Store, events: list[tuple[str, int]], digest: Checkpoint) -> list[InclusionProof]:
+    """Proofs of several events (id, version) in one pass over the leaves: an evidence pack
+    proves hundreds of events, each proof alone would read the whole log again."""
     size = digest.position
-    if position > size:
-        raise InvalidRequest(
-            f"event {event_id!r} is at position {position}, after the digest's position {size}:"
-            " make a newer digest"
-        )
-    path = inclusion_ranges(position - 1, size)
-    roots = _roots(store, size, [*path, (0, size)])
+    positions = [position_of(store, event_id, version) for event_id, version in events]
+    for (event_id, _), position in zip(events, positions, strict=True):
+        if position > size:
+            raise InvalidRequest(
+                f"event {event_id!r} is at position {position}, after the digest's position {size}:"
+                " make a newer digest"
+            )
+    paths = [inclusion_ranges(position - 1, size) for position in positions]
+    roots = _roots(store, size, [*(r for path in paths for r in path), (0, size)])
     if roots.roots([(0, size)]) != [digest.merkle_root]:
         raise StoreCorrupted(
             f"the log up to position {size} no longer has the digest's Merkle root: run"
             " `regledger verify --digest`"
         )
-    row = row_at(store, position)
-    previous = row_at(store, position - 1).chain_hash if position > 1 else GENESIS_HASH
-    if ChainCheck.recompute(row, previous) != row.chain_hash:
-        raise StoreCorrupted(f"the row at position {position} does not hash to its chain hash: run `regledger verify`")
-    return InclusionProof(
-        row.originator_id, row.originator_version, row.topic, position, row.recorded_at,
-        previous, row.state, row.chain_hash, size, digest.merkle_root, tuple(roots.roots(path)),
-    )
+    proofs = []
+    for position, path in zip(positions, paths, strict=True):
+        row = row_at(store, position)
+        previous = row_at(store, position - 1).chain_hash if position > 1 else GENESIS_HASH
+        if ChainCheck.recompute(row, previous) != row.chain_hash:
+            raise StoreCorrupted(f"the row at position {position} does not hash to its chain hash: run `regledger verify`")
+        proofs.append(InclusionProof(
+            row.originator_id, row.originator_version, row.topic, position, row.recorded_at,
+            previous, row.state, row.chain_hash, size, digest.merkle_root, tuple(roots.roots(path)),
+        ))
+    return proofs
 
 
 def consistency_proof(store: Store, old: Checkpoint, new: Checkpoint) -> ConsistencyProof:

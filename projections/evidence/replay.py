@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.events import RecordedEvent
+from domain.events import EVENT_TYPES, RecordedEvent
 from policies.finding import Finding
 from projections.asof import LeftOut
 from projections.asof import replay as replay_as_of
@@ -71,6 +71,19 @@ class Replay:
 
     def replayed(self, position: int) -> bool:
         return position < len(self.included) and self.included[position] == 1
+
+
+def last_catalogue_position(store: Store, through: int | None) -> int:
+    """The last position up to ``through`` (all: None) holding an event of the catalogue:
+    what the monitor has to have processed. Case actions after it are not the monitor's to
+    process, so they are not lag."""
+    sql = Sql(store)
+    types = sorted(EVENT_TYPES)
+    marks = ", ".join("?" for _ in types)
+    bound = "" if through is None else " AND notification_id <= ?"
+    query = f"SELECT MAX(notification_id) FROM ledger_events WHERE topic IN ({marks}){bound}"  # noqa: S608  # placeholders only
+    [(position,)] = sql.rows(query, (*types, *(() if through is None else (through,))))
+    return int(position or 0)
 
 
 def known_until(store: Store, known_at: datetime) -> int:

@@ -29,6 +29,7 @@ from projections.audit.query import (
     event_at,
     owners_of,
 )
+from projections.explain.citations import citation, plain_obligation
 from projections.store.base import FindingRow, Store
 
 EVIDENCE_PER_SUBJECT_MAX = 200
@@ -55,7 +56,8 @@ FAMILY_TYPES: dict[str, tuple[str, ...]] = {
 def rule_json(rule: Rule) -> dict[str, Any]:
     return {
         "rule_id": rule.rule_id, "title": rule.title, "severity": rule.severity,
-        "citation": rule.citation, "obligation": " ".join(rule.obligation.split()),
+        "citation": citation(rule.rule_id).text(), "citation_detail": citation(rule.rule_id).as_json(),
+        "obligation": plain_obligation(rule.obligation),
         "parameters_declared": [
             {"name": p.name, "type": p.type,
              "default": list(p.default) if isinstance(p.default, tuple) else str(p.default)}

@@ -43,7 +43,7 @@ def test_audit_state_and_explain_answer_from_the_record(store_url: str) -> None:
         ("1500000", "1788000", False), ("1500000", "1480000", True),
     ]
     [finding] = json.loads(ok("findings", "--rule", "MF-07", "--format", "json", db=store_url))
-    explained = json.loads(ok("explain", finding["finding_id"], db=store_url))
+    explained = json.loads(ok("explain", finding["finding_id"], "--format", "json", db=store_url))
     assert explained["finding"]["finding_id"] == finding["finding_id"]
     assert explained["case"] == {"status": "open", "assignee": None, "resolution": None, "requested_by": None,
                                  "investigation_id": None, "investigation_findings": [], "actions": []}

@@ -16,7 +16,7 @@ def test_an_mf07_finding_shows_the_price_fall_and_the_pledge_and_loan_behind_it(
     [finding] = store.findings(FindingFilter(rule_ids=("MF-07",)))
     found = explain(store, finding)
     assert found["rule"]["rule_id"] == "MF-07" and found["rule"]["title"] == "Timely margin call"
-    assert found["rule"]["citation"] == "SFC circular 26EC5 (11 Feb 2026), VA margin financing"
+    assert found["rule"]["citation"] == "SFC circular 26EC5 (11 Feb 2026), VA margin financing, paragraphs 8(b), 11"
     assert found["parameters_in_force"] == {
         "eligible_assets": ["BTC", "ETH"], "margin_call_within_minutes": 60, "min_haircut": "0.6",
     }

@@ -1,6 +1,11 @@
 """A regulator's verifier, written from ops/VERIFYING.md alone: it imports nothing of
-regledger. Usage: python independent_verifier.py DB_URL [DIGEST PUBLIC_KEY [PROOF]], or
-python independent_verifier.py --quarantine DB_URL (section 9)."""
+regledger. Usage: python independent_verifier.py DB_URL [DIGEST PUBLIC_KEY [PROOF]],
+               or python independent_verifier.py --quarantine DB_URL (section 9),
+               or python independent_verifier.py pack PACK.zip PUBLIC_KEY
+
+An evidence pack is checked with nothing but the key the examiner trusts (not the one inside
+the pack): the digest's signature, then for every events/N.json the chain hash recomputed
+with that file's bytes as the stored state and its audit path up to the signed root."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import hashlib
 import json
 import sqlite3
 import sys
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -166,11 +172,48 @@ def first_bad_record(url: str, table: str) -> int | None:
     return None
 
 
+def inclusion_of(proof: dict, state: bytes, digest: dict) -> bool:
+    """The proof's row with ``state`` in place of the proof's own copy of it."""
+    return inclusion_holds({**proof, "state_hex": state.hex()}, digest)
+
+
+def check_pack(path: str, public_pem: bytes) -> dict:
+    with zipfile.ZipFile(path) as pack:
+        return check_pack_files({name: pack.read(name) for name in pack.namelist()}, public_pem)
+
+
+def check_pack_files(files: dict[str, bytes], public_pem: bytes) -> dict:
+    digest = json.loads(files["digest.json"])
+    events = sorted(n for n in files if n.startswith("events/"))
+    failed = []
+    for name in events:
+        proof = files.get("proofs/" + name.split("/", 1)[1])
+        if proof is None or not inclusion_of(json.loads(proof), files[name], digest):
+            failed.append(name)
+    proven = set()
+    for name in events:
+        try:
+            proven.add(json.loads(files[name])["event_id"])
+        except (ValueError, KeyError, TypeError):
+            failed.append(name) if name not in failed else None
+    cited = {e["event_id"] for e in json.loads(files["explanation.json"])["evidence_events"]}
+    return {
+        "digest_valid": digest_valid(digest, public_pem),
+        "events_hold": bool(events) and not failed,
+        "failed": sorted(failed),
+        "explanation_events_proven": bool(cited) and cited <= proven,
+    }
+
+
 def main(argv: list[str]) -> int:
     if argv[1] == "--quarantine":
         bad_rows = {table: first_bad_record(argv[2], table) for table in QUARANTINE_QUERIES}
         print(json.dumps(bad_rows))
         return 0 if set(bad_rows.values()) == {None} else 1
+    if argv[1] == "pack":
+        report = check_pack(argv[2], Path(argv[3]).read_bytes())
+        print(json.dumps(report))
+        return 0 if report["digest_valid"] and report["events_hold"] and report["explanation_events_proven"] else 1
     bad, hashes, times = check_chain(rows(argv[1]))
     report: dict = {"first_bad_position": bad, "root": mth(hashes).hex() if bad is None else None}
     if len(argv) >= 4:

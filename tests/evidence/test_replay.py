@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import StoredEvent
@@ -18,6 +19,7 @@ from ops.commands.replay import parse_override, parse_overrides
 from ops.render import finding_json
 from ops.wiring import build_monitor
 from projections.evidence.replay import Window, as_row, diff, recorded_findings, replay
+from projections.store import open_store
 from projections.store.base import Store
 from tests.conftest import SCENARIO_NAMES, SCENARIOS
 from tests.evidence.tamper import T0, fill
@@ -128,11 +130,41 @@ def test_the_command_prints_the_findings_shape_byte_for_byte_and_the_same_twice(
     ).stdout
     changes = cli("replay", "--db", store_url, "--format", "json", "--set", "MF-05.min_haircut=0.7", "--diff")
     body = json.loads(changes.stdout)
+    assert body["by_rule"] == [
+        {"rule_id": "MF-05", "added": 2, "removed": 0}, {"rule_id": "MF-07", "added": 1, "removed": 1},
+    ]
     assert (list(body), triples(body["added"]), triples(body["removed"])) == (
-        ["added", "removed"],
+        ["by_rule", "added", "removed"],
         collections.Counter({("MF-05", "mf-day-0015", "P1"): 1, ("MF-07", "mf-day-0017", "C1"): 1, ("MF-05", "mf-day-0028", "P2"): 1}),
         collections.Counter({("MF-07", "mf-day-0018", "C1"): 1}),
     )
     bad = cli("replay", "--db", store_url, "--set", "MF-05.min_haircut=seventy")
     assert (bad.returncode, bad.stdout) == (2, b"")
     assert bad.stderr.decode().count("\n") == 1 and b"MF-05 min_haircut is a rate" in bad.stderr
+
+
+def test_the_diff_table_summarises_by_rule_before_the_rows(sqlite_url: str) -> None:
+    assert cli("ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", sqlite_url).returncode == 0
+    table = cli("replay", "--db", sqlite_url, "--set", "MF-05.min_haircut=0.7", "--diff").stdout.decode()
+    assert table.startswith("3 findings added, 1 removed\n")
+    summary, rows = table.split("\u2518", 1)  # the summary table ends at its first bottom-right corner
+    cells = [line.replace("\u2502", " ").split() for line in summary.splitlines()]
+    assert [c for c in cells if c and c[0].startswith("MF-")] == [["MF-05", "2", "0"], ["MF-07", "1", "1"]]
+    assert "mf-day-0015" in rows and "mf-day-0015" not in summary
+
+
+def test_case_actions_after_the_last_event_are_not_monitor_lag_but_unprocessed_events_are(
+    sqlite_url: str, tmp_path: Path,
+) -> None:
+    assert cli("ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", sqlite_url).returncode == 0
+    finding = json.loads(cli("findings", "--db", sqlite_url, "--format", "json").stdout)[0]["finding_id"]
+    assert cli("case", "ack", finding, "--actor", "officer-1", "--db", sqlite_url).returncode == 0
+    after_case = cli("replay", "--db", sqlite_url, "--diff")
+    assert after_case.returncode == 0 and b"regledger monitor" not in after_case.stderr
+    store = open_store(sqlite_url)
+    try:
+        fill(store, "mm-day")  # appended to the ledger, the monitor not run
+    finally:
+        store.close()
+    lagging = cli("replay", "--db", sqlite_url, "--diff")
+    assert b"the live monitor has processed positions up to" in lagging.stderr
