@@ -8,7 +8,7 @@ import sqlite3
 import sys
 import time
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import psycopg
 import structlog
@@ -32,6 +32,7 @@ from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
 from ops.options import EXIT_UNREADABLE, DbOption, database_url, parse_time
 from ops.pipeline import IngestPipeline
+from ops.quarantine_view import quarantine_json, reasons_text
 from ops.render import finding_json, to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
@@ -257,30 +258,28 @@ def quarantine_list(
     offset: Annotated[int, typer.Option(min=0)] = 0,
     output: Annotated[Format, typer.Option("--format")] = Format.table,
 ) -> None:
-    """List rejected lines with their reasons."""
+    """List rejected lines with their reasons, status (open, resubmitted, dismissed) and how
+    often each was received; entries are named Q-000017 (``quarantine show`` takes that or 17)."""
     store = open_store(database_url(db))
     try:
-        rows: list[dict[str, Any]] = []
-        for q in store.quarantined(limit, offset):
-            rows.append(
-                {
-                    "id": q["id"], "received_at": q["received_at"].isoformat(),
-                    "origin": q["origin"], "line": q["line"], "event_id": q["event_id"],
-                    "reasons": q["reasons"],
-                    "raw": q["raw"].decode("utf-8", errors="replace"),
-                    "resubmitted_as": q["resubmitted_as"], "status": q["status"],
-                }
-            )
+        rows = [quarantine_json(q) for q in store.quarantined(limit, offset)]
     finally:
         store.close()
+    for row in rows:
+        del row["sightings"], row["quarantine_id"]  # in ``quarantine show``; the list stays one row per entry
     if output is Format.json:
         typer.echo(to_json(rows))
     elif output is Format.csv:
-        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw", "status")), nl=False)
+        for row in rows:
+            row["caused_by"] = " ".join(row["caused_by"])
+        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw", "status",
+                                 "count", "caused_by")), nl=False)
     else:
         for row in rows:
-            row["reasons"] = "; ".join(f"{r['field']}: {r['reason']}" for r in row["reasons"])
-        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "status", "reasons"), f"{len(rows)} quarantined lines"), nl=False)
+            row["reasons"] = reasons_text(row["reasons"])
+            row["caused_by"] = " ".join(row["caused_by"])
+        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "status", "count", "caused_by", "reasons"),
+                            f"{len(rows)} quarantined lines"), nl=False)
 
 
 register_all(app)

@@ -19,8 +19,11 @@ from domain.quarantine import (
     QuarantineRecord,
     RecordBreak,
     RecordChainCheck,
+    entry_label,
     status_of,
 )
+from domain.quarantine_decisions import QuarantineDecisions
+from projections.quarantine_recorders import decision_recorder
 from projections.sql import Sql
 from projections.store import quarantine_log
 from projections.store.base import Store
@@ -41,7 +44,7 @@ def settling_link(store: Store, quarantine_id: int) -> QuarantineLink | None:
     """The link that settled the line, None while it is open."""
     with Sql(store).reading() as c:
         if quarantine_log.record(c, quarantine_id) is None:
-            raise NotFound(f"no quarantined line {quarantine_id}")
+            raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
         return status_of(quarantine_log.links_between(c, quarantine_id, quarantine_id))[1]
 
 
@@ -59,7 +62,7 @@ def settle(store: Store, quarantine_id: int, kind: str, *, actor: str, at: datet
     with Sql(store).writing() as c:
         c.lock(LINKS)  # the settled check and the new link see the same links
         if quarantine_log.record(c, quarantine_id) is None:
-            raise NotFound(f"no quarantined line {quarantine_id}")
+            raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
         _, settled = status_of(quarantine_log.links_between(c, quarantine_id, quarantine_id))
         if settled is not None:
             return settled, False
@@ -70,9 +73,21 @@ def settle(store: Store, quarantine_id: int, kind: str, *, actor: str, at: datet
 
 
 def dismiss(store: Store, quarantine_id: int, *, actor: str, reason: str, at: datetime) -> QuarantineLink:
-    link, written = settle(store, quarantine_id, DISMISSED, actor=actor, at=at, reason=reason)
-    if not written:
-        raise InvalidRequest(f"quarantined line {quarantine_id} was already {settled_text(link)}")
+    """Dismiss the line for ``reason``: an event on the ledger (covered by its signed digests)
+    and the ``dismissed`` link naming it, in one transaction (``domain.quarantine_decisions``)."""
+    _checked_text("actor", actor, ACTOR_CHARS_MAX)
+    _checked_text("reason", reason, REASON_CHARS_MAX)
+    with Sql(store).reading() as c:
+        found = quarantine_log.record(c, quarantine_id)
+        links = quarantine_log.links_between(c, quarantine_id, quarantine_id) if found else []
+    if found is None:
+        raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
+    settled = status_of(links)[1]
+    if settled is not None:  # checked again in the dismissal's transaction, under the lock
+        raise InvalidRequest(f"quarantined line {entry_label(quarantine_id)} was already {settled_text(settled)}")
+    QuarantineDecisions(decision_recorder(store)).dismiss(quarantine_id, found.chain_hash, actor, reason, at)
+    link = settling_link(store, quarantine_id)
+    assert link is not None and link.kind == DISMISSED
     return link
 
 

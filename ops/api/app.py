@@ -31,6 +31,7 @@ from ops.api.gate import Gate
 from ops.api.routes import aware
 from ops.api.security import require
 from ops.pipeline import IngestPipeline
+from ops.quarantine_view import quarantine_json
 from ops.render import finding_json
 from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
@@ -171,11 +172,9 @@ def add_core_routes(app: FastAPI) -> None:
         limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
         offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     ) -> list[dict[str, Any]]:
-        """Rejected lines with their reasons and raw text."""
-        return [
-            {**q, "received_at": q["received_at"].isoformat(), "raw": q["raw"].decode("utf-8", "replace")}
-            for q in store_of(request).quarantined(limit, offset)
-        ]
+        """Rejected lines with their reasons, raw text, status, count and causes; each entry's
+        ``id`` is its label (``Q-000017``), ``quarantine_id`` its number."""
+        return [quarantine_json(q) for q in store_of(request).quarantined(limit, offset)]
 
     @app.post("/v1/tokens", tags=["tokens"], status_code=201)
     def post_token(request: Request, body: TokenRequest,

@@ -112,7 +112,9 @@ def append_lines(c: Cursor, lines: Sequence[QuarantinedLine], received_at: datet
     c.lock(QUARANTINE)
     c.lock(LINKS)  # order: the ledger, the quarantine, its links (as everywhere)
     last_id, previous = _tip(c, QUARANTINE)
-    rows, added, seen = [], {}, []
+    rows: list[tuple[Any, ...]] = []
+    added: dict[tuple[bytes, str], int] = {}
+    seen: list[tuple[int, QuarantinedLine]] = []
     for q in lines:
         known = added.get((q.raw, q.reasons)) or _same_line(c, q)
         if known is not None:

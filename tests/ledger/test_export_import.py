@@ -171,7 +171,7 @@ def test_the_quarantine_travels_sqlite_to_postgresql_to_sqlite_equal_and_verifia
         for here, there in ((a, b), (b, c)):
             export = tmp_path / f"export-{len(here)}-{len(there)}.jsonl"
             done = cli("export", "--db", here, "--out", str(export))
-            assert done.returncode == 0 and "39 events and 5 quarantine rows and links" in done.stderr, done.stderr
+            assert done.returncode == 0 and "40 events and 5 quarantine rows and links" in done.stderr, done.stderr
             lines = export.read_text().splitlines()
             ledger_lines = [line for line in lines if '"record"' not in line]
             assert len(ledger_lines) == 39 and lines[:39] == ledger_lines  # the ledger first, as before
@@ -185,7 +185,7 @@ def test_the_quarantine_travels_sqlite_to_postgresql_to_sqlite_equal_and_verifia
             assert '"quarantine": {"intact": true, "rows": 3, "links": 2' in verified.stdout.replace("\n", "")
         listed = cli("quarantine", "list", "--format", "json", "--db", c)
         assert [(q["id"], q["status"], q["resubmitted_as"]) for q in __import__("json").loads(listed.stdout)] == [
-            (1, "resubmitted", "q1"), (2, "dismissed", None), (3, "open", None),
+            ("Q-000001", "resubmitted", "q1"), ("Q-000002", "dismissed", None), ("Q-000003", "open", None),
         ]
 
 
