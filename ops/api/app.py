@@ -103,11 +103,13 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     from ops.api.console import register_console
     from ops.api.docs import register_docs
     from ops.api.evidence_routes import register_evidence_routes
+    from ops.api.quarantine_console import register_quarantine_console
     from ops.api.routes import register_feature_routes
 
     register_feature_routes(app)
     register_evidence_routes(app)
     register_console(app, tls)
+    register_quarantine_console(app)
     register_docs(app)
     return app
 
