@@ -42,7 +42,7 @@ def register_quarantine_console(app: FastAPI) -> None:
         listed = store_of(request).quarantined(QUARANTINE_PAGE_ROWS, offset)
         rows = [shown(q) for q in listed if not status or q["status"] == status]
         more = len(listed) == QUARANTINE_PAGE_ROWS
-        return page(request, "quarantine.html", principal, rows=rows, status=status or "", statuses=STATUSES,
+        return page(request, "quarantine.html", principal, rows=rows, status_filter=status or "", statuses=STATUSES,
                     offset=offset, next_offset=offset + QUARANTINE_PAGE_ROWS if more else None,
                     page_rows=QUARANTINE_PAGE_ROWS)
 
