@@ -22,12 +22,14 @@ from domain.quarantine import (
     entry_label,
     status_of,
 )
-from domain.quarantine_decisions import QuarantineDecisions
+from domain.quarantine_decisions import DISMISSED_TOPIC, QuarantineDecisions, decode_dismissal
 from projections.quarantine_recorders import decision_recorder
 from projections.sql import Sql
 from projections.store import quarantine_log
 from projections.store.base import Store
 from projections.store.quarantine_log import LINKS, QUARANTINE
+
+SELECT_DISMISSALS = "SELECT originator_id, state FROM ledger_events WHERE topic = ?"
 
 
 def quarantined_line(store: Store, quarantine_id: int) -> dict[str, Any] | None:
@@ -145,11 +147,26 @@ def verify_quarantine(store: Store) -> QuarantineVerification:
 
 
 def _dangling(sql: Sql, ids: set[int]) -> RecordBreak | None:
+    """A link naming a row that is not there, then a dismissal whose link and ledger event
+    disagree or lack each other (a link deleted at the end of its chain, an event's link
+    rewritten): the ledger's signed digests vouch for each dismissal through its event."""
+    on_ledger = {str(r[0]): r[1] for r in sql.rows(SELECT_DISMISSALS, (DISMISSED_TOPIC,))}
     for link in quarantine_log.iter_table(sql.rows, LINKS):
         assert isinstance(link, QuarantineLink)
         for named in (link.quarantine_id, link.related_id):
             if named is not None and named not in ids:
                 return RecordBreak(LINKS, link.id, f"names quarantine row {named}, which is not there (deleted)")
+        if link.kind == DISMISSED and link.event_id is not None:  # None: dismissed before they were events
+            state = on_ledger.pop(link.event_id, None)
+            if state is None:
+                return RecordBreak(LINKS, link.id, f"names ledger event {link.event_id}, which is not on the ledger")
+            event = decode_dismissal(sql.blob(state))
+            if (event["quarantine_id"], event["actor"], event["reason"]) != (link.quarantine_id, link.actor, link.reason):
+                return RecordBreak(LINKS, link.id, "differs from its dismissal event on the ledger (edited)")
+    if on_ledger:
+        event = decode_dismissal(sql.blob(min(on_ledger.values())))
+        return RecordBreak(QUARANTINE, event["quarantine_id"],
+                           "dismissed by an event on the ledger whose dismissed link is not there (deleted)")
     return None
 
 

@@ -126,3 +126,23 @@ def test_an_entry_that_names_no_row_is_refused_with_its_form(text: str) -> None:
 def test_an_entry_is_shown_with_its_prefix_and_six_digits_at_least() -> None:
     assert [entry_label(i) for i in (1, 17, 999_999, 1_000_000)] == ["Q-000001", "Q-000017", "Q-999999", "Q-1000000"]
     assert json.dumps(entry_label(1)) == '"Q-000001"'
+
+
+def test_verify_names_a_dismissal_whose_link_or_ledger_event_is_missing_or_differs(store: Store, store_url: str) -> None:
+    from tests.evidence.tamper import Dba
+
+    ingest(store, *GARBAGE)
+    dismiss(store, 1, actor="alice", reason="noise", at=T0)
+    dismiss(store, 2, actor="alice", reason="noise too", at=T0)
+    assert verify_quarantine(store).intact
+    dba = Dba(store_url)
+    dba.run(("UPDATE quarantine_links SET reason = 'edited' WHERE id = 2", ()))
+    broken = verify_quarantine(store).broken
+    assert broken is not None and (broken.id, broken.reason) == (2, "the stored chain hash does not match the one"
+                                                                     " recomputed from the row's fields and the"
+                                                                     " previous hash: the row was edited, or replaced")
+    dba.run(("DELETE FROM quarantine_links WHERE id = 2", ()))  # the last link: its chain cannot tell
+    broken = verify_quarantine(store).broken
+    assert broken is not None and str(broken) == (
+        "quarantine row 2: dismissed by an event on the ledger whose dismissed link is not there (deleted)"
+    )
