@@ -146,3 +146,21 @@ def test_verify_names_a_dismissal_whose_link_or_ledger_event_is_missing_or_diffe
     assert broken is not None and str(broken) == (
         "quarantine row 2: dismissed by an event on the ledger whose dismissed link is not there (deleted)"
     )
+
+
+def test_the_monitor_the_audit_index_and_the_projection_check_pass_over_a_dismissal(store: Store) -> None:
+    from ops.wiring import build_audit_index, build_monitor
+    from projections.evidence.drift import check_projections
+    from projections.rebuild.models import replace_read_models
+    from tests.ledger.test_export_import import SCENARIOS
+
+    lines = (SCENARIOS / "mf-day.jsonl").read_bytes().splitlines()
+    ingest(store, lines[0], GARBAGE[0])
+    dismiss(store, 1, actor="alice", reason="noise", at=T0)
+    ingest(store, *lines[1:5], at=T0 + timedelta(minutes=1))  # the ledger goes on after the dismissal
+    assert store.tip().position == 6
+    build_monitor(store).catch_up()
+    assert store.tracked_position() == 6
+    build_audit_index(store).catch_up()
+    replace_read_models(store)
+    assert check_projections(store).intact
