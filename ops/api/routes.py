@@ -29,6 +29,7 @@ from projections.tokens import Principal
 Reader = Annotated[Principal, Depends(require("read"))]
 CaseWorker = Annotated[Principal, Depends(require("cases"))]
 POSITION_MAX = 2**62
+EntryPath = Annotated[str, Path(max_length=32, description="a quarantine entry: Q-000017, or 17")]
 
 
 class CaseAction(BaseModel):
@@ -150,39 +151,39 @@ def register_feature_routes(app: FastAPI) -> None:
         report: dict[str, Any] = await run_in_threadpool(build_nightly, store_of(request), report_day(day))
         return report
 
-    @app.get("/v1/quarantine/{entry}", tags=["ingest"])
-    def get_quarantined(request: Request, entry: Annotated[str, Path(max_length=32, description="Q-000017, or 17")],
+    @app.get("/v1/quarantine/{quarantine_id}", tags=["ingest"])
+    def get_quarantined(request: Request, quarantine_id: EntryPath,
                         principal: Reader) -> dict[str, Any]:
         """One rejected line with its reasons, raw text, status, every time it was received,
         the earlier rejected lines that caused it and its links."""
-        quarantine_id = parse_entry(entry)
-        row = quarantined_line(store_of(request), quarantine_id)
+        number = parse_entry(quarantine_id)
+        row = quarantined_line(store_of(request), number)
         if row is None:
-            raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
+            raise NotFound(f"no quarantined line {entry_label(number)}")
         return quarantine_json(row)
 
-    @app.post("/v1/quarantine/{entry}/resubmit", tags=["ingest"])
-    async def post_resubmission(request: Request, entry: Annotated[str, Path(max_length=32)],
+    @app.post("/v1/quarantine/{quarantine_id}/resubmit", tags=["ingest"])
+    async def post_resubmission(request: Request, quarantine_id: EntryPath,
                                 principal: Annotated[Principal, Depends(require("ingest"))]) -> JSONResponse:
         """Ingest the corrected line (the body: one JSON object) like any other and link it to
         the quarantined one; 422 with the reasons when it is rejected again."""
-        quarantine_id = parse_entry(entry)
+        number = parse_entry(quarantine_id)
         body = await request.body()  # one line at most, by ops.api.gate
         result, summary = await run_in_threadpool(
-            lambda: resubmit_quarantined(request.app.state.pipeline, quarantine_id, body.strip(),
+            lambda: resubmit_quarantined(request.app.state.pipeline, number, body.strip(),
                                          actor=principal.name, at=datetime.now(UTC))
         )
         result["rejections"] = outcome(summary).rejections
         return JSONResponse(result, status_code=422 if summary.rejected else 200)
 
-    @app.post("/v1/quarantine/{entry}/dismiss", tags=["ingest"])
-    def post_dismissal(request: Request, entry: Annotated[str, Path(max_length=32)],
+    @app.post("/v1/quarantine/{quarantine_id}/dismiss", tags=["ingest"])
+    def post_dismissal(request: Request, quarantine_id: EntryPath,
                        body: Dismissal, principal: CaseWorker) -> dict[str, Any]:
         """Record that a rejected line needs no resubmission, and why: an event on the ledger
         and a new link row naming it, by the token's name (the line never changes); 400 when it
         is already resubmitted or dismissed.
         Reading: dismissing is an officer's review decision, so it takes the case-work right."""
-        quarantine_id = parse_entry(entry)
-        link = dismiss(store_of(request), quarantine_id, actor=principal.name, reason=body.reason,
+        number = parse_entry(quarantine_id)
+        link = dismiss(store_of(request), number, actor=principal.name, reason=body.reason,
                        at=datetime.now(UTC))
-        return dismissal_json(quarantine_id, link)
+        return dismissal_json(number, link)
