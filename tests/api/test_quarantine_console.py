@@ -4,10 +4,15 @@ session's CSRF token (refused without it, and for a regulator); the API shows th
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
 
 from tests.api.conftest import LiveApi, console_login, csrf_in
 
+# REGLEDGER_SCREENSHOTS=DIR keeps the pages the browser test saw, for a person to look at.
+SCREENSHOTS = Path(os.environ["REGLEDGER_SCREENSHOTS"]) if os.environ.get("REGLEDGER_SCREENSHOTS") else None
 ONBOARDING = ('{"event_id": "on-1", "type": "ClientOnboarded", "occurred_at": "2026-03-02T09:00:00+08:00",'
               ' "data": {"client_id": "C9", "client_type": "individual", "investor_class": "nobody",'
               ' "pi_assessment": null, "market_maker_id": null}}')
@@ -66,3 +71,37 @@ def test_a_regulator_reads_the_quarantine_but_gets_no_dismissal_form_and_may_not
     refused = regulator.post("/console/quarantine/Q-000001/dismiss", data={"reason": "x", "csrf": csrf_in(entry.text)})
     assert refused.status_code == 403
     assert ">open<" in regulator.get("/console/quarantine").text
+
+
+def test_in_a_browser_an_officer_opens_an_entry_from_the_quarantine_and_dismisses_it(live_api_sqlite: LiveApi) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.api.test_console import browser, settle
+
+    live_api = live_api_sqlite
+    with live_api.client("ingest") as ingest:
+        for _ in range(2):
+            assert ingest.post("/v1/events", content=f"{ONBOARDING}\n{DISCLOSURE}\n").status_code == 422
+    driver = browser()
+    try:
+        driver.get(f"{live_api.url}/console/quarantine")
+        driver.find_element(By.ID, "token").send_keys(live_api.tokens["officer"])
+        driver.find_element(By.ID, "login").click()
+        driver.get(f"{live_api.url}/console/quarantine")
+        settle(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#quarantine tbody tr"))
+        rows = driver.find_elements(By.CSS_SELECTOR, "#quarantine tbody tr")
+        assert [r.find_element(By.CSS_SELECTOR, ".entry-link").text for r in rows] == ["Q-000001", "Q-000002"]
+        assert [r.find_element(By.CSS_SELECTOR, ".status").text for r in rows] == ["open", "open"]
+        if SCREENSHOTS:
+            driver.save_screenshot(str(SCREENSHOTS / "quarantine-list.png"))
+        rows[1].find_element(By.CSS_SELECTOR, ".entry-link").click()
+        settle(driver, lambda d: d.find_element(By.ID, "dismiss"))
+        driver.find_element(By.CSS_SELECTOR, "#dismiss input[name=reason]").send_keys("client C9 is a test client")
+        driver.find_element(By.CSS_SELECTOR, "#dismiss button").click()
+        assert settle(driver, lambda d: d.find_element(By.CSS_SELECTOR, "h1 + p .status").text == "dismissed")
+        assert "client C9 is a test client" in driver.find_element(By.ID, "links").text
+        if SCREENSHOTS:
+            driver.save_screenshot(str(SCREENSHOTS / "quarantine-entry.png"))
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    finally:
+        driver.quit()
