@@ -164,3 +164,13 @@ def test_the_monitor_the_audit_index_and_the_projection_check_pass_over_a_dismis
     build_audit_index(store).catch_up()
     replace_read_models(store)
     assert check_projections(store).intact
+
+
+def test_the_nightly_report_names_quarantine_entries_as_shown_elsewhere(store: Store) -> None:
+    from datetime import date
+
+    from projections.nightly.report import build
+
+    ingest(store, *GARBAGE)
+    lines = build(store, date(2026, 3, 2))["quarantine"]["lines"]
+    assert [(q["id"], q["line"]) for q in lines] == [("Q-000001", 1), ("Q-000002", 2)]
