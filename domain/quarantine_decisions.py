@@ -28,6 +28,7 @@ from domain.quarantine import entry_label
 DECISION_NAMESPACE = uuid.UUID("0b7c4f5e-9a1d-5c3e-8f21-71756172616e")  # fixed forever: ids derive from it
 DISMISSED_TOPIC = "domain.quarantine_decisions:QuarantineDecision.Dismissed"
 DECISION_EVENT_TYPE = "QuarantineLineDismissed"  # how the audit trail names it
+DECISION_EVENT_SOURCE = "regledger-quarantine"
 
 
 def decision_id(quarantine_id: int) -> UUID:
@@ -76,6 +77,12 @@ def decode_dismissal(state: bytes) -> dict[str, Any]:
     """A stored dismissal's fields (quarantine_id, entry, row_hash, actor, reason, at)."""
     fields: dict[str, Any] = TRANSCODER.decode(state)
     return {k: fields[k] for k in ("quarantine_id", "entry", "row_hash", "actor", "reason", "at")}
+
+
+def dismissal_audit_id(entry: str, position: int) -> str:
+    """How the audit trail names a dismissal: it has no upstream event id; its entry and ledger
+    position never change."""
+    return f"quarantine:{entry}:{position}"
 
 
 class QuarantineDecisions(Application[UUID]):

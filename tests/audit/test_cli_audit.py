@@ -50,7 +50,7 @@ def test_unknown_targets_and_bad_arguments_are_one_line_and_exit_code_2(store_ur
         (("state", "C1", "--as-of", "2026-03-02T12:30:00"), "needs a UTC offset"),
         (("explain", "F-nope"), "no finding 'F-nope'"),
         (("case", "ack", "F-nope", "--actor", "alice"), "no finding 'F-nope'"),
-        (("quarantine", "show", "99"), "no quarantined line 99"),
+        (("quarantine", "show", "99"), "no quarantined line Q-000099"),
     ]:
         done = regledger(*args, db=store_url)
         assert (done.returncode, done.stderr.count("\n")) == (2, 1), (args, done.stderr)

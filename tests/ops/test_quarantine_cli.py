@@ -40,6 +40,14 @@ def test_the_same_bad_file_twice_is_listed_once_with_counts_causes_and_prefixed_
     done = ok("quarantine", "dismiss", "Q-000002", "--actor", "alice", "--reason", "C9 is a test client", db=store_url)
     assert done.startswith("quarantine entry Q-000002 dismissed by alice: C9 is a test client (ledger event ")
     assert json.loads(ok("verify", "--format", "json", db=store_url))["quarantine"]["intact"] is True
+    [audited] = json.loads(ok("audit", "--subject", "Q-000002", "--format", "json", db=store_url))
+    assert (audited["type"], audited["source"], audited["event_id"]) == (
+        "QuarantineLineDismissed", "regledger-quarantine", f"quarantine:Q-000002:{audited['position']}",
+    )
+    assert (audited["data"]["actor"], audited["data"]["reason"]) == ("alice", "C9 is a test client")
+    assert [e["type"] for e in json.loads(ok("audit", "--subject", "alice", "--format", "json", db=store_url))] == [
+        "QuarantineLineDismissed",
+    ]
 
 
 def test_an_entry_that_is_no_entry_is_a_usage_error_naming_the_form(store_url: str) -> None:
