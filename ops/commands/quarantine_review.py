@@ -88,15 +88,21 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"quarantine entry {shown['id']}, received {shown['received_at']} from {where}")
         typer.echo(f"event_id: {shown['event_id'] or '(unreadable)'}")
         typer.echo(f"status: {shown['status']}")
-        typer.echo(f"received {shown['count']} time(s)")
+        typer.echo(f"received {shown['count']} time(s):")
+        for seen in shown["sightings"]:
+            typer.echo(f"  {seen['received_at']} from {seen['origin']}" + (f" line {seen['line']}" if seen["line"] is not None else ""))
         if shown["resubmitted_as"]:
             typer.echo(f"resubmitted as: {shown['resubmitted_as']}")
         for cause in shown["caused_by"]:
             typer.echo(f"caused by: {cause} (an earlier rejected line; quarantine show {cause})")
         for link in shown["links"]:
-            detail = link["related"] or link["event_id"] or link["reason"] or ""
+            if link["kind"] == "seen_again":
+                continue  # listed as a sighting above
+            detail = link["event_id"] or link["reason"] or ""
             if link["kind"] == "caused_by":
                 detail = f"{link['related']}: {link['reason']}"
+            elif link["kind"] == "dismissed" and link["event_id"]:
+                detail = f"{link['reason']} (ledger event {link['event_id']})"
             typer.echo(f"{link['kind']} by {link['actor']} at {link['recorded_at']}: {detail}")
         typer.echo(to_table(shown["reasons"], ("field", "reason"), "reasons"), nl=False)
         typer.echo(shown["raw"])

@@ -34,7 +34,7 @@ def test_the_same_bad_file_twice_is_listed_once_with_counts_causes_and_prefixed_
     csv_lines = ok("quarantine", "list", "--format", "csv", db=store_url).splitlines()
     assert csv_lines[2].startswith("Q-000002,") and csv_lines[2].endswith(",open,2,Q-000001")
     shown = ok("quarantine", "show", "2", db=store_url)
-    assert "quarantine entry Q-000002" in shown and "received 2 time(s)" in shown
+    assert "quarantine entry Q-000002" in shown and "received 2 time(s):" in shown
     assert "caused by: Q-000001" in shown and "caused_by by ingest at " in shown
     assert json.loads(ok("quarantine", "show", "q-000002", "--format", "json", db=store_url))["sightings"][1]["line"] == 2
     done = ok("quarantine", "dismiss", "Q-000002", "--actor", "alice", "--reason", "C9 is a test client", db=store_url)
