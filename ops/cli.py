@@ -32,7 +32,7 @@ from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
 from ops.options import EXIT_UNREADABLE, DbOption, database_url, parse_time
 from ops.pipeline import IngestPipeline
-from ops.quarantine_view import quarantine_json, reasons_text
+from ops.quarantine_view import listed_json, reasons_text
 from ops.render import finding_json, to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
@@ -262,11 +262,11 @@ def quarantine_list(
     often each was received; entries are named Q-000017 (``quarantine show`` takes that or 17)."""
     store = open_store(database_url(db))
     try:
-        rows = [quarantine_json(q) for q in store.quarantined(limit, offset)]
+        rows = [listed_json(q) for q in store.quarantined(limit, offset)]
     finally:
         store.close()
     for row in rows:
-        del row["sightings"], row["quarantine_id"]  # in ``quarantine show``; the list stays one row per entry
+        del row["quarantine_id"]  # the number behind ``id``, which ``quarantine show`` takes too
     if output is Format.json:
         typer.echo(to_json(rows))
     elif output is Format.csv:

@@ -27,6 +27,14 @@ def quarantine_json(row: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def listed_json(row: dict[str, Any]) -> dict[str, Any]:
+    """An entry as a list shows it: one row each, its sightings counted (``count``) and listed
+    only when the one entry is shown, so a line sent ten thousand times stays one short row."""
+    shown = quarantine_json(row)
+    del shown["sightings"]
+    return shown
+
+
 def reasons_text(reasons: list[dict[str, str]]) -> str:
     return "; ".join(f"{r['field']}: {r['reason']}" for r in reasons)
 

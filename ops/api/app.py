@@ -31,7 +31,7 @@ from ops.api.gate import Gate
 from ops.api.routes import aware
 from ops.api.security import require
 from ops.pipeline import IngestPipeline
-from ops.quarantine_view import quarantine_json
+from ops.quarantine_view import listed_json
 from ops.render import finding_json
 from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
@@ -176,7 +176,7 @@ def add_core_routes(app: FastAPI) -> None:
     ) -> list[dict[str, Any]]:
         """Rejected lines with their reasons, raw text, status, count and causes; each entry's
         ``id`` is its label (``Q-000017``), ``quarantine_id`` its number."""
-        return [quarantine_json(q) for q in store_of(request).quarantined(limit, offset)]
+        return [listed_json(q) for q in store_of(request).quarantined(limit, offset)]
 
     @app.post("/v1/tokens", tags=["tokens"], status_code=201)
     def post_token(request: Request, body: TokenRequest,

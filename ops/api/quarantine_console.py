@@ -15,7 +15,7 @@ from domain.errors import NotFound, RegledgerError
 from domain.quarantine import REASON_CHARS_MAX, entry_label, parse_entry
 from ops.api.console import check_csrf, page, signed_in
 from ops.api.security import PERMISSIONS
-from ops.quarantine_view import quarantine_json, reasons_text
+from ops.quarantine_view import listed_json, quarantine_json, reasons_text
 from ops.render import hk_time
 from projections.quarantine import dismiss, quarantined_line
 from projections.store.base import Store
@@ -24,8 +24,8 @@ QUARANTINE_PAGE_ROWS = 100
 STATUSES = ("open", "resubmitted", "dismissed")
 
 
-def shown(row: dict[str, Any]) -> dict[str, Any]:
-    entry = quarantine_json(row)
+def shown(row: dict[str, Any], *, listed: bool = False) -> dict[str, Any]:
+    entry = listed_json(row) if listed else quarantine_json(row)
     return {**entry, "received_at": hk_time(row["received_at"]), "reasons_text": reasons_text(entry["reasons"])}
 
 
@@ -40,7 +40,7 @@ def register_quarantine_console(app: FastAPI) -> None:
         """A page of entries in id order; the status filter applies to the page shown."""
         principal = signed_in(request, "read")
         listed = store_of(request).quarantined(QUARANTINE_PAGE_ROWS, offset)
-        rows = [shown(q) for q in listed if not status or q["status"] == status]
+        rows = [shown(q, listed=True) for q in listed if not status or q["status"] == status]
         more = len(listed) == QUARANTINE_PAGE_ROWS
         return page(request, "quarantine.html", principal, rows=rows, status_filter=status or "", statuses=STATUSES,
                     offset=offset, next_offset=offset + QUARANTINE_PAGE_ROWS if more else None,
