@@ -35,6 +35,7 @@ QUARANTINE_TAG = b"regledger-quarantine-v1\n"
 LINK_TAG = b"regledger-quarantine-link-v1\n"
 RESUBMITTED, DISMISSED = "resubmitted", "dismissed"
 SETTLING_KINDS = (RESUBMITTED, DISMISSED)
+QUARANTINE_STATUSES = ("open", *SETTLING_KINDS)
 # Links that leave the status as it is: the same line received again (``reason`` holds where,
 # as JSON ``{"origin", "line"}``), and a line refused for naming an entity whose own creating
 # line was refused earlier (``related_id`` is that earlier row, ``reason`` the refusal).

@@ -26,6 +26,7 @@ from domain.errors import (
     StoreUnavailable,
 )
 from domain.ledger import IngestSummary, Rejection
+from domain.quarantine import QUARANTINE_STATUSES
 from ops import progress
 from ops.commands import register_all
 from ops.lines import check_readable, open_inputs, total_bytes
@@ -37,6 +38,7 @@ from ops.render import finding_json, to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
+from projections.quarantine import quarantine_page
 from projections.store.base import FindingFilter
 
 EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
@@ -251,18 +253,22 @@ def migrate(db: DbOption = None) -> None:
 
 
 # --- quarantine -----------------------------------------------------------------------------
+QuarantineStatus = StrEnum("QuarantineStatus", {s: s for s in QUARANTINE_STATUSES})  # type: ignore[misc]  # a choice per status
+
+
 @quarantine_app.command("list")
 def quarantine_list(
     db: DbOption = None,
     limit: Annotated[int, typer.Option(min=1)] = 1000,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     output: Annotated[Format, typer.Option("--format")] = Format.table,
+    status: Annotated[QuarantineStatus | None, typer.Option("--status", help="only entries in this status")] = None,
 ) -> None:
     """List rejected lines with their reasons, status (open, resubmitted, dismissed) and how
     often each was received; entries are named Q-000017 (``quarantine show`` takes that or 17)."""
     store = open_store(database_url(db))
     try:
-        rows = [listed_json(q) for q in store.quarantined(limit, offset)]
+        rows = [listed_json(q) for q in quarantine_page(store, limit, offset, None if status is None else status.value)]
     finally:
         store.close()
     for row in rows:

@@ -42,6 +42,14 @@ def quarantined_line(store: Store, quarantine_id: int) -> dict[str, Any] | None:
     return {**quarantine_log.line_json(found, links), "links": [k.as_json() for k in links]}
 
 
+def quarantine_page(store: Store, limit: int, offset: int, status: str | None = None) -> list[dict[str, Any]]:
+    """A page of the quarantine as ``Store.quarantined`` gives it, of one status when asked."""
+    if status is not None and status not in quarantine_log.SELECT_PAGE_BY_STATUS:
+        raise InvalidRequest(f"status: one of open, resubmitted, dismissed, got {status!r}")
+    with Sql(store).reading() as c:
+        return quarantine_log.listed(c, limit, offset, status)
+
+
 def settling_link(store: Store, quarantine_id: int) -> QuarantineLink | None:
     """The link that settled the line, None while it is open."""
     with Sql(store).reading() as c:

@@ -12,16 +12,16 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import NotFound, RegledgerError
-from domain.quarantine import REASON_CHARS_MAX, entry_label, parse_entry
+from domain.quarantine import QUARANTINE_STATUSES, REASON_CHARS_MAX, entry_label, parse_entry
 from ops.api.console import check_csrf, page, signed_in
 from ops.api.security import PERMISSIONS
 from ops.quarantine_view import listed_json, quarantine_json, reasons_text
 from ops.render import hk_time
-from projections.quarantine import dismiss, quarantined_line
+from projections.quarantine import dismiss, quarantine_page, quarantined_line
 from projections.store.base import Store
 
 QUARANTINE_PAGE_ROWS = 100
-STATUSES = ("open", "resubmitted", "dismissed")
+STATUSES = QUARANTINE_STATUSES
 
 
 def shown(row: dict[str, Any], *, listed: bool = False) -> dict[str, Any]:
@@ -35,14 +35,14 @@ def register_quarantine_console(app: FastAPI) -> None:
         return store
 
     @app.get("/console/quarantine", include_in_schema=False)
-    def quarantine_page(request: Request, status: str | None = None,
+    def quarantine_list_page(request: Request, status: str | None = None,
                         offset: Annotated[int, Query(ge=0, le=2**62)] = 0) -> HTMLResponse:
-        """A page of entries in id order; the status filter applies to the page shown."""
+        """A page of entries in id order, of one status when asked."""
         principal = signed_in(request, "read")
-        listed = store_of(request).quarantined(QUARANTINE_PAGE_ROWS, offset)
-        rows = [shown(q, listed=True) for q in listed if not status or q["status"] == status]
-        more = len(listed) == QUARANTINE_PAGE_ROWS
-        return page(request, "quarantine.html", principal, rows=rows, status_filter=status or "", statuses=STATUSES,
+        wanted = status if status in STATUSES else None  # "any" (or nonsense) shows every status
+        rows = [shown(q, listed=True) for q in quarantine_page(store_of(request), QUARANTINE_PAGE_ROWS, offset, wanted)]
+        more = len(rows) == QUARANTINE_PAGE_ROWS
+        return page(request, "quarantine.html", principal, rows=rows, status_filter=wanted or "", statuses=STATUSES,
                     offset=offset, next_offset=offset + QUARANTINE_PAGE_ROWS if more else None,
                     page_rows=QUARANTINE_PAGE_ROWS)
 

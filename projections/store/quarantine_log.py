@@ -17,6 +17,7 @@ from domain.chain import GENESIS_HASH
 from domain.ledger_storage import QuarantinedLine
 from domain.quarantine import (
     CAUSED_BY,
+    DISMISSED,
     INGEST_ACTOR,
     QUARANTINE_TAG,
     RESUBMITTED,
@@ -44,6 +45,20 @@ LINK_COLUMNS = (
 INSERT_QUARANTINE = "INSERT INTO quarantine (" + QUARANTINE_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?)"  # noqa: S608  # constants
 INSERT_LINK = "INSERT INTO quarantine_links (" + LINK_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?)"  # noqa: S608  # constants
 SELECT_PAGE = "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608  # constants
+# The kind of a row's first settling link (domain.quarantine.status_of), NULL while it is open.
+SETTLED_KIND = (
+    "(SELECT k.kind FROM quarantine_links k WHERE k.quarantine_id = q.id"
+    " AND k.kind IN ('resubmitted', 'dismissed') ORDER BY k.id LIMIT 1)"
+)
+SELECT_PAGE_BY_STATUS = {
+    "open": "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine q WHERE " + SETTLED_KIND + " IS NULL"  # noqa: S608  # constants
+            " ORDER BY id LIMIT ? OFFSET ?",
+    **{
+        kind: "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine q WHERE " + SETTLED_KIND + " = '" + kind + "'"  # noqa: S608  # constants
+              " ORDER BY id LIMIT ? OFFSET ?"
+        for kind in (RESUBMITTED, DISMISSED)
+    },
+}
 SELECT_SAME_LINE = "SELECT id FROM quarantine WHERE raw = ? AND reasons = ? ORDER BY id LIMIT 1"
 SELECT_NEWEST_RAW = "SELECT id, raw FROM quarantine ORDER BY id DESC LIMIT ?"
 CAUSE_ROWS_SCANNED_MAX = 10_000
@@ -275,11 +290,20 @@ def line_json(r: QuarantineRecord, links: Sequence[QuarantineLink]) -> dict[str,
     }
 
 
-def listed(c: Cursor, limit: int, offset: int) -> list[dict[str, Any]]:
-    records = page_records(c, limit, offset)
+def listed(c: Cursor, limit: int, offset: int, status: str | None = None) -> list[dict[str, Any]]:
+    """A page of rows in id order, of one status when ``status`` is given (open, resubmitted,
+    dismissed), each with its links."""
+    if status is None:
+        records = page_records(c, limit, offset)
+    else:
+        c.execute(SELECT_PAGE_BY_STATUS[status], (limit, offset))
+        records = [_record(r) for r in c.fetchall()]
     if not records:
         return []
     by_line: dict[int, list[QuarantineLink]] = {}
-    for link in links_between(c, records[0].id, records[-1].id):
-        by_line.setdefault(link.quarantine_id, []).append(link)
+    if status is None:  # a page of consecutive ids: their links in one range
+        for link in links_between(c, records[0].id, records[-1].id):
+            by_line.setdefault(link.quarantine_id, []).append(link)
+    else:  # ids spread over the quarantine: each row's own links
+        by_line = {r.id: links_between(c, r.id, r.id) for r in records}
     return [line_json(r, by_line.get(r.id, [])) for r in records]

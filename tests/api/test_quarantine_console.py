@@ -58,6 +58,10 @@ def test_an_officer_reads_the_quarantine_and_dismisses_an_entry_with_a_reason(li
         assert (shown["id"], shown["status"], shown["count"], shown["caused_by"]) == ("Q-000002", "dismissed", 2, ["Q-000001"])
         [dismissal] = [k for k in shown["links"] if k["kind"] == "dismissed"]
         assert dismissal["actor"] == "test-officer" and dismissal["event_id"]
+        assert [q["id"] for q in api.get("/v1/quarantine", params={"status": "dismissed"}).json()] == ["Q-000002"]
+        assert [q["id"] for q in api.get("/v1/quarantine", params={"status": "open"}).json()] == ["Q-000001"]
+        assert api.get("/v1/quarantine", params={"status": "closed"}).status_code == 422
+        assert "sightings" not in api.get("/v1/quarantine").json()[0]  # listed in the one entry only
         assert api.get("/v1/quarantine/Q-000009").status_code == 404
         assert api.get("/v1/quarantine/line-3").status_code == 400
 
