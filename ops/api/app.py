@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -35,6 +35,7 @@ from ops.quarantine_view import listed_json
 from ops.render import finding_json
 from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
+from projections.quarantine import quarantine_page
 from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store.base import FindingFilter, Store
 from projections.tokens import ROLES, Principal, TokenStore
@@ -173,10 +174,11 @@ def add_core_routes(app: FastAPI) -> None:
         principal: Annotated[Principal, Depends(require("read"))],
         limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
         offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+        status: Literal["open", "resubmitted", "dismissed"] | None = None,
     ) -> list[dict[str, Any]]:
-        """Rejected lines with their reasons, raw text, status, count and causes; each entry's
-        ``id`` is its label (``Q-000017``), ``quarantine_id`` its number."""
-        return [listed_json(q) for q in store_of(request).quarantined(limit, offset)]
+        """Rejected lines with their reasons, raw text, status, count and causes, of one status
+        when asked; each entry's ``id`` is its label (``Q-000017``), ``quarantine_id`` its number."""
+        return [listed_json(q) for q in quarantine_page(store_of(request), limit, offset, status)]
 
     @app.post("/v1/tokens", tags=["tokens"], status_code=201)
     def post_token(request: Request, body: TokenRequest,
