@@ -55,3 +55,21 @@ def test_an_entry_that_is_no_entry_is_a_usage_error_naming_the_form(store_url: s
         refused = regledger("quarantine", "show", entry, db=store_url)
         assert refused.returncode == 2 and "expected an id like Q-000017 or 17" in refused.stderr
         assert "Traceback" not in refused.stderr
+
+
+def test_the_list_of_one_status_pages_over_that_status_only(store_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(f'{{"event_id": "x{n}"}}\n' for n in range(1, 6)))
+    assert regledger("ingest", str(bad), db=store_url).returncode == 1
+    for entry in ("2", "Q-000004"):
+        ok("quarantine", "dismiss", entry, "--actor", "alice", "--reason", "noise", db=store_url)
+
+    def ids(*args: str) -> list[str]:
+        return [q["id"] for q in json.loads(ok("quarantine", "list", "--format", "json", *args, db=store_url))]
+
+    assert ids("--status", "open") == ["Q-000001", "Q-000003", "Q-000005"]
+    assert ids("--status", "open", "--limit", "1", "--offset", "1") == ["Q-000003"]
+    assert ids("--status", "dismissed") == ["Q-000002", "Q-000004"]
+    assert ids("--status", "resubmitted") == []
+    assert ids() == [f"Q-00000{n}" for n in range(1, 6)]
+    assert regledger("quarantine", "list", "--status", "closed", db=store_url).returncode == 2
