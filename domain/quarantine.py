@@ -23,17 +23,27 @@ restates this for regulators.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.chain import GENESIS_HASH, format_recorded_at
+from domain.errors import InvalidRequest
 
 QUARANTINE_TAG = b"regledger-quarantine-v1\n"
 LINK_TAG = b"regledger-quarantine-link-v1\n"
 RESUBMITTED, DISMISSED = "resubmitted", "dismissed"
-SETTLING_KINDS = (RESUBMITTED, DISMISSED)  # a later kind (issue 18's "same line as") leaves it open
+SETTLING_KINDS = (RESUBMITTED, DISMISSED)
+QUARANTINE_STATUSES = ("open", *SETTLING_KINDS)
+# Links that leave the status as it is: the same line received again (``reason`` holds where,
+# as JSON ``{"origin", "line"}``), and a line refused for naming an entity whose own creating
+# line was refused earlier (``related_id`` is that earlier row, ``reason`` the refusal).
+SEEN_AGAIN, CAUSED_BY = "seen_again", "caused_by"
+INGEST_ACTOR = "ingest"  # the actor of the links ingestion writes itself
 ACTOR_CHARS_MAX, REASON_CHARS_MAX = 128, 4000
+ENTRY_PREFIX = "Q-"
+ENTRY_DIGITS = 6
 
 Field = str | int | bytes | None
 
@@ -119,6 +129,36 @@ ChainedRecord = QuarantineRecord | QuarantineLink
 
 def expected_hash(record: ChainedRecord, previous_id: int, previous: bytes) -> bytes:
     return record_hash(record.tag, record.id, previous_id, previous, record.at, record.fields())
+
+
+def entry_label(quarantine_id: int) -> str:
+    """How a quarantine entry is named wherever it is shown: ``Q-000017``, never a bare number
+    that reads like a line of the file it came from."""
+    return f"{ENTRY_PREFIX}{quarantine_id:0{ENTRY_DIGITS}d}"
+
+
+def parse_entry(text: str) -> int:
+    """An entry named as shown (``Q-000017``, any case, any number of digits) or by its bare
+    number (``17``)."""
+    digits = text.strip()
+    if digits[: len(ENTRY_PREFIX)].upper() == ENTRY_PREFIX:
+        digits = digits[len(ENTRY_PREFIX):]
+    if not digits.isascii() or not digits.isdigit() or int(digits) < 1 or len(digits) > 18:
+        raise InvalidRequest(f"quarantine entry: expected an id like {entry_label(17)} or 17, got {text!r}")
+    return int(digits)
+
+
+def sightings_of(record: QuarantineRecord, links: Iterable[QuarantineLink]) -> list[dict[str, object]]:
+    """Every time the line was received: first as the row itself, then one per ``seen_again``."""
+    seen: list[dict[str, object]] = [
+        {"origin": record.origin, "line": record.line_no, "received_at": record.received_at.isoformat()},
+    ]
+    for link in sorted(links, key=lambda k: k.id):
+        if link.kind == SEEN_AGAIN:
+            where = json.loads(link.reason or "{}")
+            seen.append({"origin": where.get("origin"), "line": where.get("line"),
+                         "received_at": link.recorded_at.isoformat()})
+    return seen
 
 
 def status_of(links: Iterable[QuarantineLink]) -> tuple[str, QuarantineLink | None]:

@@ -8,7 +8,7 @@ import sqlite3
 import sys
 import time
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import psycopg
 import structlog
@@ -26,17 +26,20 @@ from domain.errors import (
     StoreUnavailable,
 )
 from domain.ledger import IngestSummary, Rejection
+from domain.quarantine import QUARANTINE_STATUSES
 from ops import progress
 from ops.commands import register_all
 from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
 from ops.options import EXIT_UNREADABLE, DbOption, database_url, parse_time
 from ops.pipeline import IngestPipeline
+from ops.quarantine_view import listed_json, reasons_text
 from ops.render import finding_json, to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
 from projections.explain import citations
+from projections.quarantine import quarantine_page
 from projections.store.base import FindingFilter
 
 EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
@@ -251,37 +254,39 @@ def migrate(db: DbOption = None) -> None:
 
 
 # --- quarantine -----------------------------------------------------------------------------
+QuarantineStatus = StrEnum("QuarantineStatus", {s: s for s in QUARANTINE_STATUSES})  # type: ignore[misc]  # a choice per status
+
+
 @quarantine_app.command("list")
 def quarantine_list(
     db: DbOption = None,
     limit: Annotated[int, typer.Option(min=1)] = 1000,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     output: Annotated[Format, typer.Option("--format")] = Format.table,
+    status: Annotated[QuarantineStatus | None, typer.Option("--status", help="only entries in this status")] = None,
 ) -> None:
-    """List rejected lines with their reasons."""
+    """List rejected lines with their reasons, status (open, resubmitted, dismissed) and how
+    often each was received; entries are named Q-000017 (``quarantine show`` takes that or 17)."""
     store = open_store(database_url(db))
     try:
-        rows: list[dict[str, Any]] = []
-        for q in store.quarantined(limit, offset):
-            rows.append(
-                {
-                    "id": q["id"], "received_at": q["received_at"].isoformat(),
-                    "origin": q["origin"], "line": q["line"], "event_id": q["event_id"],
-                    "reasons": q["reasons"],
-                    "raw": q["raw"].decode("utf-8", errors="replace"),
-                    "resubmitted_as": q["resubmitted_as"], "status": q["status"],
-                }
-            )
+        rows = [listed_json(q) for q in quarantine_page(store, limit, offset, None if status is None else status.value)]
     finally:
         store.close()
+    for row in rows:
+        del row["quarantine_id"]  # the number behind ``id``, which ``quarantine show`` takes too
     if output is Format.json:
         typer.echo(to_json(rows))
     elif output is Format.csv:
-        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw", "status")), nl=False)
+        for row in rows:
+            row["caused_by"] = " ".join(row["caused_by"])
+        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw", "status",
+                                 "count", "caused_by")), nl=False)
     else:
         for row in rows:
-            row["reasons"] = "; ".join(f"{r['field']}: {r['reason']}" for r in row["reasons"])
-        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "status", "reasons"), f"{len(rows)} quarantined lines"), nl=False)
+            row["reasons"] = reasons_text(row["reasons"])
+            row["caused_by"] = " ".join(row["caused_by"])
+        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "status", "count", "caused_by", "reasons"),
+                            f"{len(rows)} quarantined lines"), nl=False)
 
 
 register_all(app)

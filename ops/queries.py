@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.errors import InvalidRequest, NotFound
 from domain.ledger import IngestSummary, InputLine
-from domain.quarantine import RESUBMITTED
+from domain.quarantine import RESUBMITTED, entry_label
 from ops.pipeline import IngestPipeline
 from ops.render import finding_json
 from projections.asof import (
@@ -81,7 +81,7 @@ def resubmit_quarantined(pipeline: IngestPipeline, quarantine_id: int, raw: byte
     store = pipeline.store
     settled = settling_link(store, quarantine_id)
     if settled is not None:
-        raise InvalidRequest(f"quarantined line {quarantine_id} was already {settled_text(settled)}")
+        raise InvalidRequest(f"quarantined line {entry_label(quarantine_id)} was already {settled_text(settled)}")
     summary = pipeline.ingest(iter([InputLine(f"quarantine#{quarantine_id}", None, raw)]), 1)
     event_id = event_id_of(raw) if summary.rejected == 0 else None
     linked = False
@@ -89,7 +89,7 @@ def resubmit_quarantined(pipeline: IngestPipeline, quarantine_id: int, raw: byte
         link, _ = settle(store, quarantine_id, RESUBMITTED, actor=actor, at=at, event_id=event_id)
         linked = link.kind == RESUBMITTED and link.event_id == event_id
     result = {
-        "quarantine_id": quarantine_id, "accepted": summary.accepted,
+        "id": entry_label(quarantine_id), "quarantine_id": quarantine_id, "accepted": summary.accepted,
         "duplicates": summary.duplicates, "rejected": summary.rejected,
         "resubmitted_as": event_id if linked else None,
     }

@@ -19,12 +19,17 @@ from domain.quarantine import (
     QuarantineRecord,
     RecordBreak,
     RecordChainCheck,
+    entry_label,
     status_of,
 )
+from domain.quarantine_decisions import DISMISSED_TOPIC, QuarantineDecisions, decode_dismissal
+from projections.quarantine_recorders import decision_recorder
 from projections.sql import Sql
 from projections.store import quarantine_log
 from projections.store.base import Store
 from projections.store.quarantine_log import LINKS, QUARANTINE
+
+SELECT_DISMISSALS = "SELECT originator_id, state FROM ledger_events WHERE topic = ?"
 
 
 def quarantined_line(store: Store, quarantine_id: int) -> dict[str, Any] | None:
@@ -37,11 +42,19 @@ def quarantined_line(store: Store, quarantine_id: int) -> dict[str, Any] | None:
     return {**quarantine_log.line_json(found, links), "links": [k.as_json() for k in links]}
 
 
+def quarantine_page(store: Store, limit: int, offset: int, status: str | None = None) -> list[dict[str, Any]]:
+    """A page of the quarantine as ``Store.quarantined`` gives it, of one status when asked."""
+    if status is not None and status not in quarantine_log.SELECT_PAGE_BY_STATUS:
+        raise InvalidRequest(f"status: one of open, resubmitted, dismissed, got {status!r}")
+    with Sql(store).reading() as c:
+        return quarantine_log.listed(c, limit, offset, status)
+
+
 def settling_link(store: Store, quarantine_id: int) -> QuarantineLink | None:
     """The link that settled the line, None while it is open."""
     with Sql(store).reading() as c:
         if quarantine_log.record(c, quarantine_id) is None:
-            raise NotFound(f"no quarantined line {quarantine_id}")
+            raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
         return status_of(quarantine_log.links_between(c, quarantine_id, quarantine_id))[1]
 
 
@@ -59,7 +72,7 @@ def settle(store: Store, quarantine_id: int, kind: str, *, actor: str, at: datet
     with Sql(store).writing() as c:
         c.lock(LINKS)  # the settled check and the new link see the same links
         if quarantine_log.record(c, quarantine_id) is None:
-            raise NotFound(f"no quarantined line {quarantine_id}")
+            raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
         _, settled = status_of(quarantine_log.links_between(c, quarantine_id, quarantine_id))
         if settled is not None:
             return settled, False
@@ -70,9 +83,21 @@ def settle(store: Store, quarantine_id: int, kind: str, *, actor: str, at: datet
 
 
 def dismiss(store: Store, quarantine_id: int, *, actor: str, reason: str, at: datetime) -> QuarantineLink:
-    link, written = settle(store, quarantine_id, DISMISSED, actor=actor, at=at, reason=reason)
-    if not written:
-        raise InvalidRequest(f"quarantined line {quarantine_id} was already {settled_text(link)}")
+    """Dismiss the line for ``reason``: an event on the ledger (covered by its signed digests)
+    and the ``dismissed`` link naming it, in one transaction (``domain.quarantine_decisions``)."""
+    _checked_text("actor", actor, ACTOR_CHARS_MAX)
+    _checked_text("reason", reason, REASON_CHARS_MAX)
+    with Sql(store).reading() as c:
+        found = quarantine_log.record(c, quarantine_id)
+        links = quarantine_log.links_between(c, quarantine_id, quarantine_id) if found else []
+    if found is None:
+        raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
+    settled = status_of(links)[1]
+    if settled is not None:  # checked again in the dismissal's transaction, under the lock
+        raise InvalidRequest(f"quarantined line {entry_label(quarantine_id)} was already {settled_text(settled)}")
+    QuarantineDecisions(decision_recorder(store)).dismiss(quarantine_id, found.chain_hash, actor, reason, at)
+    link = settling_link(store, quarantine_id)
+    assert link is not None and link.kind == DISMISSED
     return link
 
 
@@ -130,11 +155,26 @@ def verify_quarantine(store: Store) -> QuarantineVerification:
 
 
 def _dangling(sql: Sql, ids: set[int]) -> RecordBreak | None:
+    """A link naming a row that is not there, then a dismissal whose link and ledger event
+    disagree or lack each other (a link deleted at the end of its chain, an event's link
+    rewritten): the ledger's signed digests vouch for each dismissal through its event."""
+    on_ledger = {str(r[0]): r[1] for r in sql.rows(SELECT_DISMISSALS, (DISMISSED_TOPIC,))}
     for link in quarantine_log.iter_table(sql.rows, LINKS):
         assert isinstance(link, QuarantineLink)
         for named in (link.quarantine_id, link.related_id):
             if named is not None and named not in ids:
                 return RecordBreak(LINKS, link.id, f"names quarantine row {named}, which is not there (deleted)")
+        if link.kind == DISMISSED and link.event_id is not None:  # None: dismissed before they were events
+            state = on_ledger.pop(link.event_id, None)
+            if state is None:
+                return RecordBreak(LINKS, link.id, f"names ledger event {link.event_id}, which is not on the ledger")
+            event = decode_dismissal(sql.blob(state))
+            if (event["quarantine_id"], event["actor"], event["reason"]) != (link.quarantine_id, link.actor, link.reason):
+                return RecordBreak(LINKS, link.id, "differs from its dismissal event on the ledger (edited)")
+    if on_ledger:
+        event = decode_dismissal(sql.blob(min(on_ledger.values())))
+        return RecordBreak(QUARANTINE, event["quarantine_id"],
+                           "dismissed by an event on the ledger whose dismissed link is not there (deleted)")
     return None
 
 

@@ -40,6 +40,7 @@ def _transcoder() -> JSONTranscoder:
 
 
 _TRANSCODER = _transcoder()
+TRANSCODER = _TRANSCODER  # for the other aggregates on the ledger (domain.quarantine_decisions)
 
 
 def decode_case_event(topic: str, state: bytes) -> CaseFact:

@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -32,10 +32,12 @@ from ops.api.gate import Gate
 from ops.api.routes import aware
 from ops.api.security import require
 from ops.pipeline import IngestPipeline
+from ops.quarantine_view import listed_json
 from ops.render import finding_json
 from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
 from projections.explain import citations
+from projections.quarantine import quarantine_page
 from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store.base import FindingFilter, Store
 from projections.tokens import ROLES, Principal, TokenStore
@@ -106,6 +108,7 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     from ops.api.docs import register_docs
     from ops.api.evidence_routes import register_evidence_routes
     from ops.api.officer_pages import register_officer_pages
+    from ops.api.quarantine_console import register_quarantine_console
     from ops.api.risk_routes import register_risk_routes
     from ops.api.routes import register_feature_routes
 
@@ -114,6 +117,7 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     register_risk_routes(app)
     register_console(app, tls)
     register_officer_pages(app)
+    register_quarantine_console(app)
     register_docs(app)
     return app
 
@@ -177,12 +181,11 @@ def add_core_routes(app: FastAPI) -> None:
         principal: Annotated[Principal, Depends(require("read"))],
         limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
         offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
+        status: Literal["open", "resubmitted", "dismissed"] | None = None,
     ) -> list[dict[str, Any]]:
-        """Rejected lines with their reasons and raw text."""
-        return [
-            {**q, "received_at": q["received_at"].isoformat(), "raw": q["raw"].decode("utf-8", "replace")}
-            for q in store_of(request).quarantined(limit, offset)
-        ]
+        """Rejected lines with their reasons, raw text, status, count and causes, of one status
+        when asked; each entry's ``id`` is its label (``Q-000017``), ``quarantine_id`` its number."""
+        return [listed_json(q) for q in quarantine_page(store_of(request), limit, offset, status)]
 
     @app.post("/v1/tokens", tags=["tokens"], status_code=201)
     def post_token(request: Request, body: TokenRequest,

@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.cases import Cases, CaseSummary, FindingRef
 from domain.errors import NotFound
-from domain.quarantine import REASON_CHARS_MAX
+from domain.quarantine import REASON_CHARS_MAX, entry_label, parse_entry
 from ops.api.security import require
 from ops.options import report_day_problem, time_problem
+from ops.quarantine_view import dismissal_json, quarantine_json
 from ops.queries import explanation, resubmit_quarantined, state_of
 from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
@@ -30,6 +31,7 @@ from projections.tokens import Principal
 Reader = Annotated[Principal, Depends(require("read"))]
 CaseWorker = Annotated[Principal, Depends(require("cases"))]
 POSITION_MAX = 2**62
+EntryPath = Annotated[str, Path(max_length=32, description="a quarantine entry: Q-000017, or 17")]
 
 
 class CaseAction(BaseModel):
@@ -191,33 +193,38 @@ def register_feature_routes(app: FastAPI) -> None:
         return report
 
     @app.get("/v1/quarantine/{quarantine_id}", tags=["ingest"])
-    def get_quarantined(request: Request, quarantine_id: Annotated[int, Path(ge=1, le=POSITION_MAX)],
+    def get_quarantined(request: Request, quarantine_id: EntryPath,
                         principal: Reader) -> dict[str, Any]:
-        """One rejected line with its reasons, raw text and what it was resubmitted as."""
-        row = quarantined_line(store_of(request), quarantine_id)
+        """One rejected line with its reasons, raw text, status, every time it was received,
+        the earlier rejected lines that caused it and its links."""
+        number = parse_entry(quarantine_id)
+        row = quarantined_line(store_of(request), number)
         if row is None:
-            raise NotFound(f"no quarantined line {quarantine_id}")
-        return {**row, "received_at": row["received_at"].isoformat(), "raw": row["raw"].decode("utf-8", "replace")}
+            raise NotFound(f"no quarantined line {entry_label(number)}")
+        return quarantine_json(row)
 
     @app.post("/v1/quarantine/{quarantine_id}/resubmit", tags=["ingest"])
-    async def post_resubmission(request: Request, quarantine_id: Annotated[int, Path(ge=1, le=POSITION_MAX)],
+    async def post_resubmission(request: Request, quarantine_id: EntryPath,
                                 principal: Annotated[Principal, Depends(require("ingest"))]) -> JSONResponse:
         """Ingest the corrected line (the body: one JSON object) like any other and link it to
         the quarantined one; 422 with the reasons when it is rejected again."""
+        number = parse_entry(quarantine_id)
         body = await request.body()  # one line at most, by ops.api.gate
         result, summary = await run_in_threadpool(
-            lambda: resubmit_quarantined(request.app.state.pipeline, quarantine_id, body.strip(),
+            lambda: resubmit_quarantined(request.app.state.pipeline, number, body.strip(),
                                          actor=principal.name, at=datetime.now(UTC))
         )
         result["rejections"] = outcome(summary).rejections
         return JSONResponse(result, status_code=422 if summary.rejected else 200)
 
     @app.post("/v1/quarantine/{quarantine_id}/dismiss", tags=["ingest"])
-    def post_dismissal(request: Request, quarantine_id: Annotated[int, Path(ge=1, le=POSITION_MAX)],
+    def post_dismissal(request: Request, quarantine_id: EntryPath,
                        body: Dismissal, principal: CaseWorker) -> dict[str, Any]:
-        """Record that a rejected line needs no resubmission, and why: a new link row by the
-        token's name (the line never changes); 400 when it is already resubmitted or dismissed.
+        """Record that a rejected line needs no resubmission, and why: an event on the ledger
+        and a new link row naming it, by the token's name (the line never changes); 400 when it
+        is already resubmitted or dismissed.
         Reading: dismissing is an officer's review decision, so it takes the case-work right."""
-        link = dismiss(store_of(request), quarantine_id, actor=principal.name, reason=body.reason,
+        number = parse_entry(quarantine_id)
+        link = dismiss(store_of(request), number, actor=principal.name, reason=body.reason,
                        at=datetime.now(UTC))
-        return {"quarantine_id": quarantine_id, "status": link.kind, **link.as_json()}
+        return dismissal_json(number, link)

@@ -16,14 +16,16 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from domain.errors import InputUnreadable, InvalidRequest, NotFound
+from domain.quarantine import entry_label, parse_entry
 from ops.lines import LINE_BYTES_MAX
 from ops.options import DbOption, database_url
 from ops.pipeline import IngestPipeline
+from ops.quarantine_view import dismissal_json, quarantine_json
 from ops.queries import resubmit_quarantined
 from ops.render import to_json, to_table
 from ops.wiring import open_store
@@ -41,13 +43,6 @@ def default_actor() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no user name in the environment nor the password database
         return "unknown"
-
-
-def quarantine_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **row, "received_at": row["received_at"].isoformat(),
-        "raw": row["raw"].decode("utf-8", errors="replace"),
-    }
 
 
 def read_corrected(path: str) -> bytes:
@@ -71,38 +66,50 @@ def register(app: typer.Typer) -> None:
 
     @quarantine.command("show")
     def show(
-        quarantine_id: Annotated[int, typer.Argument(help="the id from quarantine list")],
+        entry: Annotated[str, typer.Argument(help="the entry from quarantine list: Q-000017, or 17")],
         db: DbOption = None,
         output: Annotated[Output, typer.Option("--format")] = Output.text,
     ) -> None:
-        """One rejected line, with its reasons and the line exactly as received."""
-
+        """One rejected line, with its reasons, status, every time it was received, the
+        earlier rejected lines that caused it, its links and the line exactly as received."""
+        quarantine_id = parse_entry(entry)
         store = open_store(database_url(db))
         try:
             row = quarantined_line(store, quarantine_id)
         finally:
             store.close()
         if row is None:
-            raise NotFound(f"no quarantined line {quarantine_id}")
+            raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
         shown = quarantine_json(row)
         if output is Output.json:
             typer.echo(to_json(shown))
             return
         where = f"{shown['origin']}" + (f" line {shown['line']}" if shown["line"] is not None else "")
-        typer.echo(f"quarantined line {shown['id']}, received {shown['received_at']} from {where}")
+        typer.echo(f"quarantine entry {shown['id']}, received {shown['received_at']} from {where}")
         typer.echo(f"event_id: {shown['event_id'] or '(unreadable)'}")
         typer.echo(f"status: {shown['status']}")
+        typer.echo(f"received {shown['count']} time(s):")
+        for seen in shown["sightings"]:
+            typer.echo(f"  {seen['received_at']} from {seen['origin']}" + (f" line {seen['line']}" if seen["line"] is not None else ""))
         if shown["resubmitted_as"]:
             typer.echo(f"resubmitted as: {shown['resubmitted_as']}")
+        for cause in shown["caused_by"]:
+            typer.echo(f"caused by: {cause} (an earlier rejected line; quarantine show {cause})")
         for link in shown["links"]:
+            if link["kind"] == "seen_again":
+                continue  # listed as a sighting above
             detail = link["event_id"] or link["reason"] or ""
+            if link["kind"] == "caused_by":
+                detail = f"{link['related']}: {link['reason']}"
+            elif link["kind"] == "dismissed" and link["event_id"]:
+                detail = f"{link['reason']} (ledger event {link['event_id']})"
             typer.echo(f"{link['kind']} by {link['actor']} at {link['recorded_at']}: {detail}")
         typer.echo(to_table(shown["reasons"], ("field", "reason"), "reasons"), nl=False)
         typer.echo(shown["raw"])
 
     @quarantine.command("resubmit")
     def resubmit(
-        quarantine_id: Annotated[int, typer.Argument(help="the quarantined line being corrected")],
+        entry: Annotated[str, typer.Argument(help="the entry being corrected: Q-000017, or 17")],
         file: Annotated[str, typer.Option("--file", help="the corrected line: a file, or - for standard input")] = "-",
         db: DbOption = None,
         output: Annotated[Output, typer.Option("--format")] = Output.text,
@@ -112,6 +119,7 @@ def register(app: typer.Typer) -> None:
         Exit 0 when accepted (or already stored), 1 when rejected again (quarantined anew)."""
         from ops.cli import EXIT_OK, EXIT_REJECTED
 
+        quarantine_id = parse_entry(entry)
         raw = read_corrected(file)
         store = open_store(database_url(db))
         try:
@@ -127,27 +135,30 @@ def register(app: typer.Typer) -> None:
             typer.echo(to_json(result))
         elif result["resubmitted_as"]:
             how = "accepted" if summary.accepted else "already stored"
-            typer.echo(f"quarantined line {quarantine_id} resubmitted as {result['resubmitted_as']} ({how})")
+            typer.echo(f"quarantine entry {entry_label(quarantine_id)} resubmitted as {result['resubmitted_as']} ({how})")
         else:
-            typer.echo(f"quarantined line {quarantine_id}: the corrected line was rejected again")
+            typer.echo(f"quarantine entry {entry_label(quarantine_id)}: the corrected line was rejected again")
         raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
 
     @quarantine.command("dismiss")
     def dismiss_line(
-        quarantine_id: Annotated[int, typer.Argument(help="the quarantined line being dismissed")],
+        entry: Annotated[str, typer.Argument(help="the entry being dismissed: Q-000017, or 17")],
         actor: Annotated[str, typer.Option("--actor", help="who dismisses it")],
         reason: Annotated[str, typer.Option("--reason", help="why it needs no resubmission")],
         db: DbOption = None,
         output: Annotated[Output, typer.Option("--format")] = Output.text,
     ) -> None:
         """Record that a rejected line needs no resubmission, and why (a new link row; the
-        line itself never changes). Exit 2 when the line is unknown or already settled."""
+        line itself never changes) and an event on the ledger, covered by its signed digests.
+        Exit 2 when the line is unknown or already settled."""
+        quarantine_id = parse_entry(entry)
         store = open_store(database_url(db))
         try:
             link = dismiss(store, quarantine_id, actor=actor, reason=reason, at=datetime.now(UTC))
         finally:
             store.close()
         if output is Output.json:
-            typer.echo(to_json({"quarantine_id": quarantine_id, "status": link.kind, **link.as_json()}))
+            typer.echo(to_json(dismissal_json(quarantine_id, link)))
         else:
-            typer.echo(f"quarantined line {quarantine_id} dismissed by {link.actor}: {link.reason}")
+            typer.echo(f"quarantine entry {entry_label(quarantine_id)} dismissed by {link.actor}: {link.reason}"
+                       f" (ledger event {link.event_id})")

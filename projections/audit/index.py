@@ -23,6 +23,13 @@ from domain.cases import CASE_EVENT_SOURCE, decode_case_event, is_case_topic
 from domain.events import DEFAULT_SOURCE
 from domain.ledger import is_catalogue_topic
 from domain.ledger_storage import StoredEntry
+from domain.quarantine_decisions import (
+    DECISION_EVENT_SOURCE,
+    DECISION_EVENT_TYPE,
+    decode_dismissal,
+    dismissal_audit_id,
+    is_decision_topic,
+)
 from domain.values import STORED, Timestamp, time_in_range
 from policies import system
 from projections.audit.storage import AuditStorage, AuditWriter, EventRow, OwnerRow, SubjectRow
@@ -127,6 +134,13 @@ class AuditIndex:
                     CASE_EVENT_SOURCE, fact.at, entry.recorded_at,
                 )
                 subjects = case_concerns(fact)
+            elif is_decision_topic(entry.type):  # filed under its entry (Q-000017) and its actor
+                dismissal = decode_dismissal(entry.state)
+                row = (
+                    entry.position, dismissal_audit_id(dismissal["entry"], entry.position), DECISION_EVENT_TYPE,
+                    DECISION_EVENT_SOURCE, dismissal["at"], entry.recorded_at,
+                )
+                subjects = {dismissal["entry"], dismissal["actor"]}
             else:
                 continue  # an entry this index does not know: not an audit subject
             page.events.append(row)

@@ -16,6 +16,13 @@ from typing import Any
 from domain.cases import CASE_EVENT_SOURCE, decode_case_event, is_case_topic
 from domain.events import DEFAULT_SOURCE
 from domain.ledger import is_catalogue_topic
+from domain.quarantine_decisions import (
+    DECISION_EVENT_SOURCE,
+    DECISION_EVENT_TYPE,
+    decode_dismissal,
+    dismissal_audit_id,
+    is_decision_topic,
+)
 from projections.audit.index import case_action_id, parse_instant
 from projections.audit.storage import load_owners
 from projections.audit.subjects import OWNER_FIELDS
@@ -168,6 +175,12 @@ def _entry(position: int, originator_id: str, topic: str, state: bytes, recorded
         return AuditEntry(
             position, case_action_id(fact.finding_id, position), fact.type, CASE_EVENT_SOURCE,
             fact.at, recorded_at, data,
+        )
+    if is_decision_topic(topic):
+        dismissal = decode_dismissal(state)
+        return AuditEntry(
+            position, dismissal_audit_id(dismissal["entry"], position), DECISION_EVENT_TYPE,
+            DECISION_EVENT_SOURCE, dismissal["at"], recorded_at, {**dismissal, "at": dismissal["at"].isoformat()},
         )
     return None
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
+from domain.quarantine import entry_label
 from domain.values import time_text
 from policies import system
 from policies.registry import RULES
@@ -212,7 +213,7 @@ def _quarantine(store: Store, window: Window) -> dict[str, Any]:
         page = store.quarantined(QUARANTINE_PAGE, offset)
         for row in page:
             if window.contains(_quarantined_at(row)):
-                lines.append({"id": row["id"], "origin": row["origin"], "line": row["line"],
+                lines.append({"id": entry_label(row["id"]), "origin": row["origin"], "line": row["line"],
                               "event_id": row["event_id"], "received_at": hk(row["received_at"]),
                               "reasons": row["reasons"]})
         if len(page) < QUARANTINE_PAGE:

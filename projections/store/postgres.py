@@ -80,6 +80,9 @@ CORE_DDL = (
     " kind text NOT NULL, event_id text, related_id bigint, actor text NOT NULL, reason text,"
     " recorded_at timestamptz NOT NULL, chain_hash bytea NOT NULL)",
     "CREATE INDEX IF NOT EXISTS quarantine_links_line_idx ON quarantine_links (quarantine_id, id)",
+    # The same line refused again is found by its bytes (projections.store.quarantine_log);
+    # hashed, since a B-tree entry cannot hold a 4 KiB line.
+    "CREATE INDEX IF NOT EXISTS quarantine_raw_idx ON quarantine USING hash (raw)",
     "CREATE TABLE IF NOT EXISTS findings ("
     " seq bigserial PRIMARY KEY, finding_id text NOT NULL UNIQUE,"
     " rule_id text NOT NULL, severity text NOT NULL, event_id text NOT NULL,"

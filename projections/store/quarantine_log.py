@@ -16,14 +16,21 @@ from typing import Any
 from domain.chain import GENESIS_HASH
 from domain.ledger_storage import QuarantinedLine
 from domain.quarantine import (
+    CAUSED_BY,
+    DISMISSED,
+    INGEST_ACTOR,
     QUARANTINE_TAG,
     RESUBMITTED,
+    SEEN_AGAIN,
     QuarantineLink,
     QuarantineRecord,
     expected_hash,
     record_hash,
+    sightings_of,
     status_of,
 )
+from domain.quarantine_causes import created_keys, missing_keys
+from domain.registry.aggregates import EntityKey
 from projections.store.cursors import Cursor, instant
 
 QUARANTINE, LINKS = "quarantine", "quarantine_links"
@@ -38,6 +45,23 @@ LINK_COLUMNS = (
 INSERT_QUARANTINE = "INSERT INTO quarantine (" + QUARANTINE_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?)"  # noqa: S608  # constants
 INSERT_LINK = "INSERT INTO quarantine_links (" + LINK_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?)"  # noqa: S608  # constants
 SELECT_PAGE = "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608  # constants
+# The kind of a row's first settling link (domain.quarantine.status_of), NULL while it is open.
+SETTLED_KIND = (
+    "(SELECT k.kind FROM quarantine_links k WHERE k.quarantine_id = q.id"
+    " AND k.kind IN ('resubmitted', 'dismissed') ORDER BY k.id LIMIT 1)"
+)
+SELECT_PAGE_BY_STATUS = {
+    "open": "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine q WHERE " + SETTLED_KIND + " IS NULL"  # noqa: S608  # constants
+            " ORDER BY id LIMIT ? OFFSET ?",
+    **{
+        kind: "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine q WHERE " + SETTLED_KIND + " = '" + kind + "'"  # noqa: S608  # constants
+              " ORDER BY id LIMIT ? OFFSET ?"
+        for kind in (RESUBMITTED, DISMISSED)
+    },
+}
+SELECT_SAME_LINE = "SELECT id FROM quarantine WHERE raw = ? AND reasons = ? ORDER BY id LIMIT 1"
+SELECT_NEWEST_RAW = "SELECT id, raw FROM quarantine ORDER BY id DESC LIMIT ?"
+CAUSE_ROWS_SCANNED_MAX = 10_000
 SELECT_ONE = "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine WHERE id = ?"  # noqa: S608  # constants
 SELECT_LINKS_OF = (
     "SELECT " + LINK_COLUMNS + " FROM quarantine_links"  # noqa: S608  # constants
@@ -91,18 +115,65 @@ def _tip(c: Cursor, table: str) -> tuple[int, bytes]:
 
 # --- writing ------------------------------------------------------------------------------------
 def append_lines(c: Cursor, lines: Sequence[QuarantinedLine], received_at: datetime) -> None:
-    """Chain and insert rejected lines (inside the ingest's write transaction)."""
+    """Chain and insert rejected lines (inside the ingest's write transaction).
+
+    Reading (issue 18): a line received again with the same bytes and refused for the same
+    reasons is the same entry seen again: a ``seen_again`` link (where and when), not a second
+    row, so the same bad file ingested twice is one entry per line with a count of 2. A new row
+    refused for naming an entity another rejected line would have created gets a ``caused_by``
+    link to the newest such row (``domain.quarantine_causes``)."""
     if not lines:
         return
     c.lock(QUARANTINE)
+    c.lock(LINKS)  # order: the ledger, the quarantine, its links (as everywhere)
     last_id, previous = _tip(c, QUARANTINE)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
+    added: dict[tuple[bytes, str], int] = {}
+    seen: list[tuple[int, QuarantinedLine]] = []
     for q in lines:
+        known = added.get((q.raw, q.reasons)) or _same_line(c, q)
+        if known is not None:
+            seen.append((known, q))
+            continue
         fields = (q.origin, q.line_no, q.event_id, q.reasons, q.raw)
         previous = record_hash(QUARANTINE_TAG, last_id + 1, last_id, previous, received_at, fields)
         rows.append((last_id + 1, last_id, c.time(received_at), *fields, previous))
         last_id += 1
+        added[(q.raw, q.reasons)] = last_id
     c.executemany(INSERT_QUARANTINE, rows)
+    for quarantine_id, q in seen:
+        where = json.dumps({"origin": q.origin, "line": q.line_no})
+        append_link(c, quarantine_id, SEEN_AGAIN, actor=INGEST_ACTOR, recorded_at=received_at, reason=where)
+    _link_causes(c, [(i, raw, reasons) for (raw, reasons), i in added.items()], received_at)
+
+
+def _same_line(c: Cursor, q: QuarantinedLine) -> int | None:
+    c.execute(SELECT_SAME_LINE, (q.raw, q.reasons))
+    row = c.fetchone()
+    return None if row is None else int(row[0])
+
+
+def _link_causes(c: Cursor, added: list[tuple[int, bytes, str]], recorded_at: datetime) -> None:
+    """``caused_by`` links from the rows just added to the rows that would have created what
+    they were refused for missing: the newest such row before each, among the newest
+    ``CAUSE_ROWS_SCANNED_MAX`` rows (a cause is looked for where it is likely, near in time)."""
+    missing = {i: m for i, raw, reasons in added if (m := missing_keys(raw, json.loads(reasons)))}
+    if not missing:
+        return
+    creators: dict[EntityKey, list[int]] = {}
+    c.execute(SELECT_NEWEST_RAW, (CAUSE_ROWS_SCANNED_MAX,))
+    for row_id, raw in c.fetchall():
+        for key in created_keys(bytes(raw)):
+            creators.setdefault(key, []).append(int(row_id))  # newest first
+    for quarantine_id in sorted(missing):
+        causes: dict[int, list[str]] = {}
+        for key, refusal in sorted(missing[quarantine_id].items()):
+            cause = next((i for i in creators.get(key, ()) if i < quarantine_id), None)
+            if cause is not None:
+                causes.setdefault(cause, []).append(refusal)
+        for cause, refusals in sorted(causes.items()):
+            append_link(c, quarantine_id, CAUSED_BY, actor=INGEST_ACTOR, recorded_at=recorded_at,
+                        related_id=cause, reason="; ".join(refusals))
 
 
 def append_link(c: Cursor, quarantine_id: int, kind: str, *, actor: str, recorded_at: datetime,
@@ -209,19 +280,30 @@ def line_json(r: QuarantineRecord, links: Sequence[QuarantineLink]) -> dict[str,
     """One quarantined line in the shape every reader has shown since before the chain, with
     its status derived from its links."""
     status, settled = status_of(links)
+    sightings = sightings_of(r, links)
     return {
         "id": r.id, "received_at": r.received_at, "origin": r.origin, "line": r.line_no,
         "event_id": r.event_id, "reasons": json.loads(r.reasons), "raw": r.raw,
         "resubmitted_as": settled.event_id if settled is not None and status == RESUBMITTED else None,
-        "status": status,
+        "status": status, "count": len(sightings), "sightings": sightings,
+        "caused_by": [k.related_id for k in links if k.kind == CAUSED_BY],
     }
 
 
-def listed(c: Cursor, limit: int, offset: int) -> list[dict[str, Any]]:
-    records = page_records(c, limit, offset)
+def listed(c: Cursor, limit: int, offset: int, status: str | None = None) -> list[dict[str, Any]]:
+    """A page of rows in id order, of one status when ``status`` is given (open, resubmitted,
+    dismissed), each with its links."""
+    if status is None:
+        records = page_records(c, limit, offset)
+    else:
+        c.execute(SELECT_PAGE_BY_STATUS[status], (limit, offset))
+        records = [_record(r) for r in c.fetchall()]
     if not records:
         return []
     by_line: dict[int, list[QuarantineLink]] = {}
-    for link in links_between(c, records[0].id, records[-1].id):
-        by_line.setdefault(link.quarantine_id, []).append(link)
+    if status is None:  # a page of consecutive ids: their links in one range
+        for link in links_between(c, records[0].id, records[-1].id):
+            by_line.setdefault(link.quarantine_id, []).append(link)
+    else:  # ids spread over the quarantine: each row's own links
+        by_line = {r.id: links_between(c, r.id, r.id) for r in records}
     return [line_json(r, by_line.get(r.id, [])) for r in records]

@@ -79,6 +79,8 @@ CORE_DDL = (
     " kind TEXT NOT NULL, event_id TEXT, related_id INTEGER, actor TEXT NOT NULL, reason TEXT,"
     " recorded_at TEXT NOT NULL, chain_hash BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS quarantine_links_line_idx ON quarantine_links (quarantine_id, id)",
+    # The same line refused again is found by its bytes (projections.store.quarantine_log).
+    "CREATE INDEX IF NOT EXISTS quarantine_raw_idx ON quarantine (raw)",
     "CREATE TABLE IF NOT EXISTS findings ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT, finding_id TEXT NOT NULL UNIQUE,"
     " rule_id TEXT NOT NULL, severity TEXT NOT NULL, event_id TEXT NOT NULL,"

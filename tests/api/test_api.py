@@ -241,7 +241,11 @@ def test_a_quarantined_line_is_shown_and_resubmitted_corrected_over_http(live_ap
         assert officer.get("/v1/quarantine/999999").status_code == 404
         shown = officer.get(f"/v1/quarantine/{row['id']}").json()
         assert shown["status"] == "resubmitted"
-        assert [(k["kind"], k["event_id"], k["actor"]) for k in shown["links"]] == [("resubmitted", "fix-1", "test-ingest")]
+        # the unchanged line resubmitted was refused for the same reasons: the same entry seen again
+        assert [(k["kind"], k["event_id"], k["actor"]) for k in shown["links"]] == [
+            ("seen_again", None, "ingest"), ("resubmitted", "fix-1", "test-ingest"),
+        ]
+        assert (shown["id"], shown["count"]) == ("Q-000001", 2)
 
 
 def test_an_officer_dismisses_a_quarantined_line_over_http_as_a_new_link(live_api: LiveApi) -> None:
@@ -261,4 +265,4 @@ def test_an_officer_dismisses_a_quarantined_line_over_http_as_a_new_link(live_ap
         again = officer.post("/v1/quarantine/1/dismiss", json={"reason": "again"})
         assert again.status_code == 400 and "already dismissed by test-officer" in again.text
         assert officer.post("/v1/quarantine/99/dismiss", json={"reason": "x"}).status_code == 404
-        assert [(q["id"], q["status"]) for q in officer.get("/v1/quarantine").json()] == [(1, "dismissed"), (2, "open")]
+        assert [(q["id"], q["status"]) for q in officer.get("/v1/quarantine").json()] == [("Q-000001", "dismissed"), ("Q-000002", "open")]

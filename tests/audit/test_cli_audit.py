@@ -59,7 +59,7 @@ def test_unknown_targets_and_bad_arguments_are_one_line_and_exit_code_2(store_ur
         (("state", "C1", "--as-of", "2026-03-02T12:30:00"), "needs a UTC offset"),
         (("explain", "F-nope"), "no finding 'F-nope'"),
         (("case", "ack", "F-nope"), "no finding 'F-nope'"),
-        (("quarantine", "show", "99"), "no quarantined line 99"),
+        (("quarantine", "show", "99"), "no quarantined line Q-000099"),
     ]:
         done = regledger(*args, db=store_url, env=ALICE)
         assert (done.returncode, done.stderr.count("\n")) == (2, 1), (args, done.stderr)
@@ -133,19 +133,19 @@ def test_a_quarantined_line_is_shown_and_resubmitted_corrected(store_url: str, t
     assert regledger("ingest", str(bad), db=store_url).returncode == 1
     shown = json.loads(ok("quarantine", "show", "1", "--format", "json", db=store_url))
     assert {k: shown[k] for k in ("id", "line", "event_id", "resubmitted_as")} == {
-        "id": 1, "line": 1, "event_id": "x1", "resubmitted_as": None,
+        "id": "Q-000001", "line": 1, "event_id": "x1", "resubmitted_as": None,
     }
     assert [r["field"] for r in shown["reasons"]] == ["occurred_at", "data.asset_kind"]
     still_bad = b'{"event_id": "x1", "type": "AssetListed", "occurred_at": "2026-03-02T09:00:00+08:00", "data": {"asset": "HKD", "asset_kind": "cash"}}'
     again = regledger("quarantine", "resubmit", "1", "--file", "-", "--format", "json", stdin=still_bad, db=store_url)
     assert again.returncode == 1 and "data.asset_kind" in again.stderr
-    assert json.loads(again.stdout) == {"quarantine_id": 1, "accepted": 0, "duplicates": 0, "rejected": 1, "resubmitted_as": None}
+    assert json.loads(again.stdout) == {"id": "Q-000001", "quarantine_id": 1, "accepted": 0, "duplicates": 0, "rejected": 1, "resubmitted_as": None}
     fixed = tmp_path / "fixed.json"
     fixed.write_text('{"event_id": "x1", "type": "AssetListed", "occurred_at": "2026-03-02T09:00:00+08:00", "data": {"asset": "HKD", "asset_kind": "fiat"}}\n')
     done = json.loads(ok("quarantine", "resubmit", "1", "--file", str(fixed), "--format", "json", db=store_url))
-    assert done == {"quarantine_id": 1, "accepted": 1, "duplicates": 0, "rejected": 0, "resubmitted_as": "x1"}
+    assert done == {"id": "Q-000001", "quarantine_id": 1, "accepted": 1, "duplicates": 0, "rejected": 0, "resubmitted_as": "x1"}
     listed = json.loads(ok("quarantine", "list", "--format", "json", db=store_url))
-    assert [(q["id"], q["resubmitted_as"]) for q in listed] == [(1, "x1"), (2, None)]
+    assert [(q["id"], q["resubmitted_as"]) for q in listed] == [("Q-000001", "x1"), ("Q-000002", None)]
     assert [e["event_id"] for e in json.loads(ok("audit", "--subject", "HKD", "--format", "json", db=store_url))] == ["x1"]
     twice = regledger("quarantine", "resubmit", "1", "--file", str(fixed), db=store_url)
     assert twice.returncode == 2 and "already resubmitted as x1" in twice.stderr
@@ -169,15 +169,15 @@ def test_a_quarantined_line_is_dismissed_by_a_link_and_verify_names_a_row_delete
     }
     listed = json.loads(ok("quarantine", "list", "--format", "json", db=store_url))
     assert [(q["id"], q["status"], q["resubmitted_as"]) for q in listed] == [
-        (1, "open", None), (2, "dismissed", None), (3, "open", None),
+        ("Q-000001", "open", None), ("Q-000002", "dismissed", None), ("Q-000003", "open", None),
     ]
     assert "dismissed by alice at " in ok("quarantine", "show", "2", db=store_url)
     table = ok("quarantine", "list", db=store_url)
     assert "status" in table and "dismissed" in table
-    assert ok("quarantine", "list", "--format", "csv", db=store_url).splitlines()[0].endswith(",raw,status")
+    assert ok("quarantine", "list", "--format", "csv", db=store_url).splitlines()[0].endswith(",raw,status,count,caused_by")
     for args, message in [
         (("quarantine", "dismiss", "2", "--actor", "bob", "--reason", "again"), "already dismissed by alice"),
-        (("quarantine", "dismiss", "9", "--actor", "bob", "--reason", "x"), "no quarantined line 9"),
+        (("quarantine", "dismiss", "9", "--actor", "bob", "--reason", "x"), "no quarantined line Q-000009"),
         (("quarantine", "dismiss", "1", "--actor", "bob", "--reason", "  "), "reason: must not be blank"),
         (("quarantine", "resubmit", "2", "--file", str(one)), "already dismissed by alice"),
     ]:

@@ -170,31 +170,43 @@ def test_the_quarantine_travels_sqlite_to_postgresql_to_sqlite_equal_and_verifia
     fixed = tmp_path / "fixed.json"
     fixed.write_text('{"event_id": "q1", "type": "AssetListed", "occurred_at": "2026-03-02T09:00:00+08:00",'
                      ' "data": {"asset": "ADA", "asset_kind": "virtual_asset"}}\n')
+    consequence = tmp_path / "consequence.jsonl"
+    consequence.write_text(
+        '{"event_id": "on-9", "type": "ClientOnboarded", "occurred_at": "2026-03-02T09:00:00+08:00", "data":'
+        ' {"client_id": "C9", "client_type": "individual", "investor_class": "nobody", "pi_assessment": null,'
+        ' "market_maker_id": null}}\n'
+        '{"event_id": "rd-9", "type": "RiskDisclosureAcknowledged", "occurred_at": "2026-03-02T09:01:00+08:00",'
+        ' "data": {"client_id": "C9", "product": "perpetuals", "version": "2026.1"}}\n'
+    )
     with (fresh_store_url("sqlite", tmp_path / "a") as a, fresh_store_url("postgresql", tmp_path / "b") as b,
           fresh_store_url("sqlite", tmp_path / "c") as c):
         assert cli("ingest", str(SCENARIOS / "mf-day.jsonl"), str(bad), "--db", a).returncode == 1
+        assert cli("ingest", str(bad), "--db", a).returncode == 1  # each line seen again: 3 links, no rows
+        assert cli("ingest", str(consequence), "--db", a).returncode == 1  # 2 rows, one caused_by the other
         assert cli("quarantine", "resubmit", "1", "--file", str(fixed), "--actor", "bob", "--db", a).returncode == 0
-        assert cli("quarantine", "dismiss", "2", "--actor", "alice", "--reason", "garbage", "--db", a).returncode == 0
+        assert cli("quarantine", "dismiss", "Q-000002", "--actor", "alice", "--reason", "garbage", "--db", a).returncode == 0
         source = quarantine_of(a)
-        assert (len(source[0]), len(source[1])) == (3, 2)
+        assert (len(source[0]), len(source[1])) == (5, 6)
         for here, there in ((a, b), (b, c)):
             export = tmp_path / f"export-{len(here)}-{len(there)}.jsonl"
             done = cli("export", "--db", here, "--out", str(export))
-            assert done.returncode == 0 and "39 events and 5 quarantine rows and links" in done.stderr, done.stderr
+            assert done.returncode == 0 and "40 events and 11 quarantine rows and links" in done.stderr, done.stderr
             lines = export.read_text().splitlines()
             ledger_lines = [line for line in lines if '"record"' not in line]
-            assert len(ledger_lines) == 39 and lines[:39] == ledger_lines  # the ledger first, as before
+            assert len(ledger_lines) == 40 and lines[:40] == ledger_lines  # the ledger first (its last: the dismissal)
             done = cli("import", str(export), "--db", there)
             assert done.returncode == 0, done.stderr
-            assert "3 quarantined lines with 2 links" in done.stdout
+            assert "5 quarantined lines with 6 links" in done.stdout
             assert quarantine_of(there) == source
             assert ledger_and_findings(there) == ledger_and_findings(a)
             verified = cli("verify", "--db", there, "--format", "json")
             assert verified.returncode == 0, verified.stdout
-            assert '"quarantine": {"intact": true, "rows": 3, "links": 2' in verified.stdout.replace("\n", "")
+            assert '"quarantine": {"intact": true, "rows": 5, "links": 6' in verified.stdout.replace("\n", "")
         listed = cli("quarantine", "list", "--format", "json", "--db", c)
-        assert [(q["id"], q["status"], q["resubmitted_as"]) for q in __import__("json").loads(listed.stdout)] == [
-            (1, "resubmitted", "q1"), (2, "dismissed", None), (3, "open", None),
+        assert [(q["id"], q["status"], q["resubmitted_as"], q["count"], q["caused_by"])
+                for q in json.loads(listed.stdout)] == [
+            ("Q-000001", "resubmitted", "q1", 2, []), ("Q-000002", "dismissed", None, 2, []),
+            ("Q-000003", "open", None, 2, []), ("Q-000004", "open", None, 1, []), ("Q-000005", "open", None, 1, ["Q-000004"]),
         ]
 
 

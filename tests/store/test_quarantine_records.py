@@ -179,7 +179,8 @@ def in_threads(store_url: str, count: int, work: Callable[[Store, int], None]) -
 def test_two_ingests_quarantining_at_once_never_fork_the_chain(store: Store, store_url: str) -> None:
     def ingest(own: Store, worker: int) -> None:
         for batch in range(5):
-            reject(own, *BAD, origin=f"w{worker}-{batch}")
+            # distinct lines: the same line refused again is a link of its entry, not a row
+            reject(own, *(raw + b" w%d b%d" % (worker, batch) for raw in BAD), origin=f"w{worker}-{batch}")
 
     in_threads(store_url, 3, ingest)
     checked = verify_quarantine(store)
