@@ -1,9 +1,12 @@
-"""Options and argument parsing every command shares (the ``--db`` option, timestamps)."""
+"""Options and argument parsing every command shares (the ``--db`` option, timestamps and
+plain Hong Kong dates; as an upper bound or an as-of, a plain day means its last instant)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -57,14 +60,46 @@ def report_day_problem(option: str, day: date) -> str | None:
     return None
 
 
-def parse_time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY_WORDS = {"today": 0, "yesterday": 1}
+TIME_FORMS = "a date (2026-03-04, today, yesterday: Hong Kong days) or an RFC 3339 timestamp with its offset"
+
+
+def moment_of(value: str, option: str, *, end_of_day: bool = False, now: datetime | None = None) -> datetime:
+    """A time a user types: a timestamp with its offset, or a plain Hong Kong day, which as a
+    lower bound (``--since``) is its first instant and as an upper bound (``--until``) its last,
+    so that ``--since 2026-03-04 --until 2026-03-04`` is that whole day. ``today`` and
+    ``yesterday`` are days in Hong Kong at ``now`` (the wall clock: what the officer means).
+    Raises ValueError with the one sentence the CLI, the API and the console all show."""
+    text = value.strip().lower()
+    if text in DAY_WORDS or PLAIN_DATE.fullmatch(text):
+        if text in DAY_WORDS:
+            day = (now or datetime.now(UTC)).astimezone(HONG_KONG).date() - timedelta(days=DAY_WORDS[text])
+        else:
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{option}: {value!r} is not a date of the calendar") from None
+        problem = report_day_problem(option, day)
+        if problem is not None:
+            raise ValueError(problem)
+        start = datetime.combine(day, time(0), HONG_KONG)
+        return start + timedelta(days=1, microseconds=-1) if end_of_day else start
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        fail(f"{option}: {value!r} is not an RFC 3339 timestamp")
+        raise ValueError(f"{option}: {value!r} is not {TIME_FORMS}") from None
     problem = time_problem(option, moment)
     if problem is not None:
-        fail(f"{problem} (not {value!r})")
+        raise ValueError(f"{problem} (not {value!r})")
     return moment
+
+
+def parse_time(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return moment_of(value, option, end_of_day=end_of_day)
+    except ValueError as e:
+        fail(str(e))

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     batch_size: int = 1_000
     debug: bool = False
+    # Who is at the keyboard, for the CLI's "my queue" (``findings --assignee me``).
+    operator: str | None = None
     signing_key: str | None = None  # PEM file of the Ed25519 key that signs digests
     report_dir: str = "reports"  # where ``regledger report nightly`` writes nightly-DATE/
     # The console's sessions end after this long without a request, and this long after the

@@ -26,6 +26,10 @@ __all__ = [
 LEDGER_TABLE = "ledger_events"
 MONITOR_APPLICATION = "monitor"
 
+# The officers' queue (projections.queue) sorts by severity through this expression; the
+# stores index the very same text, so a severity-sorted page reads the index in order.
+SEVERITY_RANK = "(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END)"
+
 
 def schema_fingerprint(statements: Sequence[str]) -> str:
     """Identifies a schema: stores record it, and migrate when the code's differs."""

@@ -26,6 +26,7 @@ from domain.errors import StoreUnavailable
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
+    SEVERITY_RANK,
     ChainedRow,
     FindingFilter,
     FindingRow,
@@ -115,6 +116,17 @@ CASES_DDL = (
     " version INTEGER NOT NULL) WITHOUT ROWID",
 )
 
+# The officers' queue (projections.queue): findings by newest detection and by severity, case
+# status and assignee, and each finding filed under its subject's owners (a client, a contract).
+QUEUE_DDL = (
+    "CREATE INDEX IF NOT EXISTS findings_detected_idx ON findings (detected_at, seq)",
+    "CREATE INDEX IF NOT EXISTS findings_severity_idx ON findings (" + SEVERITY_RANK + ", detected_at, seq)",
+    "CREATE INDEX IF NOT EXISTS finding_cases_status_idx ON finding_cases (status, finding_id)",
+    "CREATE INDEX IF NOT EXISTS finding_cases_assignee_idx ON finding_cases (assignee, finding_id)",
+    "CREATE TABLE IF NOT EXISTS finding_owners ("
+    " owner TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (owner, seq)) WITHOUT ROWID",
+)
+
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
 # written with the monitor's transaction, pruned to the newest few.
 SNAPSHOTS_DDL = (
@@ -137,7 +149,7 @@ TOKENS_DDL = (
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
+SCHEMA: tuple[str, ...] = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *QUEUE_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 
 INSERT_LEDGER = (

@@ -1,0 +1,102 @@
+"""The alert queue at the edge: what an officer types (rule ids, severities, plain dates, "me")
+checked once and turned into a ``QueueQuery``, and a page turned into rows, for the CLI, the
+API and the console alike. A bad value is one sentence naming the values that would do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, get_args
+
+from domain.cases import CASE_STATUSES
+from domain.errors import InvalidRequest
+from ops.options import moment_of
+from ops.render import finding_json
+from ops.wiring import build_audit_index
+from policies import system
+from policies.registry import RULES_BY_ID
+from policies.rule import Severity
+from projections.queue import PAGE_ROWS_MAX, SORTS, QueuePage, QueueQuery, QueueRow, queue_page
+from projections.store.base import Store
+
+RULE_IDS = (*RULES_BY_ID, system.RULE_ID)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+ME = "me"  # the assignee filter's word for the officer asking ("my queue")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueAsk:
+    """The queue's filters as typed (by the CLI's options, the API's or the console's query)."""
+
+    rule_ids: Sequence[str] = ()
+    severities: Sequence[str] = ()
+    subject: str | None = None
+    since: str | None = None
+    until: str | None = None
+    case_status: str | None = None
+    assignee: str | None = None
+    sort: str = "newest"
+    limit: int | None = 100
+    offset: int = 0
+
+
+def one_of(option: str, given: Sequence[str], valid: Sequence[str]) -> None:
+    unknown = [g for g in given if g not in valid]
+    if unknown:
+        near = [v for u in unknown for v in valid if v.lower() == u.strip().lower()]
+        hint = f" (did you mean {', '.join(near)}?)" if near else ""
+        raise InvalidRequest(f"{option}: unknown {', '.join(map(repr, unknown))}{hint}; one of {', '.join(valid)}")
+
+
+def queue_query(ask: QueueAsk, me: str | None) -> QueueQuery:
+    """Checks every filter (rule ids exactly as rulebook.md spells them: ``mf-06`` is refused,
+    not silently answered with nothing) and resolves ``me`` to the asking officer's name."""
+    one_of("rule", ask.rule_ids, RULE_IDS)
+    one_of("severity", ask.severities, SEVERITIES)
+    one_of("case status", [ask.case_status] if ask.case_status else [], CASE_STATUSES)
+    one_of("sort", [ask.sort], tuple(SORTS))
+    if ask.limit is not None and not 1 <= ask.limit <= PAGE_ROWS_MAX:
+        raise InvalidRequest(f"limit: {ask.limit} is not from 1 to {PAGE_ROWS_MAX}")
+    assignee = ask.assignee or None
+    if assignee == ME:
+        if not me:
+            raise InvalidRequest("assignee: 'me' needs an operator identity (--actor or REGLEDGER_OPERATOR)")
+        assignee = me
+    try:
+        since = None if not ask.since else moment_of(ask.since, "since")
+        until = None if not ask.until else moment_of(ask.until, "until", end_of_day=True)
+    except ValueError as e:
+        raise InvalidRequest(str(e)) from None
+    return QueueQuery(
+        rule_ids=tuple(ask.rule_ids), severities=tuple(ask.severities), subject=ask.subject or None,
+        since=since, until=until, case_status=ask.case_status or None, assignee=assignee,
+        sort=ask.sort, limit=ask.limit, offset=ask.offset,
+    )
+
+
+def read_queue(store: Store, ask: QueueAsk, me: str | None = None) -> QueuePage:
+    query = queue_query(ask, me)
+    if query.subject is not None:
+        build_audit_index(store).catch_up()  # whom the subject's ids belong to comes from it
+    return queue_page(store, query)
+
+
+def queue_json(row: QueueRow, clock: datetime | None) -> dict[str, Any]:
+    """A finding as ``findings --format json`` gives it (cli.md's keys) with its case status,
+    assignee and age in seconds on the monitor's clock (``projections.queue.query``)."""
+    age_s = None if clock is None else max(0, int((clock - row.finding.detected_at).total_seconds()))
+    return {**finding_json(row.finding), "case_status": row.case_status, "assignee": row.assignee, "age_s": age_s}
+
+
+def table_time(moment_text: str) -> str:
+    """``2026-03-04T18:28:21.386000+08:00`` as ``2026-03-04 18:28:21 +08:00`` for a table cell."""
+    return f"{moment_text[:10]} {moment_text[11:19]} {moment_text[-6:]}"
+
+
+def age_text(age_s: int | None) -> str:
+    if age_s is None:
+        return ""
+    days, rest = divmod(age_s, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    return f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m"

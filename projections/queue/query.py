@@ -1,0 +1,125 @@
+"""The officers' alert queue: one page of findings with their case status and assignee, the
+total that matched, and the clock their age is measured on. The CLI's ``findings``, the API's
+``GET /v1/findings`` and the console's findings page all read it.
+
+Paging is by offset with a total count (an officer jumps to page 7 of 23); every sort ends in
+``seq`` so pages never overlap or skip. The statement is assembled only from the constant
+fragments below, one per filter given, each value bound as a parameter.
+
+Age is measured on the monitor's clock, not the wall clock (results never depend on it): the
+business time of the newest catalogue event the audit index has seen. On a live ledger that is
+a moment ago; on a replayed one it is the end of the replay, as the findings themselves are."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.cases import CASE_EVENT_SOURCE
+from projections.queue.owners import catch_up_owners
+from projections.sql import Sql
+from projections.store.base import SEVERITY_RANK, FindingRow, Store
+
+PAGE_ROWS_MAX = 1_000
+
+# How each sort orders; each ends in seq so that equal keys keep one order across pages.
+SORTS = {
+    "detection": "seq",  # cli.md's order: as the monitor detected them
+    "newest": "detected_at DESC, seq DESC",
+    "age": "detected_at, seq",  # the oldest, longest waiting, first
+    "severity": SEVERITY_RANK + ", detected_at DESC, seq DESC",
+    "rule": "rule_id, detected_at DESC, seq DESC",
+}
+
+_LISTS = {
+    "sqlite": ("rule_id IN (SELECT value FROM json_each(?))", "severity IN (SELECT value FROM json_each(?))"),
+    "postgresql": ("rule_id = ANY(?::text[])", "severity = ANY(?::text[])"),
+}
+_TIMES = {
+    "sqlite": ("occurred_at >= ?", "occurred_at <= ?"),
+    "postgresql": ("occurred_at >= ?::timestamptz", "occurred_at <= ?::timestamptz"),
+}
+OWNED_BY = "seq IN (SELECT seq FROM finding_owners WHERE owner = ?)"
+CASE_STATUS_IS = "COALESCE(c.status, 'open') = ?"  # a finding nobody has acted on is open
+ASSIGNED_TO = "c.assignee = ?"
+
+_FROM = " FROM findings LEFT JOIN finding_cases c ON c.finding_id = findings.finding_id WHERE TRUE"
+_SELECT = (
+    "SELECT seq, findings.finding_id, rule_id, severity, event_id, subject, occurred_at, detected_at,"
+    " position, message, parameters, evidence, COALESCE(c.status, 'open'), c.assignee" + _FROM
+)
+_COUNT = "SELECT count(*)" + _FROM
+_CLOCK = "SELECT occurred_at FROM audit_events WHERE source <> ? ORDER BY position DESC LIMIT 1"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    rule_ids: Sequence[str] = ()
+    severities: Sequence[str] = ()
+    subject: str | None = None  # the id itself and everything it owns
+    since: datetime | None = None  # on occurred_at of the triggering event, as cli.md says
+    until: datetime | None = None
+    case_status: str | None = None
+    assignee: str | None = None
+    sort: str = "newest"
+    limit: int | None = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    finding: FindingRow
+    case_status: str
+    assignee: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int  # every finding matching, over all pages
+    clock: datetime | None  # what ages are measured against; None on an empty ledger
+
+
+def queue_page(store: Store, query: QueueQuery) -> QueuePage:
+    assert query.sort in SORTS, f"unknown sort {query.sort!r}"
+    assert query.limit is None or query.limit >= 1, query.limit
+    sql = Sql(store)
+    if query.subject is not None:
+        catch_up_owners(store)
+    where, params = _where(sql, query)
+    page_statement = _SELECT + where + " ORDER BY " + SORTS[query.sort] + " LIMIT ? OFFSET ?"
+    count_statement = _COUNT + where
+    with sql.reading() as cursor:
+        cursor.execute(page_statement, [*params, -1 if query.limit is None and sql.kind == "sqlite" else query.limit,
+                                         query.offset])
+        rows = cursor.fetchall()
+        if query.limit is None or (query.offset == 0 and len(rows) < query.limit):
+            total = query.offset + len(rows)  # the whole answer is here: no second statement
+        else:
+            cursor.execute(count_statement, params)
+            total = int(cursor.fetchone()[0])  # type: ignore[index]  # count(*) always has a row
+        cursor.execute(_CLOCK, (CASE_EVENT_SOURCE,))
+        clock = cursor.fetchone()
+    return QueuePage(
+        [QueueRow(FindingRow(r[0], r[1], r[2], r[3], r[4], r[5], sql.instant(r[6]), sql.instant(r[7]),
+                             r[8], r[9], r[10], r[11]), r[12], r[13]) for r in rows],
+        total, None if clock is None else sql.instant(clock[0]),
+    )
+
+
+def _where(sql: Sql, query: QueueQuery) -> tuple[str, list[Any]]:
+    rules, severities = _LISTS[sql.kind]
+    since, until = _TIMES[sql.kind]
+    given: list[tuple[str, Any]] = [
+        (rules, sql.text_list(query.rule_ids) if query.rule_ids else None),
+        (severities, sql.text_list(query.severities) if query.severities else None),
+        (OWNED_BY, query.subject),
+        (since, sql.time(query.since)),
+        (until, sql.time(query.until)),
+        (CASE_STATUS_IS, query.case_status),
+        (ASSIGNED_TO, query.assignee),
+    ]
+    present = [(fragment, value) for fragment, value in given if value is not None]
+    return "".join(" AND " + fragment for fragment, _ in present), [value for _, value in present]
