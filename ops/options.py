@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 
 from domain.values import TIME_RANGE_TEXT, time_in_range
+from ops.render import HONG_KONG
 from ops.settings import load_settings
 
 EXIT_UNREADABLE = 2
@@ -60,7 +60,6 @@ def report_day_problem(option: str, day: date) -> str | None:
     return None
 
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DAY_WORDS = {"today": 0, "yesterday": 1}
 TIME_FORMS = "a date (2026-03-04, today, yesterday: Hong Kong days) or an RFC 3339 timestamp with its offset"

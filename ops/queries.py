@@ -10,7 +10,7 @@ from typing import Any
 from domain.errors import InvalidRequest, NotFound
 from domain.ledger import IngestSummary, InputLine
 from ops.pipeline import IngestPipeline
-from ops.render import finding_json
+from ops.render import case_action_json, finding_json
 from projections.asof import (
     check_one_target,
     client_state,
@@ -36,7 +36,7 @@ def explanation(store: Store, finding_id: str) -> dict[str, Any]:
             "status": "open" if summary is None else summary.status,
             "assignee": None if summary is None else summary.assignee,
             "resolution": None if summary is None else summary.resolution,
-            "actions": [a.as_json() for a in case_history(store, finding_id)],
+            "actions": [case_action_json(a) for a in case_history(store, finding_id)],
         },
         **explain(store, row),
     }

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
-from domain.cases import CASE_STATUSES
-from domain.errors import InvalidRequest
+from domain.cases import CASE_STATUSES, FindingRef
+from domain.errors import InvalidRequest, RegledgerError
 from ops.options import moment_of
 from ops.render import finding_json
-from ops.wiring import build_audit_index
+from ops.wiring import build_audit_index, build_cases
 from policies import system
 from policies.registry import RULES_BY_ID
 from policies.rule import Severity
+from projections.cases import find_finding
 from projections.queue import PAGE_ROWS_MAX, SORTS, QueuePage, QueueQuery, QueueRow, queue_page
 from projections.store.base import Store
 
@@ -100,3 +101,49 @@ def age_text(age_s: int | None) -> str:
     days, rest = divmod(age_s, 86_400)
     hours, rest = divmod(rest, 3_600)
     return f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m"
+
+
+# --- bulk case actions ----------------------------------------------------------------------
+BULK_FINDINGS_MAX = 500  # one request, form or command: a screenful of pages, not a ledger
+BULK_ACTIONS = ("acknowledge", "assign")
+# One vocabulary for case actions: the API's words, with the CLI's short "ack" still accepted.
+ACTION_ALIASES = {"ack": "acknowledge"}
+
+
+def bulk_case_action(
+    store: Store, finding_ids: Sequence[str], actor: str, action: str,
+    assignee: str | None = None, note: str | None = None,
+) -> list[dict[str, Any]]:
+    """Acknowledge or assign several findings' cases, one ledger event each; each finding's
+    outcome is reported (one refused, e.g. already resolved, does not undo the others: each
+    case is its own aggregate, and the officer sees exactly which were not done and why)."""
+    action = ACTION_ALIASES.get(action, action)
+    one_of("action", [action], BULK_ACTIONS)
+    ids = list(dict.fromkeys(finding_ids))
+    if not ids:
+        raise InvalidRequest("choose at least one finding")
+    if len(ids) > BULK_FINDINGS_MAX:
+        raise InvalidRequest(f"at most {BULK_FINDINGS_MAX} findings at once, not {len(ids)}")
+    if action == "assign" and not assignee:
+        raise InvalidRequest("assign needs an assignee")
+    cases = build_cases(store)
+    outcomes: list[dict[str, Any]] = []
+    for finding_id in ids:
+        row = find_finding(store, finding_id)
+        if row is None:
+            outcomes.append({"finding_id": finding_id, "done": False, "error": f"no finding {finding_id!r}"})
+            continue
+        ref = FindingRef(row.finding_id, row.rule_id, row.subject)
+        try:
+            if action == "acknowledge":
+                summary = cases.acknowledge(ref, actor, note)
+            else:
+                assert assignee is not None
+                summary = cases.assign(ref, actor, assignee)
+        except RegledgerError as e:
+            outcomes.append({"finding_id": finding_id, "done": False, "error": str(e)})
+        else:
+            outcomes.append({"finding_id": finding_id, "done": True, "status": summary.status,
+                             "assignee": summary.assignee})
+    build_audit_index(store).catch_up()
+    return outcomes

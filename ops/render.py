@@ -38,6 +38,12 @@ def hk_time(moment: datetime) -> str:
     return time_text(moment, HONG_KONG)
 
 
+def case_action_json(action: Any) -> dict[str, Any]:
+    """A case action (``projections.cases.CaseAction``) with its times in Hong Kong time, as
+    findings show theirs: one zone in everything an officer reads."""
+    return {**action.as_json(), "recorded_at": hk_time(action.recorded_at), "at": hk_time(action.fact.at)}
+
+
 def finding_json(row: FindingRow) -> dict[str, Any]:
     return {
         "finding_id": row.finding_id,

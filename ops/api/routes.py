@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from domain.cases import CaseSummary, FindingRef
-from domain.errors import NotFound
+from domain.errors import InvalidRequest, NotFound
 from ops.api.security import require
 from ops.options import report_day_problem, time_problem
 from ops.queries import explanation, resubmit_quarantined, state_of
+from ops.queue import ACTION_ALIASES, BULK_FINDINGS_MAX, bulk_case_action
 from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
@@ -36,6 +37,25 @@ class CaseAction(BaseModel):
     assignee: str | None = Field(default=None, max_length=128)
     text: str | None = Field(default=None, max_length=4000, description="a comment, or a note")
     code: str | None = Field(default=None, description="remediated | false_positive | accepted_risk | reported_to_sfc")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def one_vocabulary(cls, value: Any) -> Any:
+        return ACTION_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+class BulkCaseAction(BaseModel):
+    """Acknowledge or assign several findings' cases at once (the alert queue's checkboxes)."""
+
+    finding_ids: list[str] = Field(min_length=1, max_length=BULK_FINDINGS_MAX)
+    action: Literal["acknowledge", "assign"] = Field(description="'ack' is accepted for acknowledge")
+    assignee: str | None = Field(default=None, max_length=128)
+    text: str | None = Field(default=None, max_length=4000, description="a note")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def one_vocabulary(cls, value: Any) -> Any:
+        return ACTION_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
 def aware(name: str, moment: datetime | None) -> datetime | None:
@@ -135,6 +155,16 @@ def register_feature_routes(app: FastAPI) -> None:
     def post_case_action(request: Request, finding_id: str, body: CaseAction, principal: CaseWorker) -> dict[str, Any]:
         """Acknowledge, assign, comment, resolve (with a code) or reopen a finding's case."""
         return act_on_case(store_of(request), finding_id, principal.name, body)
+
+    @app.post("/v1/cases/bulk", tags=["cases"])
+    def post_bulk_case_action(request: Request, body: BulkCaseAction, principal: CaseWorker) -> dict[str, Any]:
+        """Acknowledge or assign several findings' cases; each finding's outcome is reported."""
+        try:
+            outcomes = bulk_case_action(store_of(request), body.finding_ids, principal.name, body.action,
+                                        body.assignee, body.text)
+        except InvalidRequest as e:
+            raise HTTPException(422, str(e)) from None
+        return {"done": sum(o["done"] for o in outcomes), "outcomes": outcomes}
 
     @app.get("/v1/reports/nightly/{day}", tags=["reports"])
     async def get_nightly_report(request: Request, day: date, principal: Reader) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import typer
 from domain.cases import RESOLUTION_CODES, Cases, CaseSummary, FindingRef
 from domain.errors import NotFound
 from ops.options import DbOption, database_url
-from ops.render import finding_json, to_json, to_table
+from ops.render import case_action_json, finding_json, to_json, to_table
 from ops.wiring import build_audit_index, build_cases, open_store
 from projections.cases import case_history, case_summary, find_finding
 from projections.store.base import Store
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
             if row is None:
                 raise NotFound(f"no finding {finding_id!r}")
             summary = case_summary(store, finding_id)
-            actions = [a.as_json() for a in case_history(store, finding_id)]
+            actions = [case_action_json(a) for a in case_history(store, finding_id)]
         finally:
             store.close()
         result = {
