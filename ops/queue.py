@@ -62,7 +62,7 @@ def queue_query(ask: QueueAsk, me: str | None) -> QueueQuery:
     assignee = ask.assignee or None
     if assignee == ME:
         if not me:
-            raise InvalidRequest("assignee: 'me' needs an operator identity (--actor or REGLEDGER_OPERATOR)")
+            raise InvalidRequest("assignee: 'me' needs the operator's identity: set REGLEDGER_OPERATOR")
         assignee = me
     try:
         since = None if not ask.since else moment_of(ask.since, "since")

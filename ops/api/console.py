@@ -102,6 +102,11 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
     def root() -> RedirectResponse:
         return RedirectResponse("/console/findings", status_code=303)
 
+    @app.get("/console", include_in_schema=False)
+    @app.get("/console/", include_in_schema=False)
+    def console_root() -> RedirectResponse:
+        return RedirectResponse("/console/findings", status_code=303)
+
     @app.get("/console/login", include_in_schema=False)
     def login_form(request: Request) -> HTMLResponse:
         return login_page(request, cookie)

@@ -12,6 +12,7 @@ import typer
 from domain.cases import RESOLUTION_CODES, Cases, CaseSummary, FindingRef
 from domain.errors import NotFound
 from ops.options import DbOption, database_url
+from ops.queue import bulk_case_action
 from ops.render import case_action_json, finding_json, to_json, to_table
 from ops.wiring import build_audit_index, build_cases, open_store
 from projections.cases import case_history, case_summary, find_finding
@@ -56,27 +57,56 @@ def _act(db: str | None, finding_id: str, output: Output, action: Callable[[Case
         typer.echo(f"case of {finding_id}: {summary.status}{code}{extra}; version {summary.version}")
 
 
+def _bulk(db: str | None, finding_ids: list[str], output: Output, actor: str, action: str,
+          assignee: str | None, note: str | None) -> None:
+    """Several findings at once: each outcome is shown; exit 1 when any was not done (the
+    others stay done, as ingest keeps the valid lines of a file with rejections)."""
+    store = open_store(database_url(db))
+    try:
+        outcomes = bulk_case_action(store, finding_ids, actor, action, assignee, note)
+    finally:
+        store.close()
+    if output is Output.json:
+        typer.echo(to_json(outcomes))
+    else:
+        for o in outcomes:
+            typer.echo(f"case of {o['finding_id']}: " + (o["status"] + (f", assigned to {o['assignee']}" if o["assignee"] else "")
+                                                         if o["done"] else f"not done: {o['error']}"))
+    if not all(o["done"] for o in outcomes):
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
-    case = typer.Typer(help="Each finding is a case: acknowledge, assign, comment, resolve, reopen.", no_args_is_help=True)
+    case = typer.Typer(help="Each finding is a case: acknowledge (or ack), assign, comment, resolve, reopen.",
+                       no_args_is_help=True)
     app.add_typer(case, name="case")
 
-    @case.command("ack")
+    # One vocabulary with the API: "acknowledge"; "ack", the older and shorter word, still works.
     def acknowledge(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption,
+        finding_ids: Annotated[list[str], typer.Argument(help="one finding id or several")], actor: ActorOption,
         note: Annotated[str | None, typer.Option(help="why, what next")] = None,
         db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
-        """Acknowledge the finding: someone is looking at it."""
-        _act(db, finding_id, output, lambda cases, f: cases.acknowledge(f, actor, note))
+        """Acknowledge findings: someone is looking at them."""
+        if len(finding_ids) == 1:
+            _act(db, finding_ids[0], output, lambda cases, f: cases.acknowledge(f, actor, note))
+        else:
+            _bulk(db, finding_ids, output, actor, "acknowledge", None, note)
+
+    case.command("acknowledge")(acknowledge)
+    case.command("ack", help="The same as acknowledge.")(acknowledge)
 
     @case.command("assign")
     def assign(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption,
-        to: Annotated[str, typer.Option("--to", help="the officer who takes the case")],
+        finding_ids: Annotated[list[str], typer.Argument(help="one finding id or several")], actor: ActorOption,
+        to: Annotated[str, typer.Option("--to", help="the officer who takes the cases")],
         db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
-        """Assign the case to an officer."""
-        _act(db, finding_id, output, lambda cases, f: cases.assign(f, actor, to))
+        """Assign findings' cases to an officer."""
+        if len(finding_ids) == 1:
+            _act(db, finding_ids[0], output, lambda cases, f: cases.assign(f, actor, to))
+        else:
+            _bulk(db, finding_ids, output, actor, "assign", to, None)
 
     @case.command("comment")
     def comment(

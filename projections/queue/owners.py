@@ -43,7 +43,7 @@ def catch_up_owners(store: Store) -> int:
             page = [(seq, subject) for seq, subject, _ in takewhile(lambda r: r[2] <= audit_position, fetched)]
             if not page:
                 return filed
-            owners = load_owners(sql, Sql.raw_cursor(cursor),
+            owners = load_owners(sql, cursor,
                                  {(kind, subject) for _, subject in page for kind in OWNER_FIELDS})
             rows = sorted({
                 (owner, seq)
