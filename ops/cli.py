@@ -160,7 +160,7 @@ def findings(
     )
     store = open_store(database_url(db))
     try:
-        page = read_queue(store, ask, me=load_settings().operator)
+        page = read_queue(store, ask, me=load_settings().operator, prefix="--")
     finally:
         store.close()
     rows = [queue_json(r, page.clock) for r in page.rows]

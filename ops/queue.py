@@ -50,13 +50,13 @@ def one_of(option: str, given: Sequence[str], valid: Sequence[str]) -> None:
         raise InvalidRequest(f"{option}: unknown {', '.join(map(repr, unknown))}{hint}; one of {', '.join(valid)}")
 
 
-def queue_query(ask: QueueAsk, me: str | None) -> QueueQuery:
+def queue_query(ask: QueueAsk, me: str | None, prefix: str = "") -> QueueQuery:
     """Checks every filter (rule ids exactly as rulebook.md spells them: ``mf-06`` is refused,
     not silently answered with nothing) and resolves ``me`` to the asking officer's name."""
-    one_of("rule", ask.rule_ids, RULE_IDS)
-    one_of("severity", ask.severities, SEVERITIES)
-    one_of("case status", [ask.case_status] if ask.case_status else [], CASE_STATUSES)
-    one_of("sort", [ask.sort], tuple(SORTS))
+    one_of(f"{prefix}rule", ask.rule_ids, RULE_IDS)
+    one_of(f"{prefix}severity", ask.severities, SEVERITIES)
+    one_of(f"{prefix}case-status" if prefix else "case_status", [ask.case_status] if ask.case_status else [], CASE_STATUSES)
+    one_of(f"{prefix}sort", [ask.sort], tuple(SORTS))
     if ask.limit is not None and not 1 <= ask.limit <= PAGE_ROWS_MAX:
         raise InvalidRequest(f"limit: {ask.limit} is not from 1 to {PAGE_ROWS_MAX}")
     assignee = ask.assignee or None
@@ -65,8 +65,8 @@ def queue_query(ask: QueueAsk, me: str | None) -> QueueQuery:
             raise InvalidRequest("assignee: 'me' needs the operator's identity: set REGLEDGER_OPERATOR")
         assignee = me
     try:
-        since = None if not ask.since else moment_of(ask.since, "since")
-        until = None if not ask.until else moment_of(ask.until, "until", end_of_day=True)
+        since = None if not ask.since else moment_of(ask.since, f"{prefix}since")
+        until = None if not ask.until else moment_of(ask.until, f"{prefix}until", end_of_day=True)
     except ValueError as e:
         raise InvalidRequest(str(e)) from None
     return QueueQuery(
@@ -76,8 +76,9 @@ def queue_query(ask: QueueAsk, me: str | None) -> QueueQuery:
     )
 
 
-def read_queue(store: Store, ask: QueueAsk, me: str | None = None) -> QueuePage:
-    query = queue_query(ask, me)
+def read_queue(store: Store, ask: QueueAsk, me: str | None = None, prefix: str = "") -> QueuePage:
+    """The page asked for; ``prefix`` is how the asker's options are spelled ("--" on the CLI)."""
+    query = queue_query(ask, me, prefix)
     if query.subject is not None:
         build_audit_index(store).catch_up()  # whom the subject's ids belong to comes from it
     return queue_page(store, query)

@@ -40,7 +40,7 @@ from ops.queue import (
     read_queue,
     table_time,
 )
-from ops.render import flat_rows, hk_time
+from ops.render import flat_rows, hk_time, money_text
 from ops.wiring import build_audit_index
 from projections.audit import AuditQuery, audit_events
 from projections.sessions import ConsoleSession
@@ -162,7 +162,8 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         rows = []
         for r in result.rows:
             row = queue_json(r, result.clock)
-            rows.append({**row, "detected_at": table_time(row["detected_at"]), "age": age_text(row["age_s"])})
+            rows.append({**row, "detected_at": table_time(row["detected_at"]), "age": age_text(row["age_s"]),
+                         "message": money_text(row["message"])})
         pages = max(1, -(-result.total // FINDINGS_PAGE_ROWS))
         kept = {k: v for k, v in filters.items() if v}
 
@@ -172,7 +173,7 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         return page(
             request, "findings.html", principal, rows=rows, total=result.total, page_no=page_no, pages=pages,
             first=ask.offset + 1, last=ask.offset + len(rows),
-            clock=None if result.clock is None else hk_time(result.clock),
+            clock=None if result.clock is None else table_time(hk_time(result.clock)),
             prev_url=page_url(page_no - 1) if page_no > 1 else None,
             next_url=page_url(page_no + 1) if page_no < pages else None, **context,
         )

@@ -53,6 +53,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("ingest", "ops.bench.ingest", large=True),  # ingest, ingest + monitor, monitor; baselines; peak RSS
     Benchmark("tick", "ops.bench.tick", sized=False),  # a price tick at 1k, 10k, 100k clients
     Benchmark("audit", "ops.bench.audit", "bench_audit"),  # audit --subject and findings p50 / p95
+    Benchmark("queue", "ops.bench.queue", sized=False),  # a page of the alert queue at 100,000 findings
     Benchmark("evidence", "ops.bench.evidence", large=True),  # replay and verify beside the raw read
     Benchmark("report", "ops.bench.report"),  # the nightly report's seconds
     Benchmark("http", "ops.bench.http"),  # events posted over HTTP beside the file ingest
