@@ -16,6 +16,7 @@ from ops.api.security import require
 from ops.options import report_day_problem, time_problem
 from ops.queries import explanation, resubmit_quarantined, state_of
 from ops.queue import ACTION_ALIASES, BULK_FINDINGS_MAX, bulk_case_action
+from ops.render import hk_time
 from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
@@ -76,7 +77,7 @@ def report_day(day: date) -> date:
 def summary_json(summary: CaseSummary) -> dict[str, Any]:
     return {
         "finding_id": summary.finding_id, "status": summary.status, "assignee": summary.assignee,
-        "resolution": summary.resolution, "updated_at": summary.updated_at.isoformat(),
+        "resolution": summary.resolution, "updated_at": hk_time(summary.updated_at),
         "updated_by": summary.updated_by, "version": summary.version,
     }
 

@@ -13,7 +13,7 @@ from domain.cases import RESOLUTION_CODES, Cases, CaseSummary, FindingRef
 from domain.errors import NotFound
 from ops.options import DbOption, database_url
 from ops.queue import bulk_case_action
-from ops.render import case_action_json, finding_json, to_json, to_table
+from ops.render import case_action_json, finding_json, hk_time, to_json, to_table
 from ops.wiring import build_audit_index, build_cases, open_store
 from projections.cases import case_history, case_summary, find_finding
 from projections.store.base import Store
@@ -33,7 +33,7 @@ def summary_json(summary: CaseSummary) -> dict[str, Any]:
     return {
         "finding_id": summary.finding_id, "case_id": summary.case_id, "status": summary.status,
         "assignee": summary.assignee, "resolution": summary.resolution,
-        "updated_at": summary.updated_at.isoformat(), "updated_by": summary.updated_by,
+        "updated_at": hk_time(summary.updated_at), "updated_by": summary.updated_by,
         "version": summary.version,
     }
 
