@@ -126,6 +126,9 @@ def ingest(
 
 # --- findings -------------------------------------------------------------------------------
 FINDING_COLUMNS = ("finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at", "message")
+# cli.md says `findings` lists "in detection order": the CLI keeps that default (scripts rely
+# on it) and offers --sort; the console and the API, which are the officers' queue, default to
+# newest first. cli.md's JSON keys stay; case_status, assignee and age_s are added.
 # The table is what an officer scans: the case columns in, the ids a script needs in the JSON.
 QUEUE_COLUMNS = ("finding_id", "rule_id", "severity", "subject", "detected_at", "case_status", "assignee", "age", "message")
 SortChoice = StrEnum("SortChoice", {s: s for s in SORTS})  # type: ignore[misc]  # built from the queue's sorts

@@ -27,7 +27,7 @@ from domain.errors import InvalidRequest, RegledgerError
 from ops.api.gate import SessionCookie, session_cookie
 from ops.api.routes import CaseAction, act_on_case
 from ops.api.security import PERMISSIONS, refusal
-from ops.options import time_problem
+from ops.options import moment_of
 from ops.queries import explanation, state_of
 from ops.queue import (
     ACTION_ALIASES,
@@ -251,10 +251,7 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         if not client:
             return page(request, "state.html", principal, client=None, as_of=as_of, rows=[])
         try:
-            moment = datetime.fromisoformat(as_of) if as_of else None
-            problem = None if moment is None else time_problem("as of", moment)
-            if problem is not None:
-                raise ValueError(problem)
+            moment = moment_of(as_of, "as of", end_of_day=True) if as_of else None
             result = await run_in_threadpool(state_of, store_of(request), client_id=client, as_of=moment)
         except (RegledgerError, ValueError) as e:
             return page(request, "state.html", principal, status=400, error=str(e), client=client, as_of=as_of, rows=[])

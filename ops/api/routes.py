@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.cases import CaseSummary, FindingRef
 from domain.errors import InvalidRequest, NotFound
 from ops.api.security import require
-from ops.options import report_day_problem, time_problem
+from ops.options import TIME_FORMS, moment_of, report_day_problem, time_problem
 from ops.queries import explanation, resubmit_quarantined, state_of
 from ops.queue import ACTION_ALIASES, BULK_FINDINGS_MAX, bulk_case_action
 from ops.render import hk_time
@@ -67,6 +67,17 @@ def aware(name: str, moment: datetime | None) -> datetime | None:
     return moment
 
 
+def moment(name: str, value: str | None, end_of_day: bool = False) -> datetime | None:
+    """A time query parameter as the CLI takes it (a timestamp with offset, or a plain Hong Kong
+    day: ``2026-03-04``, ``today``, ``yesterday``), refused with 422 saying why."""
+    if value is None:
+        return None
+    try:
+        return moment_of(value, name, end_of_day=end_of_day)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
+
+
 def report_day(day: date) -> date:
     problem = report_day_problem("day", day)
     if problem is not None:
@@ -118,17 +129,17 @@ def register_feature_routes(app: FastAPI) -> None:
         subject: str | None = None,
         type: Annotated[list[str] | None, Query(description="event type (repeatable)")] = None,  # the query parameter's public name
         source: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        known_at: datetime | None = None,
+        since: Annotated[str | None, Query(description=TIME_FORMS)] = None,
+        until: Annotated[str | None, Query(description=TIME_FORMS + " (a day: through its end)")] = None,
+        known_at: Annotated[str | None, Query(description=TIME_FORMS + " (a day: its end)")] = None,
         after: Annotated[int, Query(ge=0, le=POSITION_MAX, description="positions after this one")] = 0,
         limit: Annotated[int, Query(ge=1, le=AUDIT_PAGE_MAX)] = 100,
     ) -> list[dict[str, Any]]:
         """Events in ledger order by subject (a client and everything of its), type, source,
         business time and what had been recorded by ``known_at``; keyset paging by position."""
         query = AuditQuery(subject=subject, types=tuple(type or ()), source=source,
-                           since=aware("since", since), until=aware("until", until),
-                           known_at=aware("known_at", known_at), after=after, limit=limit)
+                           since=moment("since", since), until=moment("until", until, end_of_day=True),
+                           known_at=moment("known_at", known_at, end_of_day=True), after=after, limit=limit)
         store = store_of(request)
         build_audit_index(store).catch_up()
         return [entry.as_json() for entry in audit_events(store, query)]
@@ -137,14 +148,15 @@ def register_feature_routes(app: FastAPI) -> None:
     async def get_state(
         request: Request, principal: Reader,
         client: str | None = None, contract: str | None = None, market_maker: str | None = None,
-        as_of: datetime | None = None, known_at: datetime | None = None,
+        as_of: Annotated[str | None, Query(description=TIME_FORMS + " (a day: its end)")] = None,
+        known_at: Annotated[str | None, Query(description=TIME_FORMS + " (a day: its end)")] = None,
     ) -> dict[str, Any]:
         """A client's (or contract's, or market maker's) derived state as of a moment."""
         if sum(x is not None for x in (client, contract, market_maker)) != 1:
             raise HTTPException(422, "name exactly one of client, contract, market_maker")
         return await run_in_threadpool(
             state_of, store_of(request), client_id=client, contract=contract, market_maker=market_maker,
-            as_of=aware("as_of", as_of), known_at=aware("known_at", known_at),
+            as_of=moment("as_of", as_of, end_of_day=True), known_at=moment("known_at", known_at, end_of_day=True),
         )
 
     @app.get("/v1/findings/{finding_id}/explain", tags=["findings"])

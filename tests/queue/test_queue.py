@@ -105,6 +105,11 @@ def test_bulk_assignment_fills_my_queue_and_reports_what_it_could_not_do(queue_s
     assert subjects(queue_store, case_status="acknowledged") == ["P1"]
     assert subjects(queue_store, case_status="open") == [s for s in NEWEST_FIRST if s != "P1"]
     assert subjects(queue_store, assignee="bob") == []
+    # the totals of one-row pages: counted, not taken from the rows (each filter's own count)
+    for ask, total in (({"case_status": "open"}, 5), ({"case_status": "acknowledged"}, 1), ({"assignee": "alice"}, 2),
+                       ({"case_status": "open", "assignee": "alice"}, 1), ({"case_status": "resolved"}, 0),
+                       ({"case_status": "open", "severities": ("critical",)}, 1), ({}, 6)):
+        assert read_queue(queue_store, QueueAsk(limit=1, **ask)).total == total, ask  # type: ignore[arg-type]
     row = queue_json(read_queue(queue_store, QueueAsk(assignee="alice", limit=1)).rows[0], page.clock)
     assert (row["case_status"], row["assignee"], row["age_s"]) == ("acknowledged", "alice", 0)
 
