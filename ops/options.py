@@ -4,8 +4,9 @@ plain Hong Kong dates; as an upper bound or an as-of, a plain day means its last
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -60,6 +61,7 @@ def report_day_problem(option: str, day: date) -> str | None:
     return None
 
 
+T = TypeVar("T")
 PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DAY_WORDS = {"today": 0, "yesterday": 1}
 TIME_FORMS = "a date (2026-03-04, today, yesterday: Hong Kong days) or an RFC 3339 timestamp with its offset"
@@ -76,23 +78,26 @@ def moment_of(value: str, option: str, *, end_of_day: bool = False, now: datetim
         if text in DAY_WORDS:
             day = (now or datetime.now(UTC)).astimezone(HONG_KONG).date() - timedelta(days=DAY_WORDS[text])
         else:
-            try:
-                day = date.fromisoformat(text)
-            except ValueError:
-                raise ValueError(f"{option}: {value!r} is not a date of the calendar") from None
-        problem = report_day_problem(option, day)
-        if problem is not None:
-            raise ValueError(problem)
+            day = _parsed(date.fromisoformat, text, f"{option}: {value!r} is not a date of the calendar")
+        _refuse(report_day_problem(option, day))
         start = datetime.combine(day, time(0), HONG_KONG)
         return start + timedelta(days=1, microseconds=-1) if end_of_day else start
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{option}: {value!r} is not {TIME_FORMS}") from None
+    moment = _parsed(datetime.fromisoformat, value, f"{option}: {value!r} is not {TIME_FORMS}")
     problem = time_problem(option, moment)
-    if problem is not None:
-        raise ValueError(f"{problem} (not {value!r})")
+    _refuse(None if problem is None else f"{problem} (not {value!r})")
     return moment
+
+
+def _parsed(parse: Callable[[str], T], text: str, refusal: str) -> T:
+    try:
+        return parse(text)
+    except ValueError:
+        raise ValueError(refusal) from None
+
+
+def _refuse(problem: str | None) -> None:
+    if problem is not None:
+        raise ValueError(problem)
 
 
 def parse_time(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:

@@ -45,10 +45,15 @@ OWNED_BY = "seq IN (SELECT seq FROM finding_owners WHERE owner = ?)"
 CASE_STATUS_IS = "COALESCE(c.status, 'open') = ?"  # a finding nobody has acted on is open
 ASSIGNED_TO = "c.assignee = ?"
 
-_FROM = " FROM findings LEFT JOIN finding_cases c ON c.finding_id = findings.finding_id WHERE TRUE"
-_SELECT = (
-    "SELECT seq, findings.finding_id, rule_id, severity, event_id, subject, occurred_at, detected_at,"
-    " position, message, parameters, evidence, COALESCE(c.status, 'open'), c.assignee" + _FROM
+_CASES = " LEFT JOIN finding_cases c ON c.finding_id = findings.finding_id"
+# A deferred join: the page's seqs are chosen first, from the indexes alone where the filters
+# allow (a deep offset then skips index entries, not rows and their cases), and only those
+# fifty rows are read whole with their cases.
+_PAGE = (
+    "SELECT seq, findings.finding_id, rule_id, severity, event_id, subject, occurred_at, detected_at,"  # noqa: S608  # constant fragments
+    " position, message, parameters, evidence, COALESCE(c.status, 'open'), c.assignee"
+    " FROM (SELECT seq AS page_seq FROM findings{cases} WHERE TRUE{where} ORDER BY {order} LIMIT ? OFFSET ?) page"
+    " JOIN findings ON findings.seq = page.page_seq" + _CASES + " ORDER BY {order}"
 )
 # The total, counted the cheapest way the filters allow (a count is most of a page's cost at
 # 100,000 findings, ops/bench/queue.py): without the cases when no case filter is given; with
@@ -97,7 +102,8 @@ def queue_page(store: Store, query: QueueQuery) -> QueuePage:
     if query.subject is not None:
         catch_up_owners(store)
     where, params = _where(sql, query)
-    page_statement = _SELECT + where + " ORDER BY " + SORTS[query.sort] + " LIMIT ? OFFSET ?"
+    needs_cases = query.case_status is not None or query.assignee is not None
+    page_statement = _PAGE.format(cases=_CASES if needs_cases else "", where=where, order=SORTS[query.sort])
     count_statement, count_params = _count(sql, query)
     with sql.reading() as cursor:
         cursor.execute(page_statement, [*params, -1 if query.limit is None and sql.kind == "sqlite" else query.limit,
