@@ -27,6 +27,10 @@ LOCK_KEY = 0x5245_4751_4F57  # serialises the writers of this read model on Post
 def catch_up_owners(store: Store) -> int:
     """File the findings not yet filed; the number filed."""
     sql = Sql(store)
+    [(tracked, newest)] = sql.rows(
+        "SELECT (SELECT value FROM regledger_meta WHERE key = ?), (SELECT max(seq) FROM findings)", (TRACKING_KEY,))
+    if newest is None or (tracked is not None and int(tracked) >= newest):
+        return 0  # the usual case, answered by a read: no write transaction, no lock
     audit_position = store.tracked_position(AUDIT_APPLICATION)
     filed = 0
     for _ in range(PAGES_PER_CATCH_UP_MAX):

@@ -120,7 +120,9 @@ CASES_DDL = (
 # status and assignee, and each finding filed under its subject's owners (a client, a contract).
 QUEUE_DDL = (
     "CREATE INDEX IF NOT EXISTS findings_detected_idx ON findings (detected_at, seq)",
-    "CREATE INDEX IF NOT EXISTS findings_severity_idx ON findings (" + SEVERITY_RANK + ", detected_at, seq)",
+    "CREATE INDEX IF NOT EXISTS findings_occurred_idx ON findings (occurred_at, seq)",
+    "CREATE INDEX IF NOT EXISTS findings_severity_detected_idx ON findings (severity, detected_at, seq)",
+    "CREATE INDEX IF NOT EXISTS findings_severity_rank_idx ON findings (" + SEVERITY_RANK + ", detected_at DESC, seq DESC)",
     "CREATE INDEX IF NOT EXISTS finding_cases_status_idx ON finding_cases (status, finding_id)",
     "CREATE INDEX IF NOT EXISTS finding_cases_assignee_idx ON finding_cases (assignee, finding_id)",
     "CREATE TABLE IF NOT EXISTS finding_owners ("
