@@ -29,6 +29,7 @@ PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # amount, shown to the cent with thousands separators. Asset quantities (BTC 0.12345678) are
 # not money and keep every digit; JSON keeps the exact amounts.
 HKD_AMOUNT = re.compile(r"\bHKD (-?[0-9]+(?:\.[0-9]+)?)\b")
+AMOUNT_HKD = re.compile(r"(?<![\w.,-])(-?[0-9]+(?:\.[0-9]+)?) HKD\b")  # "of 20000 HKD"
 CENT = Decimal("0.01")
 TABLE_WIDTH_FALLBACK = 120  # when standard output is not a terminal and COLUMNS is unset
 
@@ -92,7 +93,12 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
 
 def money_text(text: str) -> str:
     """``HKD 1775437.24647363578`` as ``HKD 1,775,437.25`` (half up, as a statement rounds)."""
-    return HKD_AMOUNT.sub(lambda m: f"HKD {Decimal(m.group(1)).quantize(CENT, ROUND_HALF_UP):,}", text)
+    text = HKD_AMOUNT.sub(lambda m: f"HKD {cents(m.group(1))}", text)
+    return AMOUNT_HKD.sub(lambda m: f"{cents(m.group(1))} HKD", text)
+
+
+def cents(amount: str) -> str:
+    return f"{Decimal(amount).quantize(CENT, ROUND_HALF_UP):,}"
 
 
 def to_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str, width: int | None = None) -> str:
