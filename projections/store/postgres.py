@@ -30,7 +30,6 @@ from domain.errors import StoreUnavailable
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
-    SEVERITY_RANK,
     ChainedRow,
     FindingFilter,
     FindingRow,
@@ -40,6 +39,7 @@ from projections.store.base import (
     StoredEntry,
     Tip,
     chain_rows,
+    queue_ddl,
     schema_fingerprint,
 )
 
@@ -112,18 +112,8 @@ CASES_DDL = (
     " updated_by text NOT NULL, version bigint NOT NULL)",
 )
 
-# The officers' queue (projections.queue): findings by newest detection and by severity, case
-# status and assignee, and each finding filed under its subject's owners (a client, a contract).
-QUEUE_DDL = (
-    "CREATE INDEX IF NOT EXISTS findings_detected_idx ON findings (detected_at, seq)",
-    "CREATE INDEX IF NOT EXISTS findings_occurred_idx ON findings (occurred_at, seq)",
-    "CREATE INDEX IF NOT EXISTS findings_severity_detected_idx ON findings (severity, detected_at, seq)",
-    "CREATE INDEX IF NOT EXISTS findings_severity_rank_idx ON findings (" + SEVERITY_RANK + ", detected_at DESC, seq DESC)",
-    "CREATE INDEX IF NOT EXISTS finding_cases_status_idx ON finding_cases (status, finding_id)",
-    "CREATE INDEX IF NOT EXISTS finding_cases_assignee_idx ON finding_cases (assignee, finding_id)",
-    "CREATE TABLE IF NOT EXISTS finding_owners ("
-    " owner text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (owner, seq))",
-)
+# The officers' queue (projections.queue, its DDL in base.queue_ddl in this store's types).
+QUEUE_DDL = queue_ddl("text", "bigint", "")
 
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
 # written with the monitor's transaction, pruned to the newest few.

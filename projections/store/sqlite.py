@@ -26,7 +26,6 @@ from domain.errors import StoreUnavailable
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
-    SEVERITY_RANK,
     ChainedRow,
     FindingFilter,
     FindingRow,
@@ -36,6 +35,7 @@ from projections.store.base import (
     StoredEntry,
     Tip,
     chain_rows,
+    queue_ddl,
     schema_fingerprint,
 )
 
@@ -116,18 +116,8 @@ CASES_DDL = (
     " version INTEGER NOT NULL) WITHOUT ROWID",
 )
 
-# The officers' queue (projections.queue): findings by newest detection and by severity, case
-# status and assignee, and each finding filed under its subject's owners (a client, a contract).
-QUEUE_DDL = (
-    "CREATE INDEX IF NOT EXISTS findings_detected_idx ON findings (detected_at, seq)",
-    "CREATE INDEX IF NOT EXISTS findings_occurred_idx ON findings (occurred_at, seq)",
-    "CREATE INDEX IF NOT EXISTS findings_severity_detected_idx ON findings (severity, detected_at, seq)",
-    "CREATE INDEX IF NOT EXISTS findings_severity_rank_idx ON findings (" + SEVERITY_RANK + ", detected_at DESC, seq DESC)",
-    "CREATE INDEX IF NOT EXISTS finding_cases_status_idx ON finding_cases (status, finding_id)",
-    "CREATE INDEX IF NOT EXISTS finding_cases_assignee_idx ON finding_cases (assignee, finding_id)",
-    "CREATE TABLE IF NOT EXISTS finding_owners ("
-    " owner TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (owner, seq)) WITHOUT ROWID",
-)
+# The officers' queue (projections.queue, its DDL in base.queue_ddl in this store's types).
+QUEUE_DDL = queue_ddl("TEXT", "INTEGER", " WITHOUT ROWID")
 
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
 # written with the monitor's transaction, pruned to the newest few.
