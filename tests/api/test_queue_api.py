@@ -38,3 +38,26 @@ def test_the_queue_over_http_pages_filters_and_refuses_what_it_cannot_answer(liv
         refused = regulator.post("/v1/cases/bulk", json={"finding_ids": ids, "action": "acknowledge"})
         assert refused.status_code == 403
         assert refused.json()["detail"] == "the regulator role may not work cases"
+
+
+def test_the_bulk_form_needs_the_session_s_csrf_token_and_returns_only_to_the_console(live_api: LiveApi) -> None:
+    import httpx
+
+    from tests.api.conftest import console_login, csrf_in
+
+    with live_api.client("ingest") as client:
+        client.post("/v1/events", content=(SCENARIOS / "mf-day.jsonl").read_bytes())
+    with live_api.client("officer") as officer:
+        ids = [f["finding_id"] for f in officer.get("/v1/findings", params={"limit": 2}).json()]
+    with httpx.Client(base_url=live_api.url, timeout=60) as browser:
+        assert console_login(browser, live_api.tokens["officer"]).status_code == 303
+        queue = browser.get("/console/findings")
+        form = {"action": "acknowledge", "finding_id": ids, "back": "https://elsewhere.example/"}
+        assert browser.post("/console/findings/bulk", data=form).status_code == 403  # no token
+        assert browser.post("/console/findings/bulk", data={**form, "csrf": "forged"}).status_code == 403
+        done = browser.post("/console/findings/bulk", data={**form, "csrf": csrf_in(queue.text)})
+        assert done.status_code == 200 and "2 findings acknowledged." in done.text
+        assert 'href="/console/findings"' in done.text and "elsewhere" not in done.text
+        back = {**form, "back": "/console/findings?severity=critical", "csrf": csrf_in(queue.text)}
+        again = browser.post("/console/findings/bulk", data=back)
+        assert again.status_code == 409 and 'href="/console/findings?severity=critical"' in again.text
