@@ -37,7 +37,7 @@ from ops.render import to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
-from projections.queue import PAGE_ROWS_MAX, SORTS
+from projections.queue import PAGE_ROWS_MAX, SORTS, catch_up_owners
 
 EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
 # A follower looks again at once while the ledger has new events, and waits this long once it
@@ -239,6 +239,7 @@ def monitor(
                     until=audit_index.position + FOLLOW_AUDIT_SLICE_EVENTS
                     if follow and audit_index.position is not None else None
                 )
+                catch_up_owners(store)  # the findings the audit index has reached, filed by owner
             except DATABASE_ERRORS as e:
                 if not follow:
                     raise

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
+import psycopg
+import structlog
+from eventsourcing.persistence import PersistenceError
+
 from domain.cases import CASE_STATUSES, FindingRef
 from domain.errors import InvalidRequest, RegledgerError
 from ops.options import moment_of
@@ -18,11 +22,20 @@ from policies import system
 from policies.registry import RULES_BY_ID
 from policies.rule import Severity
 from projections.cases import find_finding
-from projections.queue import PAGE_ROWS_MAX, SORTS, QueuePage, QueueQuery, QueueRow, queue_page
+from projections.queue import (
+    PAGE_ROWS_MAX,
+    SORTS,
+    QueuePage,
+    QueueQuery,
+    QueueRow,
+    catch_up_owners,
+    queue_page,
+)
 from projections.store.base import Store
 
 RULE_IDS = (*RULES_BY_ID, system.RULE_ID)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
+log = structlog.get_logger("regledger.queue")
 ME = "me"  # the assignee filter's word for the officer asking ("my queue")
 
 
@@ -80,8 +93,21 @@ def read_queue(store: Store, ask: QueueAsk, me: str | None = None, prefix: str =
     """The page asked for; ``prefix`` is how the asker's options are spelled ("--" on the CLI)."""
     query = queue_query(ask, me, prefix)
     if query.subject is not None:
-        build_audit_index(store).catch_up()  # whom the subject's ids belong to comes from it
+        try:
+            build_audit_index(store).catch_up()  # whom the subject's ids belong to comes from it
+            catch_up_owners(store)
+        except (psycopg.Error, PersistenceError) as e:
+            if not no_right_to_write(e):
+                raise
+            # a reader without the right to write (the regulator's database role) is served
+            # from the owners filed so far, as `audit` serves it from the index as it is
+            log.warning("finding_owners_not_caught_up", reason="no right to write the index")
     return queue_page(store, query)
+
+
+def no_right_to_write(error: BaseException) -> bool:
+    """The database refused a write for want of privilege (eventsourcing wraps psycopg's)."""
+    return any(isinstance(e, psycopg.errors.InsufficientPrivilege) for e in (error, error.__cause__))
 
 
 def queue_json(row: QueueRow, clock: datetime | None) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from domain.cases import CASE_EVENT_SOURCE
-from projections.queue.owners import catch_up_owners
 from projections.sql import Sql
 from projections.store.base import SEVERITY_RANK, FindingRow, Store
 
@@ -115,11 +114,11 @@ class QueuePage:
 
 
 def queue_page(store: Store, query: QueueQuery) -> QueuePage:
+    """One page; a ``subject`` is answered from ``finding_owners`` as filed so far (the caller
+    files new findings first: ``catch_up_owners``)."""
     assert query.sort in SORTS, f"unknown sort {query.sort!r}"
     assert query.limit is None or query.limit >= 1, query.limit
     sql = Sql(store)
-    if query.subject is not None:
-        catch_up_owners(store)
     where, params = _where(sql, query)
     in_range = query.since is not None or query.until is not None
     chosen = (_CHOSEN_IN_RANGE[sql.kind] if in_range else _CHOSEN).format(where=where)
