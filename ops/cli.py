@@ -31,16 +31,17 @@ from ops import progress
 from ops.commands import register_all
 from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
-from ops.options import EXIT_UNREADABLE, DbOption, database_url, parse_time
+from ops.options import EXIT_UNREADABLE, DbOption, database_url
 from ops.pipeline import IngestPipeline
 from ops.quarantine_view import listed_json, reasons_text
-from ops.render import finding_json, to_csv, to_json, to_table
+from ops.queue import SEVERITIES, QueueAsk, age_text, queue_json, read_queue, table_time
+from ops.render import to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
 from projections.explain import citations
 from projections.quarantine import quarantine_page
-from projections.store.base import FindingFilter
+from projections.queue import PAGE_ROWS_MAX, SORTS, catch_up_owners
 
 EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
 # A follower looks again at once while the ledger has new events, and waits this long once it
@@ -129,37 +130,56 @@ def ingest(
 
 # --- findings -------------------------------------------------------------------------------
 FINDING_COLUMNS = ("finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at", "message")
+# cli.md says `findings` lists "in detection order": the CLI keeps that default (scripts rely
+# on it) and offers --sort; the console and the API, which are the officers' queue, default to
+# newest first. cli.md's JSON keys stay; case_status, assignee and age_s are added.
+# The table is what an officer scans: the case columns in, the ids a script needs in the JSON.
+QUEUE_COLUMNS = ("finding_id", "rule_id", "severity", "subject", "detected_at", "case_status", "assignee", "age", "message")
+SortChoice = StrEnum("SortChoice", {s: s for s in SORTS})  # type: ignore[misc]  # built from the queue's sorts
+SeverityChoice = StrEnum("SeverityChoice", {s: s for s in SEVERITIES})  # type: ignore[misc]  # the rulebook's severities
+TIME_HELP = "a Hong Kong day (2026-03-04, today, yesterday) or a timestamp with offset"
 
 
 @app.command()
 def findings(
     db: DbOption = None,
-    rule: Annotated[list[str] | None, typer.Option("--rule", help="rule id (repeatable)")] = None,
-    subject: Annotated[str | None, typer.Option(help="client, pledge, loan, contract, order, trade or market maker id")] = None,
-    since: Annotated[str | None, typer.Option(help="occurred_at of the triggering event >= this")] = None,
-    until: Annotated[str | None, typer.Option(help="occurred_at of the triggering event <= this")] = None,
-    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="rule id, as rulebook.md spells it (repeatable)")] = None,
+    severity: Annotated[list[SeverityChoice] | None, typer.Option("--severity", help="repeatable")] = None,
+    subject: Annotated[str | None, typer.Option(
+        help="client, pledge, loan, contract, order, trade or market maker id: findings on it and on"
+        " everything it owns (a client's loans, pledges, deposits, orders and trades)")] = None,
+    since: Annotated[str | None, typer.Option(help=f"occurred_at of the triggering event >= this: {TIME_HELP}")] = None,
+    until: Annotated[str | None, typer.Option(help=f"occurred_at <= this (a day: through its end): {TIME_HELP}")] = None,
+    case_status: Annotated[CaseStatusChoice | None, typer.Option("--case-status", help="only findings whose case is in this status")] = None,
+    assignee: Annotated[str | None, typer.Option(help="only cases assigned to this officer; 'me' is REGLEDGER_OPERATOR")] = None,
+    sort: Annotated[SortChoice, typer.Option(
+        help="detection (cli.md's order), newest, age (oldest first), severity, rule")] = SortChoice.detection,  # type: ignore[attr-defined]  # a member built from SORTS
+    limit: Annotated[int | None, typer.Option(min=1, max=PAGE_ROWS_MAX, help="a page of this many [default: all]")] = None,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     output: Annotated[Format, typer.Option("--format")] = Format.table,
-    case_status: Annotated[CaseStatusChoice | None, typer.Option("--case-status", help="only findings whose case is in this status")] = None,
 ) -> None:
-    """List compliance findings in detection order."""
+    """List compliance findings (in detection order unless --sort says otherwise), with each
+    case's status, assignee and age."""
+    ask = QueueAsk(
+        rule_ids=tuple(rule or ()), severities=tuple(s.value for s in severity or ()), subject=subject,
+        since=since, until=until, case_status=None if case_status is None else case_status.value,
+        assignee=assignee, sort=sort.value, limit=limit, offset=offset,
+    )
     store = open_store(database_url(db))
     try:
-        where = FindingFilter(
-            rule_ids=tuple(rule or ()), subject=subject,
-            since=parse_time(since, "--since"), until=parse_time(until, "--until"),
-            limit=limit, offset=offset, case_status=None if case_status is None else case_status.value,
-        )
-        rows = [finding_json(r) for r in store.findings(where)]
+        page = read_queue(store, ask, me=load_settings().operator, prefix="--")
     finally:
         store.close()
+    rows = [queue_json(r, page.clock) for r in page.rows]
     if output is Format.json:
         typer.echo(to_json(rows))
     elif output is Format.csv:
-        typer.echo(to_csv(rows, (*FINDING_COLUMNS, "parameters")), nl=False)
+        typer.echo(to_csv(rows, (*FINDING_COLUMNS, "parameters", "case_status", "assignee", "age_s")), nl=False)
     else:
-        typer.echo(to_table(rows, FINDING_COLUMNS, f"{len(rows)} findings"), nl=False)
+        for row in rows:
+            row["age"], row["detected_at"] = age_text(row["age_s"]), table_time(row["detected_at"])
+        shown = f"{offset + 1:,}-{offset + len(rows):,} of {page.total:,}" if rows else f"none of {page.total:,}"
+        typer.echo(to_table(rows, QUEUE_COLUMNS, f"findings {shown} (sorted by {sort.value})"), nl=False)
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -223,6 +243,7 @@ def monitor(
                     until=audit_index.position + FOLLOW_AUDIT_SLICE_EVENTS
                     if follow and audit_index.position is not None else None
                 )
+                catch_up_owners(store)  # the findings the audit index has reached, filed by owner
             except DATABASE_ERRORS as e:
                 if not follow:
                     raise

@@ -1,13 +1,17 @@
-"""Options and argument parsing every command shares (the ``--db`` option, timestamps)."""
+"""Options and argument parsing every command shares (the ``--db`` option, timestamps and
+plain Hong Kong dates; as an upper bound or an as-of, a plain day means its last instant)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, NoReturn
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 
 from domain.values import TIME_RANGE_TEXT, time_in_range
+from ops.render import HONG_KONG
 from ops.settings import load_settings
 
 EXIT_UNREADABLE = 2
@@ -57,14 +61,49 @@ def report_day_problem(option: str, day: date) -> str | None:
     return None
 
 
-def parse_time(value: str | None, option: str) -> datetime | None:
+T = TypeVar("T")
+PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY_WORDS = {"today": 0, "yesterday": 1}
+TIME_FORMS = "a date (2026-03-04, today, yesterday: Hong Kong days) or an RFC 3339 timestamp with its offset"
+
+
+def moment_of(value: str, option: str, *, end_of_day: bool = False, now: datetime | None = None) -> datetime:
+    """A time a user types: a timestamp with its offset, or a plain Hong Kong day, which as a
+    lower bound (``--since``) is its first instant and as an upper bound (``--until``) its last,
+    so that ``--since 2026-03-04 --until 2026-03-04`` is that whole day. ``today`` and
+    ``yesterday`` are days in Hong Kong at ``now`` (the wall clock: what the officer means).
+    Raises ValueError with the one sentence the CLI, the API and the console all show."""
+    text = value.strip().lower()
+    if text in DAY_WORDS or PLAIN_DATE.fullmatch(text):
+        if text in DAY_WORDS:
+            day = (now or datetime.now(UTC)).astimezone(HONG_KONG).date() - timedelta(days=DAY_WORDS[text])
+        else:
+            day = _parsed(date.fromisoformat, text, f"{option}: {value!r} is not a date of the calendar")
+        _refuse(report_day_problem(option, day))
+        start = datetime.combine(day, time(0), HONG_KONG)
+        return start + timedelta(days=1, microseconds=-1) if end_of_day else start
+    moment = _parsed(datetime.fromisoformat, value, f"{option}: {value!r} is not {TIME_FORMS}")
+    problem = time_problem(option, moment)
+    _refuse(None if problem is None else f"{problem} (not {value!r})")
+    return moment
+
+
+def _parsed(parse: Callable[[str], T], text: str, refusal: str) -> T:
+    try:
+        return parse(text)
+    except ValueError:
+        raise ValueError(refusal) from None
+
+
+def _refuse(problem: str | None) -> None:
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def parse_time(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not an RFC 3339 timestamp")
-    problem = time_problem(option, moment)
-    if problem is not None:
-        fail(f"{problem} (not {value!r})")
-    return moment
+        return moment_of(value, option, end_of_day=end_of_day)
+    except ValueError as e:
+        fail(str(e))

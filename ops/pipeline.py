@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 from domain.ledger import IngestSummary, InputLine
 from ops.wiring import build_audit_index, build_ledger, build_monitor
+from projections.queue import catch_up_owners
 from projections.store.base import Store
 
 
@@ -23,8 +24,10 @@ class IngestPipeline:
         self.monitor = build_monitor(store) if projections else None
         # Other tracked projections, brought up to a position after the monitor.
         audit_index = build_audit_index(store)
+        # The owners index files findings the audit index has reached, so it comes after it.
         self.catch_ups: list[Callable[[int | None], object]] = [
-            lambda until: audit_index.catch_up(until=until)
+            lambda until: audit_index.catch_up(until=until),
+            lambda until: catch_up_owners(store),
         ] if projections else []
         self._lock = threading.Lock()
 

@@ -11,7 +11,7 @@ from domain.errors import InvalidRequest, NotFound
 from domain.ledger import IngestSummary, InputLine
 from domain.quarantine import RESUBMITTED, entry_label
 from ops.pipeline import IngestPipeline
-from ops.render import finding_json
+from ops.render import case_action_json, finding_json
 from projections.asof import (
     check_one_target,
     client_state,
@@ -45,7 +45,7 @@ def case_json(store: Store, finding_id: str) -> dict[str, Any]:
         "requested_by": None if summary is None else summary.requested_by,
         "investigation_id": investigation,
         "investigation_findings": investigation_findings(store, investigation) if investigation else [],
-        "actions": [a.as_json() for a in case_history(store, finding_id)],
+        "actions": [case_action_json(a) for a in case_history(store, finding_id)],
     }
 
 

@@ -6,8 +6,10 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,11 +25,24 @@ HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 # plain decimal such as a negative amount "-5000.00" is data and is written as it is.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# Money in what officers read: HKD (the one currency the ledger values in) followed by an
+# amount, shown to the cent with thousands separators. Asset quantities (BTC 0.12345678) are
+# not money and keep every digit; JSON keeps the exact amounts.
+HKD_AMOUNT = re.compile(r"\bHKD (-?[0-9]+(?:\.[0-9]+)?)\b")
+AMOUNT_HKD = re.compile(r"(?<![\w.,-])(-?[0-9]+(?:\.[0-9]+)?) HKD\b")  # "of 20000 HKD"
+CENT = Decimal("0.01")
+TABLE_WIDTH_FALLBACK = 120  # when standard output is not a terminal and COLUMNS is unset
 
 
 def hk_time(moment: datetime) -> str:
     """Business time is shown in Hong Kong time; the instant is what counts."""
     return time_text(moment, HONG_KONG)
+
+
+def case_action_json(action: Any) -> dict[str, Any]:
+    """A case action (``projections.cases.CaseAction``) with its times in Hong Kong time, as
+    findings show theirs: one zone in everything an officer reads."""
+    return {**action.as_json(), "recorded_at": hk_time(action.recorded_at), "at": hk_time(action.fact.at)}
 
 
 def finding_json(row: FindingRow) -> dict[str, Any]:
@@ -76,13 +91,25 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     return out.getvalue()
 
 
-def to_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str) -> str:
+def money_text(text: str) -> str:
+    """``HKD 1775437.24647363578`` as ``HKD 1,775,437.25`` (half up, as a statement rounds)."""
+    text = HKD_AMOUNT.sub(lambda m: f"HKD {cents(m.group(1))}", text)
+    return AMOUNT_HKD.sub(lambda m: f"{cents(m.group(1))} HKD", text)
+
+
+def cents(amount: str) -> str:
+    return f"{Decimal(amount).quantize(CENT, ROUND_HALF_UP):,}"
+
+
+def to_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str, width: int | None = None) -> str:
+    """A table as wide as the terminal (long cells wrap within their column)."""
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(str(row.get(c, "")) for c in columns))
-    console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
+        table.add_row(*(money_text("" if row.get(c) is None else str(row[c])) for c in columns))
+    width = width or shutil.get_terminal_size((TABLE_WIDTH_FALLBACK, 24)).columns
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
     console.print(table)
     return console.export_text()
 

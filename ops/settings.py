@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     # -- cases (issue 18) --
     # The CLI's operator: who `regledger case ...` acts as, recorded with actor_source
     # "cli-setting". Set per login account by whoever administers the machine, so that the
-    # name on the ledger is not whatever a flag said.
+    # name on the ledger is not whatever a flag said. It is also "me" in the CLI's "my queue"
+    # (``findings --assignee me``).
     operator: str | None = Field(default=None, max_length=128)
     # Officers besides the names of active officer tokens (comma-separated in the environment):
     # the only names a case may be assigned to, and the only CLI operators accepted.

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from domain.cases import CASE_STATUSES
 from domain.errors import (
     CaseActionRefused,
     EventRejected,
@@ -29,17 +30,18 @@ from domain.ledger import IngestSummary
 from domain.values import ID_PATTERN
 from ops.api.bodies import BatchRefused, split_batch
 from ops.api.gate import Gate
-from ops.api.routes import aware
 from ops.api.security import require
+from ops.options import TIME_FORMS
 from ops.pipeline import IngestPipeline
 from ops.quarantine_view import listed_json
-from ops.render import finding_json
+from ops.queue import QueueAsk, queue_json, read_queue
 from ops.settings import load_settings
 from ops.wiring import build_ledger, build_monitor, open_store
 from projections.explain import citations
 from projections.quarantine import quarantine_page
+from projections.queue import SORTS
 from projections.sessions import ConsoleSessions, SessionLimits
-from projections.store.base import FindingFilter, Store
+from projections.store.base import Store
 from projections.tokens import ROLES, Principal, TokenStore
 
 PAGE_ROWS_MAX = 1_000
@@ -160,20 +162,30 @@ def add_core_routes(app: FastAPI) -> None:
 
     @app.get("/v1/findings", tags=["findings"])
     def get_findings(
-        request: Request,
+        request: Request, response: Response,
         principal: Annotated[Principal, Depends(require("read"))],
-        rule: Annotated[list[str] | None, Query(description="rule id (repeatable)")] = None,
-        subject: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        rule: Annotated[list[str] | None, Query(description="rule id as rulebook.md spells it (repeatable)")] = None,
+        severity: Annotated[list[str] | None, Query(description="critical, high, medium, low (repeatable)")] = None,
+        subject: Annotated[str | None, Query(description="an id: findings on it and on everything it owns")] = None,
+        since: Annotated[str | None, Query(description=TIME_FORMS)] = None,
+        until: Annotated[str | None, Query(description=TIME_FORMS + " (a day: through its end)")] = None,
+        case_status: Annotated[str | None, Query(description=", ".join(CASE_STATUSES))] = None,
+        assignee: Annotated[str | None, Query(max_length=128, description="an officer; 'me' is the caller")] = None,
+        sort: Annotated[str, Query(description=", ".join(SORTS))] = "newest",
         limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
         offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     ) -> list[dict[str, Any]]:
-        """Findings in detection order, filtered like `regledger findings`."""
-        since, until = aware("since", since), aware("until", until)
-        where = FindingFilter(rule_ids=tuple(rule or ()), subject=subject, since=since, until=until,
-                              limit=limit, offset=offset)
-        return [finding_json(row) for row in store_of(request).findings(where)]
+        """The alert queue, newest first by default: findings with case status, assignee and
+        age, filtered like `regledger findings`; the total over all pages is in X-Total-Count."""
+        ask = QueueAsk(rule_ids=tuple(rule or ()), severities=tuple(severity or ()), subject=subject,
+                       since=since, until=until, case_status=case_status, assignee=assignee,
+                       sort=sort, limit=limit, offset=offset)
+        try:
+            page = read_queue(store_of(request), ask, me=principal.name)
+        except InvalidRequest as e:
+            raise HTTPException(422, str(e)) from None
+        response.headers["X-Total-Count"] = str(page.total)
+        return [queue_json(row, page.clock) for row in page.rows]
 
     @app.get("/v1/quarantine", tags=["ingest"])
     def get_quarantine(

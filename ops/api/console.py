@@ -13,31 +13,45 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from domain.cases import RESOLUTION_CODES
-from domain.errors import RegledgerError
+from domain.cases import CASE_STATUSES, RESOLUTION_CODES
+from domain.errors import InvalidRequest, RegledgerError
 from ops.api.gate import SessionCookie, session_cookie
 from ops.api.routes import CaseAction, Grouping, act_on_case, group_findings
-from ops.api.security import PERMISSIONS
-from ops.options import time_problem
+from ops.api.security import PERMISSIONS, refusal
+from ops.options import moment_of
 from ops.queries import explanation, state_of
-from ops.render import finding_json, flat_rows, hk_time
+from ops.queue import (
+    ACTION_ALIASES,
+    RULE_IDS,
+    SEVERITIES,
+    QueueAsk,
+    age_text,
+    bulk_case_action,
+    queue_json,
+    read_queue,
+    table_time,
+)
+from ops.render import flat_rows, hk_time, money_text
 from ops.wiring import build_audit_index
 from projections.audit import AuditQuery, audit_events
-from projections.cases import case_summary
 from projections.explain.plain import plain
 from projections.sessions import ConsoleSession
-from projections.store.base import FindingFilter, Store
+from projections.store.base import Store
 from projections.tokens import Principal
 
-FINDINGS_PAGE_ROWS = 500
+FINDINGS_PAGE_ROWS = 50
+PAGE_NO_MAX = 1_000_000
+SORT_TEXTS = (("newest", "newest first"), ("age", "oldest first"), ("severity", "severity"), ("rule", "rule"),
+              ("detection", "detection order"))
 AUDIT_PAGE_ROWS = 500
 CASE_ACTION_FIELDS = ("position", "recorded_at", "action", "actor", "actor_source", "at")
 ACTOR_SOURCE = "console-session"
@@ -58,7 +72,7 @@ def signed_in(request: Request, permission: str) -> Principal:
         raise HTTPException(303, headers={"Location": "/console/login"})
     principal = session.principal
     if permission not in PERMISSIONS.get(principal.role, frozenset()):
-        raise HTTPException(403, f"the {principal.role} role may not {permission}")
+        raise HTTPException(403, refusal(principal.role, permission))
     return principal
 
 
@@ -88,6 +102,11 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
+        return RedirectResponse("/console/findings", status_code=303)
+
+    @app.get("/console", include_in_schema=False)
+    @app.get("/console/", include_in_schema=False)
+    def console_root() -> RedirectResponse:
         return RedirectResponse("/console/findings", status_code=303)
 
     @app.get("/console/login", include_in_schema=False)
@@ -122,18 +141,67 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         return response
 
     @app.get("/console/findings", include_in_schema=False)
-    def findings_page(request: Request, rule: str | None = None, subject: str | None = None,
-                      case_status: str | None = None) -> HTMLResponse:
+    def findings_page(request: Request, rule: str | None = None, severity: str | None = None,
+                      subject: str | None = None, case_status: str | None = None, assignee: str | None = None,
+                      since: str | None = None, until: str | None = None, sort: str = "newest",
+                      page_no: Annotated[int, Query(alias="page", ge=1, le=PAGE_NO_MAX)] = 1) -> HTMLResponse:
         principal = signed_in(request, "read")
-        store = store_of(request)
-        where = FindingFilter(rule_ids=(rule,) if rule else (), subject=subject or None,
-                              case_status=case_status or None, limit=FINDINGS_PAGE_ROWS)
+        filters = {"rule": rule, "severity": severity, "subject": subject, "case_status": case_status,
+                   "assignee": assignee, "since": since, "until": until, "sort": sort}
+        ask = QueueAsk(rule_ids=(rule,) if rule else (), severities=(severity,) if severity else (),
+                       subject=subject, since=since, until=until, case_status=case_status, assignee=assignee,
+                       sort=sort, limit=FINDINGS_PAGE_ROWS, offset=(page_no - 1) * FINDINGS_PAGE_ROWS)
+        context: dict[str, Any] = {
+            "filters": filters, "severities": SEVERITIES, "rule_ids": RULE_IDS, "statuses": CASE_STATUSES,
+            "sorts": SORT_TEXTS, "can_work": "cases" in PERMISSIONS.get(principal.role, frozenset()),
+            "back": request.url.path + ("?" + request.url.query if request.url.query else ""),
+        }
+        try:
+            result = read_queue(store_of(request), ask, me=principal.name)
+        except InvalidRequest as e:
+            return page(request, "findings.html", principal, status=400, error=str(e), rows=[], total=0,
+                        clock=None, page_no=1, pages=1, prev_url=None, next_url=None, **context)
         rows = []
-        for row in store.findings(where):
-            summary = case_summary(store, row.finding_id)
-            rows.append({**finding_json(row), "case_status": "open" if summary is None else summary.status})
-        filters = {"rule": rule, "subject": subject, "case_status": case_status}
-        return page(request, "findings.html", principal, rows=rows, filters=filters, limit=FINDINGS_PAGE_ROWS)
+        for r in result.rows:
+            row = queue_json(r, result.clock)
+            rows.append({**row, "detected_at": table_time(row["detected_at"]), "age": age_text(row["age_s"]),
+                         "message": money_text(row["message"])})
+        pages = max(1, -(-result.total // FINDINGS_PAGE_ROWS))
+        kept = {k: v for k, v in filters.items() if v}
+
+        def page_url(n: int) -> str:
+            return "/console/findings?" + urlencode({**kept, "page": n})
+
+        return page(
+            request, "findings.html", principal, rows=rows, total=result.total, page_no=page_no, pages=pages,
+            first=ask.offset + 1, last=ask.offset + len(rows),
+            clock=None if result.clock is None else table_time(hk_time(result.clock)),
+            prev_url=page_url(page_no - 1) if page_no > 1 else None,
+            next_url=page_url(page_no + 1) if page_no < pages else None, **context,
+        )
+
+    @app.post("/console/findings/bulk", include_in_schema=False)
+    def bulk_form(
+        request: Request,
+        action: Annotated[str, Form(max_length=32)],
+        finding_id: Annotated[list[str] | None, Form(max_length=128)] = None,
+        assignee: Annotated[str | None, Form(max_length=128)] = None,
+        back: Annotated[str | None, Form(max_length=2000)] = None,
+        csrf: Annotated[str | None, Form(max_length=128)] = None,
+    ) -> Response:
+        """The queue's checkboxes: acknowledge or assign the chosen findings, then back to the
+        same page of the queue, with a line saying what was done and what was refused."""
+        principal = signed_in(request, "cases")
+        check_csrf(request, csrf)
+        try:
+            outcomes = bulk_case_action(store_of(request), finding_id or [], principal.name, action, assignee or None,
+                                        actor_source=ACTOR_SOURCE)
+        except InvalidRequest as e:
+            return page(request, "message.html", principal, status=400, error=str(e), back=safe_back(back))
+        refused = [f"{o['finding_id']}: {o['error']}" for o in outcomes if not o["done"]]
+        return page(request, "message.html", principal, status=200 if not refused else 409,
+                    done=sum(o["done"] for o in outcomes), action=ACTION_ALIASES.get(action, action),
+                    assignee=assignee, refused=refused, back=safe_back(back))
 
     @app.get("/console/findings/{finding_id}", include_in_schema=False)
     async def finding_page(request: Request, finding_id: str) -> HTMLResponse:
@@ -185,10 +253,7 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         if not client:
             return page(request, "state.html", principal, client=None, as_of=as_of, rows=[])
         try:
-            moment = datetime.fromisoformat(as_of) if as_of else None
-            problem = None if moment is None else time_problem("as of", moment)
-            if problem is not None:
-                raise ValueError(problem)
+            moment = moment_of(as_of, "as of", end_of_day=True) if as_of else None
             result = await run_in_threadpool(state_of, store_of(request), client_id=client, as_of=moment)
         except (RegledgerError, ValueError) as e:
             return page(request, "state.html", principal, status=400, error=str(e), client=client, as_of=as_of, rows=[])
@@ -213,6 +278,13 @@ def finding_context(x: dict[str, Any], principal: Principal) -> dict[str, Any]:
         "explain_rows": [(r["field"], r["value"]) for r in flat_rows(rest)],
         "can_work": "cases" in PERMISSIONS.get(principal.role, frozenset()), "codes": RESOLUTION_CODES,
     }
+
+
+def safe_back(back: str | None) -> str:
+    """Where a form returns to: a page of the console only, never another site."""
+    if back and back.startswith("/console/") and not back.startswith("//"):
+        return back
+    return "/console/findings"
 
 
 def refusal_text(error: Exception) -> str:

@@ -8,16 +8,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from domain.cases import Cases, CaseSummary, FindingRef
-from domain.errors import NotFound
+from domain.errors import InvalidRequest, NotFound
 from domain.quarantine import REASON_CHARS_MAX, entry_label, parse_entry
 from ops.api.security import require
-from ops.options import report_day_problem, time_problem
+from ops.options import TIME_FORMS, moment_of, report_day_problem, time_problem
 from ops.quarantine_view import dismissal_json, quarantine_json
 from ops.queries import explanation, resubmit_quarantined, state_of
+from ops.queue import ACTION_ALIASES, BULK_FINDINGS_MAX, bulk_case_action
+from ops.render import hk_time
 from ops.wiring import build_audit_index, build_cases
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
@@ -44,6 +46,11 @@ class CaseAction(BaseModel):
     text: str | None = Field(default=None, max_length=4000, description="a comment, a note or a reason")
     code: str | None = Field(default=None, description="remediated | false_positive | accepted_risk | reported_to_sfc")
     investigation_id: str | None = Field(default=None, max_length=64, description="for group")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def one_vocabulary(cls, value: Any) -> Any:
+        return ACTION_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
 class Grouping(BaseModel):
@@ -80,12 +87,37 @@ class Dismissal(BaseModel):
     reason: str = Field(min_length=1, max_length=REASON_CHARS_MAX)
 
 
+class BulkCaseAction(BaseModel):
+    """Acknowledge or assign several findings' cases at once (the alert queue's checkboxes)."""
+
+    finding_ids: list[str] = Field(min_length=1, max_length=BULK_FINDINGS_MAX)
+    action: Literal["acknowledge", "assign"] = Field(description="'ack' is accepted for acknowledge")
+    assignee: str | None = Field(default=None, max_length=128)
+    text: str | None = Field(default=None, max_length=4000, description="a note")
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def one_vocabulary(cls, value: Any) -> Any:
+        return ACTION_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
 def aware(name: str, moment: datetime | None) -> datetime | None:
     """A time query parameter, refused with 422 as ``ops.options.time_problem`` says."""
     problem = None if moment is None else time_problem(name, moment)
     if problem is not None:
         raise HTTPException(422, problem)
     return moment
+
+
+def moment(name: str, value: str | None, end_of_day: bool = False) -> datetime | None:
+    """A time query parameter as the CLI takes it (a timestamp with offset, or a plain Hong Kong
+    day: ``2026-03-04``, ``today``, ``yesterday``), refused with 422 saying why."""
+    if value is None:
+        return None
+    try:
+        return moment_of(value, name, end_of_day=end_of_day)
+    except ValueError as e:
+        raise HTTPException(422, str(e)) from None
 
 
 def report_day(day: date) -> date:
@@ -98,7 +130,7 @@ def report_day(day: date) -> date:
 def summary_json(summary: CaseSummary) -> dict[str, Any]:
     return {
         "finding_id": summary.finding_id, "status": summary.status, "assignee": summary.assignee,
-        "resolution": summary.resolution, "updated_at": summary.updated_at.isoformat(),
+        "resolution": summary.resolution, "updated_at": hk_time(summary.updated_at),
         "updated_by": summary.updated_by, "version": summary.version,
         "investigation_id": summary.investigation_id, "requested_by": summary.requested_by,
     }
@@ -130,17 +162,17 @@ def register_feature_routes(app: FastAPI) -> None:
         subject: str | None = None,
         type: Annotated[list[str] | None, Query(description="event type (repeatable)")] = None,  # the query parameter's public name
         source: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        known_at: datetime | None = None,
+        since: Annotated[str | None, Query(description=TIME_FORMS)] = None,
+        until: Annotated[str | None, Query(description=TIME_FORMS + " (a day: through its end)")] = None,
+        known_at: Annotated[str | None, Query(description=TIME_FORMS + " (a day: its end)")] = None,
         after: Annotated[int, Query(ge=0, le=POSITION_MAX, description="positions after this one")] = 0,
         limit: Annotated[int, Query(ge=1, le=AUDIT_PAGE_MAX)] = 100,
     ) -> list[dict[str, Any]]:
         """Events in ledger order by subject (a client and everything of its), type, source,
         business time and what had been recorded by ``known_at``; keyset paging by position."""
         query = AuditQuery(subject=subject, types=tuple(type or ()), source=source,
-                           since=aware("since", since), until=aware("until", until),
-                           known_at=aware("known_at", known_at), after=after, limit=limit)
+                           since=moment("since", since), until=moment("until", until, end_of_day=True),
+                           known_at=moment("known_at", known_at, end_of_day=True), after=after, limit=limit)
         store = store_of(request)
         build_audit_index(store).catch_up()
         return [entry.as_json() for entry in audit_events(store, query)]
@@ -149,14 +181,15 @@ def register_feature_routes(app: FastAPI) -> None:
     async def get_state(
         request: Request, principal: Reader,
         client: str | None = None, contract: str | None = None, market_maker: str | None = None,
-        as_of: datetime | None = None, known_at: datetime | None = None,
+        as_of: Annotated[str | None, Query(description=TIME_FORMS + " (a day: its end)")] = None,
+        known_at: Annotated[str | None, Query(description=TIME_FORMS + " (a day: its end)")] = None,
     ) -> dict[str, Any]:
         """A client's (or contract's, or market maker's) derived state as of a moment."""
         if sum(x is not None for x in (client, contract, market_maker)) != 1:
             raise HTTPException(422, "name exactly one of client, contract, market_maker")
         return await run_in_threadpool(
             state_of, store_of(request), client_id=client, contract=contract, market_maker=market_maker,
-            as_of=aware("as_of", as_of), known_at=aware("known_at", known_at),
+            as_of=moment("as_of", as_of, end_of_day=True), known_at=moment("known_at", known_at, end_of_day=True),
         )
 
     @app.get("/v1/findings/{finding_id}/explain", tags=["findings"])
@@ -185,6 +218,16 @@ def register_feature_routes(app: FastAPI) -> None:
         if not found:
             raise NotFound(f"no investigation {investigation_id!r}")
         return {"investigation_id": investigation_id, "finding_ids": found}
+
+    @app.post("/v1/cases/bulk", tags=["cases"])
+    def post_bulk_case_action(request: Request, body: BulkCaseAction, principal: CaseWorker) -> dict[str, Any]:
+        """Acknowledge or assign several findings' cases; each finding's outcome is reported."""
+        try:
+            outcomes = bulk_case_action(store_of(request), body.finding_ids, principal.name, body.action,
+                                        body.assignee, body.text, "token")
+        except InvalidRequest as e:
+            raise HTTPException(422, str(e)) from None
+        return {"done": sum(o["done"] for o in outcomes), "outcomes": outcomes}
 
     @app.get("/v1/reports/nightly/{day}", tags=["reports"])
     async def get_nightly_report(request: Request, day: date, principal: Reader) -> dict[str, Any]:

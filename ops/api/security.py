@@ -21,6 +21,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"tokens"}),
 }
 
+# What a 403 says a role may not do, as a verb phrase ("the regulator role may not work cases").
+PERMISSION_PHRASES: dict[str, str] = {
+    "ingest": "ingest events", "check": "check events", "read": "read findings and the ledger",
+    "cases": "work cases", "replay": "replay or verify the ledger", "tokens": "manage tokens",
+}
+
+
+def refusal(role: str, permission: str) -> str:
+    return f"the {role} role may not {PERMISSION_PHRASES.get(permission, permission)}"
+
 
 def require(permission: str) -> Callable[..., Principal]:
     def dependency(
@@ -33,7 +43,7 @@ def require(permission: str) -> Callable[..., Principal]:
             raise HTTPException(401, "a valid bearer token is required", {"WWW-Authenticate": "Bearer"})
         request.state.principal = principal
         if permission not in PERMISSIONS.get(principal.role, frozenset()):
-            raise HTTPException(403, f"the {principal.role} role may not {permission}")
+            raise HTTPException(403, refusal(principal.role, permission))
         return principal
 
     return dependency

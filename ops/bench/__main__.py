@@ -54,6 +54,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("tick", "ops.bench.tick", sized=False),  # a price tick at 1k, 10k, 100k clients
     Benchmark("stress", "ops.bench.stress", sized=False),  # the stress ladder over 100k clients and 10k positions
     Benchmark("audit", "ops.bench.audit", "bench_audit"),  # audit --subject and findings p50 / p95
+    Benchmark("queue", "ops.bench.queue", sized=False),  # a page of the alert queue at 100,000 findings
     Benchmark("evidence", "ops.bench.evidence", large=True),  # replay and verify beside the raw read
     Benchmark("report", "ops.bench.report"),  # the nightly report's seconds
     Benchmark("http", "ops.bench.http"),  # events posted over HTTP beside the file ingest

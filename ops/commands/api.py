@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
         from ops.api.app import create_app
 
         app = create_app(database_url(db), behind_tls=behind_tls)
+        base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+        typer.echo(f"serving the API at {base} (OpenAPI at {base}/docs)")
+        typer.echo(f"the console: {base}/console/findings (log in with a token); Ctrl-C stops")
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
     @tokens.command("create")

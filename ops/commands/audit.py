@@ -73,8 +73,8 @@ def register(app: typer.Typer) -> None:
 
         query = AuditQuery(
             subject=subject, types=tuple(event_type or ()), source=source,
-            since=parse_time(since, "--since"), until=parse_time(until, "--until"),
-            known_at=parse_time(known_at, "--known-at"), after=after, limit=limit,
+            since=parse_time(since, "--since"), until=parse_time(until, "--until", end_of_day=True),
+            known_at=parse_time(known_at, "--known-at", end_of_day=True), after=after, limit=limit,
         )
         store = opened(db)
         try:
@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
         """Derived state of a client, a contract or a market maker at a moment, with the
         rulebook's figures. Replays the ledger: linear in its length."""
 
-        moment, known = parse_time(as_of, "--as-of"), parse_time(known_at, "--known-at")
+        moment, known = parse_time(as_of, "--as-of", end_of_day=True), parse_time(known_at, "--known-at", end_of_day=True)
         store = opened(db)
         try:
             result = state_of(store, client_id=client_id, contract=contract, market_maker=market_maker,

@@ -21,7 +21,8 @@ from domain.cases import RESOLUTION_CODES, Cases, CaseSummary, FindingRef
 from domain.errors import InvalidRequest, NotFound
 from ops.options import DbOption, database_url
 from ops.queries import case_json
-from ops.render import finding_json, to_json, to_table
+from ops.queue import bulk_case_action
+from ops.render import finding_json, hk_time, to_json, to_table
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_cases, open_store
 from projections.cases import (
@@ -65,7 +66,7 @@ def summary_json(summary: CaseSummary) -> dict[str, Any]:
     return {
         "finding_id": summary.finding_id, "case_id": summary.case_id, "status": summary.status,
         "assignee": summary.assignee, "resolution": summary.resolution,
-        "updated_at": summary.updated_at.isoformat(), "updated_by": summary.updated_by,
+        "updated_at": hk_time(summary.updated_at), "updated_by": summary.updated_by,
         "version": summary.version, "investigation_id": summary.investigation_id,
         "requested_by": summary.requested_by,
     }
@@ -99,31 +100,60 @@ def summary_text(summary: CaseSummary) -> str:
     return f"{summary.status}{code}{asked}{extra}{group}"
 
 
+def _bulk(db: str | None, finding_ids: list[str], output: Output, actor: str, action: str,
+          assignee: str | None, note: str | None) -> None:
+    """Several findings at once: each outcome is shown; exit 1 when any was not done (the
+    others stay done, as ingest keeps the valid lines of a file with rejections)."""
+    store = open_store(database_url(db))
+    try:
+        outcomes = bulk_case_action(store, finding_ids, actor, action, assignee, note, ACTOR_SOURCE)
+    finally:
+        store.close()
+    if output is Output.json:
+        typer.echo(to_json(outcomes))
+    else:
+        for o in outcomes:
+            typer.echo(f"case of {o['finding_id']}: " + (o["status"] + (f", assigned to {o['assignee']}" if o["assignee"] else "")
+                                                         if o["done"] else f"not done: {o['error']}"))
+    if not all(o["done"] for o in outcomes):
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     case = typer.Typer(
-        help="Each finding is a case: acknowledge, assign, comment, resolve, approve/reject (four-eyes),"
-             " escalate, reopen, group. The CLI acts as REGLEDGER_OPERATOR.",
+        help="Each finding is a case: acknowledge (or ack), assign, comment, resolve, approve/reject"
+             " (four-eyes), escalate, reopen, group. The CLI acts as REGLEDGER_OPERATOR.",
         no_args_is_help=True,
     )
     app.add_typer(case, name="case")
 
-    @case.command("ack")
+    # One vocabulary with the API: "acknowledge"; "ack", the older and shorter word, still works.
     def acknowledge(
-        finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
+        finding_ids: Annotated[list[str], typer.Argument(help="one finding id or several")],
+        actor: ActorOption = None,
         note: Annotated[str | None, typer.Option(help="why, what next")] = None,
         db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
-        """Acknowledge the finding: someone is looking at it."""
-        _act(db, finding_id, output, lambda cases, f: cases.acknowledge(f, operator(actor), note))
+        """Acknowledge findings: someone is looking at them."""
+        if len(finding_ids) == 1:
+            _act(db, finding_ids[0], output, lambda cases, f: cases.acknowledge(f, operator(actor), note))
+        else:
+            _bulk(db, finding_ids, output, operator(actor), "acknowledge", None, note)
+
+    case.command("acknowledge")(acknowledge)
+    case.command("ack", help="The same as acknowledge.")(acknowledge)
 
     @case.command("assign")
     def assign(
-        finding_id: Annotated[str, typer.Argument()],
-        to: Annotated[str, typer.Option("--to", help="the officer who takes the case (a known officer)")],
+        finding_ids: Annotated[list[str], typer.Argument(help="one finding id or several")],
+        to: Annotated[str, typer.Option("--to", help="the officer who takes the cases (a known officer)")],
         actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
     ) -> None:
-        """Assign the case to an officer."""
-        _act(db, finding_id, output, lambda cases, f: cases.assign(f, operator(actor), to))
+        """Assign findings' cases to an officer."""
+        if len(finding_ids) == 1:
+            _act(db, finding_ids[0], output, lambda cases, f: cases.assign(f, operator(actor), to))
+        else:
+            _bulk(db, finding_ids, output, operator(actor), "assign", to, None)
 
     @case.command("comment")
     def comment(

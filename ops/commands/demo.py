@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from domain.errors import InvalidRequest
+from ops.commands.api import DEFAULT_PORT
 from ops.commands.report import run_nightly
 from ops.commands.simulate import days_bar
 from ops.simulate import SimConfig, write_stream
@@ -49,6 +50,20 @@ def register(app: typer.Typer) -> None:
         last_day = config.start + timedelta(days=config.days - 1)
         report, page = run_nightly(url, last_day, directory / "reports", stale_days=7)
         _summarise(url, report, page)
+        _next_steps(f"sqlite:///{ledger.resolve()}")
+
+
+def _next_steps(url: str) -> None:
+    """What to type next, with the demo's store spelled out (an absolute URL: it works from
+    any directory), so that the demo's findings are one copy-paste away."""
+    typer.echo("next:")
+    for line in (
+        f"regledger findings --db {url} --sort newest --limit 20",
+        f"regledger findings --db {url} --subject C000101",
+        f"regledger token create --db {url} --name alice --role officer",
+        f"regledger serve --db {url}    # then open http://127.0.0.1:{DEFAULT_PORT}/console/findings",
+    ):
+        typer.echo(f"  {line}")
 
 
 def _ingest(stream: Path, url: str) -> None:

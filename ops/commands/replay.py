@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rebuild the monitor from the log in memory and print the findings it gives."""
         overrides = parse_overrides(sets or [])
-        window = Window(parse_time(as_of, "--as-of"), parse_time(known_at, "--known-at"))
+        window = Window(parse_time(as_of, "--as-of", end_of_day=True), parse_time(known_at, "--known-at", end_of_day=True))
         store = open_store(database_url(db))
         try:
             done = replay(store, window, overrides)

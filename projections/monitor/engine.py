@@ -158,10 +158,17 @@ class MonitorEngine:
 
     def preview(self, envelope: Envelope, position: int) -> list[Finding]:
         """The findings processing ``envelope`` now would raise; the state is left exactly as
-        it was (an undo journal: the cost is what the event touches)."""
+        it was (an undo journal: the cost is what the event touches).
+
+        Only what the proposed event causes: a pre-trade gate answers for the proposal, so the
+        findings its business time merely lets fall due (step 1: another obligation's missed
+        deadline; step 2: a recorded amendment taking effect) are left out; the next ingested
+        event raises them whatever is proposed. A finding is the proposal's when it names the
+        proposal as the event that breached the rule (cli.md's ``event_id``)."""
         with exact(), self._book.journal.rolled_back():
             try:
-                return self._evaluate(envelope, position)
+                found = self._evaluate(envelope, position)
+                return [f for f in found if f.event_id == envelope.event_id]
             except EventRejected:  # the proposal is refused (``check`` says why)
                 raise
             except Exception as error:  # as ``process`` would record it

@@ -22,6 +22,7 @@ from projections.audit import AuditIndex
 from projections.audit.storage import AUDIT_APPLICATION, AUDIT_LOCK_KEY
 from projections.cases.rebuild import rebuild_case_statuses, replace_case_statuses
 from projections.monitor.runner import MonitorRunner
+from projections.queue.owners import catch_up_owners, forget_owners
 from projections.sql import Cursor, Sql
 from projections.store.base import MONITOR_APPLICATION, Store, entries_through
 from projections.store.postgres import MONITOR_LOCK_KEY
@@ -49,11 +50,14 @@ class Table:
     times: frozenset[str] = frozenset()  # instants: text on SQLite, timestamptz on PostgreSQL
     decode: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     in_order: str | None = None
+    # Where the rows are read from when not the table alone (a join naming each row by what a
+    # rebuild keeps, not by a number a rebuild gives afresh).
+    source: str | None = None
 
     # Names from the constants below, never from input.
     def select(self) -> str:
         order = f" ORDER BY {self.in_order}" if self.in_order else ""
-        return f"SELECT {', '.join(self.columns)} FROM {self.name}{order}"  # noqa: S608
+        return f"SELECT {', '.join(self.columns)} FROM {self.source or self.name}{order}"  # noqa: S608
 
     def delete(self) -> str:
         return f"DELETE FROM {self.name}"  # noqa: S608
@@ -119,6 +123,17 @@ def _replace_registry(store: Store, model: ReadModel) -> None:
 
 def _replace_cases(store: Store, model: ReadModel) -> None:
     replace_case_statuses(store)
+
+
+def _owners(store: Store, through: int) -> None:
+    """The findings filed under their owners: built from the findings and the audit index
+    (rebuilt before it, in the list's order), as far as both go."""
+    catch_up_owners(store)
+
+
+def _replace_owners(store: Store, model: ReadModel) -> None:
+    forget_owners(store)
+    catch_up_owners(store)
 
 
 def _replace_tracked(lock_key: int) -> Callable[[Store, ReadModel], None]:
@@ -194,6 +209,17 @@ READ_MODELS: tuple[ReadModel, ...] = (
             Table("case_workflow", ("finding_id", "investigation_id", "requested_by"), 1),
         ),
         None, rebuild_case_statuses, _replace_cases,
+    ),
+    # The alert queue's owners of findings (``projections.queue.owners``): each finding filed
+    # under its subject and the subject's owners, read by the finding it names (its ``seq`` is
+    # only the monitor's numbering); caught up on ingest and on read, so built through the tip.
+    ReadModel(
+        "finding owners",
+        (
+            Table("finding_owners", ("owner", "finding_id"), 2,
+                  source="finding_owners JOIN findings ON findings.seq = finding_owners.seq"),
+        ),
+        None, _owners, _replace_owners,
     ),
     # The quarantine has no read model: a line's status (open, resubmitted, dismissed) is
     # derived from its link rows when read, and those rows are records of their own, chained

@@ -27,8 +27,12 @@ def open_store(url: str, *, create: bool = False) -> Store:
         path = sqlite_path(url)
         if not create and path != ":memory:" and not Path(path).exists():
             raise InvalidRequest(f"no ledger at {path!r} yet: ingest something first")
-        if create and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(path).parent
+        if create and path != ":memory:" and not folder.is_dir():
+            # Never a new ledger somewhere unintended: sqlite:///tmp/x.db is ./tmp/x.db, and
+            # creating ./tmp would start a second ledger beside the one meant (/tmp/x.db).
+            hint = " (an absolute path takes four slashes: sqlite:////path/file.db)" if not Path(path).is_absolute() else ""
+            raise InvalidRequest(f"no folder {str(folder.resolve())!r} for the ledger {path!r}: create it first{hint}")
         store: Store = SQLiteStore(path)
     elif url.startswith(POSTGRES_PREFIXES):
         store = PostgresStore(url, create=create)

@@ -39,6 +39,7 @@ from projections.store.base import (
     StoredEntry,
     Tip,
     chain_rows,
+    queue_ddl,
     schema_fingerprint,
 )
 from projections.store.cursors import PortablePostgres
@@ -137,6 +138,9 @@ NOTIFY_DDL = (
     " channel text PRIMARY KEY, seq bigint NOT NULL)",
 )
 
+# The officers' queue (projections.queue, its DDL in base.queue_ddl in this store's types).
+QUEUE_DDL = queue_ddl("text", "bigint", "")
+
 # The monitor's state at each Hong Kong midnight (projections.monitor.snapshots): derived,
 # written with the monitor's transaction, pruned to the newest few.
 SNAPSHOTS_DDL = (
@@ -176,7 +180,7 @@ QUARANTINE_CHAIN_COLUMNS = (
 # Every table of the store, ledger first. A feature adds its own tuple of additive,
 # idempotent DDL (CREATE ... IF NOT EXISTS) and names it here; a store whose recorded
 # fingerprint differs from this schema's is migrated on open.
-TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL, *NOTIFY_DDL)
+TABLES_DDL = (*LEDGER_DDL, *CORE_DDL, *AUDIT_DDL, *CASES_DDL, *QUEUE_DDL, *TOKENS_DDL, *SNAPSHOTS_DDL, *NOTIFY_DDL)
 SCHEMA: tuple[str, ...] = (*TABLES_DDL, *QUARANTINE_CHAIN_COLUMNS, *RECORD_TRIGGERS_DDL)
 SCHEMA_FINGERPRINT = schema_fingerprint(SCHEMA)
 

@@ -52,7 +52,7 @@ def test_ingest_over_http_equals_ingest_by_file(live_api: LiveApi, name: str, tm
     assert response.status_code == 200, response.text
     assert response.json()["accepted"] == json.loads((SCENARIOS / f"{name}.rejects.json").read_text())["accepted"]
     with live_api.client("officer") as client:
-        over_http = client.get("/v1/findings", params={"limit": 1000}).json()
+        over_http = client.get("/v1/findings", params={"limit": 1000, "sort": "detection"}).json()
     kind = "postgresql" if live_api.store_url.startswith("postgresql") else "sqlite"
     with fresh_store_url(kind, __import__("pathlib").Path(str(tmp_path))) as url:
         store = open_store(url, create=True)

@@ -4,6 +4,7 @@ regulator role reads, verifies and replays, and cannot write anything."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import uuid
@@ -84,6 +85,10 @@ def test_the_regulator_role_reads_verifies_and_replays_but_cannot_write(roles: t
     assert verified.returncode == 0, verified.stdout + verified.stderr
     replayed = cli("replay", "--db", regulator, "--format", "json", "--set", "MF-05.min_haircut=0.7")
     assert replayed.returncode == 0, replayed.stderr
+    # a client's everything, filed by owner as ingest went (the regulator writes nothing)
+    listed = cli("findings", "--subject", "C1", "--format", "json", "--db", regulator)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(f["subject"] for f in json.loads(listed.stdout)) == ["C1", "P1"]
     for statement in (
         "INSERT INTO ledger_events SELECT * FROM ledger_events LIMIT 1",
         "UPDATE ledger_events SET topic = 'x'",
