@@ -101,7 +101,7 @@ def _findings(store: Store, state: Replay, client_id: str, figures: dict[str, An
 
 
 def as_text(view: dict[str, Any]) -> str:
-    from projections.explain.plain import money, when
+    from projections.explain.plain import money, money_in_text, when
 
     i, s = view["identity"], view["state"]
     out = [f"Client {view['client_id']} (ledger position {view['ledger_position']})", ""]
@@ -123,7 +123,7 @@ def as_text(view: dict[str, Any]) -> str:
             f" initial requirement {money(s['initial_requirement'])}; maintenance {money(s['maintenance_requirement'])}"
             f"{' (BELOW MAINTENANCE)' if s['below_maintenance'] else ''}"]
     out += ["", "Findings and cases"]
-    out += [f"  {f['case_status']:<12} {f['severity']:<8} {f['rule_id']:<7} {f['finding_id']}  {f['message']}"
+    out += [f"  {f['case_status']:<12} {f['severity']:<8} {f['rule_id']:<7} {f['finding_id']}  {money_in_text(f['message'])}"
             for f in view["findings"]] or ["  none"]
     out += ["", f"Recent activity (last {len(view['recent_activity'])} events)"]
     out += [f"  {e['position']:>8}  {when(e['occurred_at'])}  {e['type']}  {e['event_id']}" for e in view["recent_activity"]]

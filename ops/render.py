@@ -9,7 +9,6 @@ import re
 import shutil
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.values import time_text
+from projections.explain.plain import money_in_text as money_text
 from projections.store.base import FindingRow
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -25,12 +25,6 @@ HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 # plain decimal such as a negative amount "-5000.00" is data and is written as it is.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-# Money in what officers read: HKD (the one currency the ledger values in) followed by an
-# amount, shown to the cent with thousands separators. Asset quantities (BTC 0.12345678) are
-# not money and keep every digit; JSON keeps the exact amounts.
-HKD_AMOUNT = re.compile(r"\bHKD (-?[0-9]+(?:\.[0-9]+)?)\b")
-AMOUNT_HKD = re.compile(r"(?<![\w.,-])(-?[0-9]+(?:\.[0-9]+)?) HKD\b")  # "of 20000 HKD"
-CENT = Decimal("0.01")
 TABLE_WIDTH_FALLBACK = 120  # when standard output is not a terminal and COLUMNS is unset
 
 
@@ -89,16 +83,6 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
             {k: csv_cell(to_json(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()}
         )
     return out.getvalue()
-
-
-def money_text(text: str) -> str:
-    """``HKD 1775437.24647363578`` as ``HKD 1,775,437.25`` (half up, as a statement rounds)."""
-    text = HKD_AMOUNT.sub(lambda m: f"HKD {cents(m.group(1))}", text)
-    return AMOUNT_HKD.sub(lambda m: f"{cents(m.group(1))} HKD", text)
-
-
-def cents(amount: str) -> str:
-    return f"{Decimal(amount).quantize(CENT, ROUND_HALF_UP):,}"
 
 
 def to_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str, width: int | None = None) -> str:

@@ -25,6 +25,15 @@ SCENARIO_NAMES = ("mf-day", "perp-day", "mm-day")
 # ``ops/soak`` sets REGLEDGER_SOAK_SCALE to run the reliability tests longer and harder
 SOAK_SCALE = max(1, int(os.environ.get("REGLEDGER_SOAK_SCALE", "1")))
 
+# pytest imports readline (through pdb), and GNU readline exports the LINES and COLUMNS of the
+# terminal it finds (80x24 with none) into the C environment, unseen by os.environ: every CLI a
+# test starts would fit its tables to 80 columns and fold the words the test looks for. Unset
+# them, so a CLI under test sees what it sees in a pipe outside pytest (the 120-column
+# fallback) unless the test sets COLUMNS itself.
+for _name in ("COLUMNS", "LINES"):
+    if _name not in os.environ:
+        os.unsetenv(_name)
+
 
 def _postgres_unreachable_reason() -> str | None:
     try:

@@ -15,10 +15,10 @@ from ops.client_view import client_view
 from ops.evidence_pack import evidence_pack
 from ops.settings import load_settings
 from projections.explain.catalogue import catalogue, shown
-from projections.explain.plain import money, when
+from projections.explain.plain import money, money_in_text, when
 from projections.store.base import Store
 
-templates.env.globals.update(money=money, when=when, shown=shown)
+templates.env.globals.update(money=money, money_in_text=money_in_text, when=when, shown=shown)
 
 
 def register_officer_pages(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from domain.quarantine import QUARANTINE_STATUSES, REASON_CHARS_MAX, entry_label
 from ops.api.console import check_csrf, page, signed_in
 from ops.api.security import PERMISSIONS
 from ops.quarantine_view import listed_json, quarantine_json, reasons_text
+from ops.queue import table_time
 from ops.render import hk_time
 from projections.quarantine import dismiss, quarantine_page, quarantined_line
 from projections.store.base import Store
@@ -26,7 +27,7 @@ STATUSES = QUARANTINE_STATUSES
 
 def shown(row: dict[str, Any], *, listed: bool = False) -> dict[str, Any]:
     entry = listed_json(row) if listed else quarantine_json(row)
-    return {**entry, "received_at": hk_time(row["received_at"]), "reasons_text": reasons_text(entry["reasons"])}
+    return {**entry, "received_at": table_time(hk_time(row["received_at"])), "reasons_text": reasons_text(entry["reasons"])}
 
 
 def register_quarantine_console(app: FastAPI) -> None:

@@ -9,6 +9,7 @@ cents, with thousands separators; the JSON keeps them exact).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any
@@ -31,6 +32,20 @@ def money(value: str | Decimal | int | None, currency: str = "HKD") -> str:
     """``HKD 1,775,437.25``: to the cent, half up, as a statement of account rounds."""
     amount = Decimal(0 if value is None else value).quantize(CENT, ROUND_HALF_UP, context=WIDE)
     return f"{currency} {amount:,.2f}"
+
+
+# Money in a finding's message: HKD (the one currency the ledger values in) next to an amount,
+# shown to the cent with thousands separators. Asset quantities (BTC 0.12345678) are not money
+# and keep every digit; JSON keeps the exact amounts.
+HKD_AMOUNT = re.compile(r"\bHKD (-?[0-9]+(?:\.[0-9]+)?)\b")
+AMOUNT_HKD = re.compile(r"(?<![\w.,-])(-?[0-9]+(?:\.[0-9]+)?) HKD\b")  # "of 20000 HKD"
+
+
+def money_in_text(text: str) -> str:
+    """``owes HKD 1775437.24647363578`` as ``owes HKD 1,775,437.25``; worked in ``WIDE`` so an
+    amount of 40 digits (the value bounds) is rounded, never an error."""
+    text = HKD_AMOUNT.sub(lambda m: money(m.group(1)), text)
+    return AMOUNT_HKD.sub(lambda m: money(m.group(1))[len("HKD "):] + " HKD", text)
 
 
 def quantity(value: str | Decimal) -> str:
@@ -65,7 +80,7 @@ def _plain(x: dict[str, Any]) -> dict[str, Any]:
         "requires": plain_obligation(rule["obligation"]),
         "citation": None if cited is None else cited.text(),
         "citation_note": None if cited is None or not cited.note else cited.note,
-        "happened": finding["message"],
+        "happened": money_in_text(finding["message"]),
         "occurred_at": when(finding["occurred_at"]),
         "detected_at": when(finding["detected_at"]),
         "subject": finding["subject"],

@@ -5,6 +5,7 @@ Debian's chromium and chromium-driver)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 
@@ -162,6 +163,7 @@ def test_two_officers_close_a_high_finding_four_eyes_in_the_console(live_api_sql
         assert "CaseResolutionRequested" in history and "margin call issued at 12:40" in history
         assert "CaseResolutionApproved" in history and "checked the call log" in history
         assert "officer-bob (console-session)" in history and "test-officer (console-session)" in history
+        assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d HKT ", history.splitlines()[1]), history  # times as in HKT
         driver.save_screenshot(f"{shots}/3-officer-b-approved.png")
 
         driver.find_element(By.ID, "investigation-id").send_keys("INV-2026-001")

@@ -6,6 +6,7 @@ refusals of these pages over plain HTTP."""
 from __future__ import annotations
 
 import os
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -20,6 +21,13 @@ from tests.api.test_console import browser, ingested, settle
 from tests.evidence import independent_verifier as verifier
 
 DOWNLOAD_WAIT_S = 30
+HKD_FIGURE = re.compile(r"HKD (-?[0-9][0-9,]*(?:\.[0-9]+)?)")
+TO_THE_CENT = re.compile(r"-?[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}")
+
+
+def money_shown_to_the_cent(text: str) -> bool:
+    figures = HKD_FIGURE.findall(text)
+    return bool(figures) and all(TO_THE_CENT.fullmatch(f) for f in figures)
 SHOTS = Path(os.environ.get("REGLEDGER_SCREENSHOTS", "")) if os.environ.get("REGLEDGER_SCREENSHOTS") else None
 
 
@@ -65,6 +73,9 @@ def test_an_officer_goes_from_a_finding_to_its_explanation_client_and_a_verified
                      "C1: short by HKD 1,500,000.00 - HKD 1,480,000.00 = HKD 20,000.00",
                      "MF-07.margin_call_within_minutes", "triggered the finding"):
             assert part in text, part
+        happened = plain.find_element(By.XPATH, "./h2[.='What happened']/following-sibling::p[1]").text
+        assert money_shown_to_the_cent(happened), happened
+        assert driver.find_element(By.TAG_NAME, "body").text.count(happened) == 1  # said once, not above it too
         fold = driver.find_element(By.ID, "judged-state")
         assert fold.get_attribute("open") is None  # the full judged state waits behind the fold
         assert not driver.find_element(By.XPATH, "//details[@id='judged-state']//table").is_displayed()
@@ -76,6 +87,10 @@ def test_an_officer_goes_from_a_finding_to_its_explanation_client_and_a_verified
         assert "Debt HKD 1,400,000.00 Shortfall HKD 68,000.00" in driver.find_element(By.ID, "client-state").text  # now, at the tip
         links = driver.find_elements(By.CSS_SELECTOR, "#client-findings a")
         assert any(a.get_attribute("href") == finding_url for a in links)  # and back to the finding
+        for row in driver.find_elements(By.CSS_SELECTOR, "#client-findings tbody tr"):
+            detected, message = (td.text for td in row.find_elements(By.TAG_NAME, "td")[3:5])
+            assert detected.endswith(" HKT") and "T" not in detected[:-4], detected  # as the queue shows times
+            assert money_shown_to_the_cent(message) or "HKD" not in message, message
         shot(driver, "3-client")
         driver.get(finding_url)
         settle(driver, lambda d: d.find_element(By.ID, "evidence-pack")).click()

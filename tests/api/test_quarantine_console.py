@@ -5,6 +5,7 @@ session's CSRF token (refused without it, and for a regulator); the API shows th
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,8 @@ def test_an_officer_reads_the_quarantine_and_dismisses_an_entry_with_a_reason(li
     assert len(rows) == 2 and "Q-000001" in rows[0] and "Q-000002" in rows[1]
     assert ">open<" in rows[1] and "<td>2</td>" in rows[1] and 'href="/console/quarantine/Q-000001"' in rows[1]
     assert "unknown client &#39;C9&#39;" in rows[1]
+    # received in Hong Kong time to the second, as the alert queue shows its times
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00</td>", rows[1]), rows[1]
     entry = officer.get("/console/quarantine/2")  # a bare number is taken too
     assert entry.status_code == 200 and "Quarantine entry Q-000002" in entry.text and 'id="dismiss"' in entry.text
     csrf = csrf_in(entry.text)

@@ -24,6 +24,7 @@ def officer(name: str) -> dict[str, str]:
 
 
 ALICE, BOB = officer("alice"), officer("bob")
+WIDE = {"COLUMNS": "200"}  # tables fit the terminal: a wide one, so the words read here are not folded
 
 
 def test_audit_state_and_explain_answer_from_the_record(store_url: str) -> None:
@@ -93,7 +94,7 @@ def test_the_case_workflow_from_the_command_line_with_four_eyes_closing(store_ur
         ("CaseOpened", "alice", "cli-setting"), ("CaseAcknowledged", "alice", "cli-setting"),
         ("CaseResolutionRequested", "alice", "cli-setting"), ("CaseResolutionApproved", "bob", "cli-setting"),
     ]
-    text = ok("case", "show", fid, db=store_url)
+    text = ok("case", "show", fid, db=store_url, env=WIDE)
     assert "status resolved (reported_to_sfc)" in text and "CaseResolutionApproved" in text and "SFC reference 123" in text
     assert "monitor at position 42" in ok("monitor", db=store_url)
     assert len(json.loads(ok("findings", "--format", "json", db=store_url))) == 6
@@ -175,7 +176,7 @@ def test_a_quarantined_line_is_dismissed_by_a_link_and_verify_names_a_row_delete
         ("Q-000001", "open", None), ("Q-000002", "dismissed", None), ("Q-000003", "open", None),
     ]
     assert "dismissed by alice at " in ok("quarantine", "show", "2", db=store_url)
-    table = ok("quarantine", "list", db=store_url)
+    table = ok("quarantine", "list", db=store_url, env=WIDE)
     assert "status" in table and "dismissed" in table
     assert ok("quarantine", "list", "--format", "csv", db=store_url).splitlines()[0].endswith(",raw,status,count,caused_by")
     for args, message in [

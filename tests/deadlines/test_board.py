@@ -87,7 +87,7 @@ def test_the_command_shows_the_board_as_a_table_json_and_csv(store_url: str, tmp
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert (result["open"], result["overdue"], result["now"]) == (3, 1, "2026-03-02T09:45:00+08:00")
-    table = regledger("obligations", *now, db=store_url).stdout
+    table = regledger("obligations", *now, db=store_url, env={"COLUMNS": "200"}).stdout  # wide: cells not folded
     assert "overdue by 15m 00s" in table and "margin call to be issued" in table
     csv_lines = regledger("obligations", *now, "--format", "csv", db=store_url).stdout.splitlines()
     assert csv_lines[0].startswith("deadline,time_left,rule_id") and len(csv_lines) == 4

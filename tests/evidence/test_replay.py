@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -116,8 +117,14 @@ def test_sets_parse_to_the_overrides_the_engine_takes() -> None:
         parse_overrides(["MF-05.min_haircut=0.7", "MF-05.min_haircut=0.8"])
 
 
+# Tables fit the terminal (COLUMNS): a wide one, so that ids are read whole, never folded; the
+# CLI's case actions act as the configured officer, a known one.
+CLI_ENV = {"COLUMNS": "200", "REGLEDGER_OPERATOR": "officer-1", "REGLEDGER_OFFICERS": "officer-1"}
+
+
 def cli(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "ops", *args], capture_output=True, timeout=300, check=False)
+    return subprocess.run([sys.executable, "-m", "ops", *args], capture_output=True, timeout=300, check=False,
+                          env={**os.environ, **CLI_ENV})
 
 
 def test_the_command_prints_the_findings_shape_byte_for_byte_and_the_same_twice(store_url: str) -> None:

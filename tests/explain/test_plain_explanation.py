@@ -49,6 +49,9 @@ def test_an_mf07_explanation_writes_out_lending_value_debt_and_the_shortfall(sto
     assert p["citation"] == "SFC circular 26EC5 (11 Feb 2026), VA margin financing, paragraphs 8(b), 11"
     assert "(reading" not in p["requires"] and "`" not in p["requires"]
     assert p["client_id"] == "C1"
+    # what happened is the finding's message with its money to the cent, as the arithmetic shows it
+    assert "HKD 1500000" in finding.message
+    assert "HKD 1,500,000.00" in p["happened"] and "HKD 1500000" not in p["happened"]
     assert [line for line in p["arithmetic"] if "pledge" in line or "=" in line] == [
         "C1: pledge P1: 10 BTC x HKD 370,000.00 x (1 - 0.6) = HKD 1,480,000.00",
         "C1: lending value = HKD 0.00 + HKD 1,480,000.00 = HKD 1,480,000.00",  # the account marginable 0

@@ -24,6 +24,8 @@ from projections.store import open_store
         ("HKD -1234.565", "HKD -1,234.57"),
         ("HKD 999", "HKD 999.00"),
         ("HKD 1000", "HKD 1,000.00"),
+        # an amount of 40 digits (the value bounds) is past decimal's default 28: still rounded, no error
+        ("HKD " + "9" * 40 + ".005", "HKD 9," + ",".join(["999"] * 13) + ".01"),
         ("deposit D0000124 of 20000 HKD was funded", "deposit D0000124 of 20,000.00 HKD was funded"),
         ("O0003388 of 20000 HKD", "O0003388 of 20,000.00 HKD"),
         ("2.98070520 ETH and 8489 BTC-PERP at 20344.05", "2.98070520 ETH and 8489 BTC-PERP at 20344.05"),  # not money

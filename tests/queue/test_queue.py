@@ -91,7 +91,10 @@ def test_plain_days_are_hong_kong_days_bounded_at_both_ends() -> None:
         moment_of("someday", "since")
 
 
-def test_bulk_assignment_fills_my_queue_and_reports_what_it_could_not_do(queue_store: Store) -> None:
+def test_bulk_assignment_fills_my_queue_and_reports_what_it_could_not_do(
+    queue_store: Store, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REGLEDGER_OFFICERS", "lead,alice")  # cases are worked by known officers only
     page = read_queue(queue_store, QueueAsk(severities=("critical",)))
     ids = [r.finding.finding_id for r in page.rows]
     outcomes = bulk_case_action(queue_store, [*ids, "F-none"], "lead", "assign", assignee="alice")

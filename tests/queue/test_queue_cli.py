@@ -48,6 +48,8 @@ def test_findings_keeps_cli_md_and_adds_the_case_columns(capsys: pytest.CaptureF
     code, _, err = run(capsys, monkeypatch, "findings", "--db", sqlite_url, "--assignee", "me")
     assert code == 2 and "REGLEDGER_OPERATOR" in err
     ids = [f["finding_id"] for f in listed[:2]]
+    monkeypatch.setenv("REGLEDGER_OFFICERS", "lead,alice")  # the CLI acts as a known, configured officer
+    monkeypatch.setenv("REGLEDGER_OPERATOR", "lead")
     code, out, _ = run(capsys, monkeypatch, "case", "assign", *ids, "--actor", "lead", "--to", "alice", "--db", sqlite_url)
     assert code == 0 and out.count("assigned to alice") == 2
     monkeypatch.setenv("REGLEDGER_OPERATOR", "alice")
