@@ -21,7 +21,7 @@ from domain.registry.references import REFERENCES, Reference, unknown
 def _loose(raw: bytes) -> tuple[tuple[Reference, ...], dict[str, Any]]:
     try:
         obj = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, an over-long integer, deep nesting
         return (), {}
     if not isinstance(obj, dict) or not isinstance(obj.get("data"), dict):
         return (), {}
