@@ -25,9 +25,24 @@ QUARANTINE_PAGE_ROWS = 100
 STATUSES = QUARANTINE_STATUSES
 
 
+def console_time(moment: Any) -> Any:
+    """An instant as officers read it everywhere (Hong Kong time, offset shown)."""
+    if isinstance(moment, str):  # the JSON forms carry ISO 8601 text
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    return table_time(hk_time(moment)) if isinstance(moment, datetime) else moment
+
+
 def shown(row: dict[str, Any], *, listed: bool = False) -> dict[str, Any]:
     entry = listed_json(row) if listed else quarantine_json(row)
-    return {**entry, "received_at": table_time(hk_time(row["received_at"])), "reasons_text": reasons_text(entry["reasons"])}
+    times: dict[str, Any] = {"received_at": console_time(row["received_at"])}
+    if "sightings" in entry:
+        times["sightings"] = [{**s, "received_at": console_time(s.get("received_at"))} for s in entry["sightings"]]
+    if "links" in entry:
+        times["links"] = [{**k, "recorded_at": console_time(k.get("recorded_at"))} for k in entry["links"]]
+    return {**entry, **times, "reasons_text": reasons_text(entry["reasons"])}
 
 
 def register_quarantine_console(app: FastAPI) -> None:

@@ -54,6 +54,9 @@ def test_an_officer_reads_the_quarantine_and_dismisses_an_entry_with_a_reason(li
     assert (done.status_code, done.headers["location"]) == (303, "/console/quarantine/Q-000002")
     after = officer.get("/console/quarantine/Q-000002").text
     assert "dismissed" in after and "client C9 is a test client" in after and 'id="dismiss"' not in after
+    # one time zone in what officers read: every sighting and link in Hong Kong time
+    tables = after.split('id="sightings"')[1]
+    assert "At (UTC)" not in after and tables.count("+08:00") >= 3, tables
     assert ">dismissed<" in officer.get("/console/quarantine?status=dismissed").text
     assert "Q-000002" not in officer.get("/console/quarantine?status=open").text.split("<tbody>")[1]
     with live_api.client("officer") as api:
