@@ -3,21 +3,14 @@ that turns expected failures into one clear line and an exit code, never a trace
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import sys
-import time
-from enum import StrEnum
-from typing import Annotated, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
-import psycopg
 import structlog
 import typer
-from eventsourcing.persistence import PersistenceError
 
-from domain.cases import CASE_STATUSES
 from domain.errors import (
-    EventRejected,
     InputUnreadable,
     InvalidRequest,
     NotFound,
@@ -25,35 +18,31 @@ from domain.errors import (
     StoreCorrupted,
     StoreUnavailable,
 )
-from domain.ledger import IngestSummary, Rejection
-from domain.quarantine import QUARANTINE_STATUSES
-from ops import progress
-from ops.commands import register_all
-from ops.lines import check_readable, open_inputs, total_bytes
+from ops.commands import (
+    api,
+    audit,
+    cases,
+    core,
+    demo,
+    evidence,
+    notify,
+    obligations,
+    officer,
+    pack,
+    quarantine,
+    replay,
+    report,
+    simulate,
+    stress,
+    transfer,
+    verify,
+)
+from ops.commands.core import DATABASE_ERRORS, first_line
 from ops.logging import configure_logging
-from ops.options import EXIT_UNREADABLE, DbOption, database_url
-from ops.pipeline import IngestPipeline
-from ops.quarantine_view import listed_json, reasons_text
-from ops.queue import SEVERITIES, QueueAsk, age_text, queue_json, read_queue, table_time
-from ops.render import to_csv, to_json, to_table
+from ops.options import EXIT_UNREADABLE
 from ops.runtime import tune_gc
 from ops.settings import load_settings
-from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
 from projections.explain import citations
-from projections.quarantine import quarantine_page
-from projections.queue import PAGE_ROWS_MAX, SORTS, catch_up_owners
-
-EXIT_OK, EXIT_REJECTED, EXIT_FINDINGS = 0, 1, 3
-# A follower looks again at once while the ledger has new events, and waits this long once it
-# has none: the bound on detection latency from an idle start (ops/bench/latency.py).
-FOLLOW_POLL_S = 0.05
-FOLLOW_RETRY_MIN_S, FOLLOW_RETRY_MAX_S = 0.5, 30.0
-FOLLOW_AUDIT_SLICE_EVENTS = 500  # indexed between two monitor catch-ups (~25 ms of work)
-DATABASE_ERRORS = (psycopg.Error, sqlite3.Error, PersistenceError)
-
-
-def first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 app = typer.Typer(
     name="regledger",
@@ -62,255 +51,35 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-quarantine_app = typer.Typer(help="Rejected input lines, kept with their reasons.", no_args_is_help=True)
-app.add_typer(quarantine_app, name="quarantine")
-
 log = structlog.get_logger("regledger.cli")
 
-
-class Format(StrEnum):
-    json = "json"
-    csv = "csv"
-    table = "table"
-
-
-CaseStatusChoice = StrEnum("CaseStatusChoice", {s: s for s in CASE_STATUSES})  # type: ignore[misc]  # built from the workflow's statuses
-
-
-class SummaryFormat(StrEnum):
-    json = "json"
-    table = "table"
-
-
-# --- ingest ---------------------------------------------------------------------------------
-def rejection_line(r: Rejection, many_files: bool) -> str:
-    where = f"{r.origin}:{r.line_no}" if many_files else f"line {r.line_no}"
-    event = f" event {r.event_id}" if r.event_id else ""
-    return f"{where}{event}: " + "; ".join(f"{x.field}: {x.reason}" for x in r.reasons)
-
-
-@app.command()
-def ingest(
-    paths: Annotated[list[str], typer.Argument(help="JSON Lines files, or - for standard input")],
-    db: DbOption = None,
-    output: Annotated[SummaryFormat, typer.Option("--format", help="summary format")] = SummaryFormat.table,
-    batch_size: Annotated[int, typer.Option(help="events per transaction (1-5000)", min=1, max=5000)] = 1000,
-    monitor: Annotated[bool, typer.Option(
-        "--monitor/--no-monitor",
-        help="bring the monitor and the audit index up to date batch by batch; --no-monitor leaves"
-        " them to a `regledger monitor --follow` running beside (on another core)",
-    )] = True,
-) -> None:
-    """Validate and append events, then bring the compliance monitor up to date."""
-    check_readable(paths)
-    store = open_store(database_url(db), create=True)
-    try:
-        many = len(paths) > 1
-        with progress.bytes_bar("ingesting", total_bytes(paths)) as advance:
-
-            def report_rejections(batch: IngestSummary) -> None:
-                for r in batch.rejections:
-                    typer.echo(rejection_line(r, many), err=True)
-
-            summary = IngestPipeline(store, projections=monitor).ingest(
-                open_inputs(paths, advance), batch_size, report_rejections
-            )
-    finally:
-        store.close()
-    counts = {"accepted": summary.accepted, "duplicates": summary.duplicates, "rejected": summary.rejected}
-    if output is SummaryFormat.json:
-        typer.echo(json.dumps(counts))
-    else:
-        typer.echo(
-            f"accepted {summary.accepted}, duplicates {summary.duplicates}, "
-            f"rejected {summary.rejected}; ledger position {summary.last_position}"
-        )
-    raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
-
-
-# --- findings -------------------------------------------------------------------------------
-FINDING_COLUMNS = ("finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at", "message")
-# cli.md says `findings` lists "in detection order": the CLI keeps that default (scripts rely
-# on it) and offers --sort; the console and the API, which are the officers' queue, default to
-# newest first. cli.md's JSON keys stay; case_status, assignee and age_s are added.
-# The table is what an officer scans: the case columns in, the ids a script needs in the JSON.
-QUEUE_COLUMNS = ("finding_id", "rule_id", "severity", "subject", "detected_at", "case_status", "assignee", "age", "message")
-SortChoice = StrEnum("SortChoice", {s: s for s in SORTS})  # type: ignore[misc]  # built from the queue's sorts
-SeverityChoice = StrEnum("SeverityChoice", {s: s for s in SEVERITIES})  # type: ignore[misc]  # the rulebook's severities
-TIME_HELP = "a Hong Kong day (2026-03-04, today, yesterday) or a timestamp with offset"
-
-
-@app.command()
-def findings(
-    db: DbOption = None,
-    rule: Annotated[list[str] | None, typer.Option("--rule", help="rule id, as rulebook.md spells it (repeatable)")] = None,
-    severity: Annotated[list[SeverityChoice] | None, typer.Option("--severity", help="repeatable")] = None,
-    subject: Annotated[str | None, typer.Option(
-        help="client, pledge, loan, contract, order, trade or market maker id: findings on it and on"
-        " everything it owns (a client's loans, pledges, deposits, orders and trades)")] = None,
-    since: Annotated[str | None, typer.Option(help=f"occurred_at of the triggering event >= this: {TIME_HELP}")] = None,
-    until: Annotated[str | None, typer.Option(help=f"occurred_at <= this (a day: through its end): {TIME_HELP}")] = None,
-    case_status: Annotated[CaseStatusChoice | None, typer.Option("--case-status", help="only findings whose case is in this status")] = None,
-    assignee: Annotated[str | None, typer.Option(help="only cases assigned to this officer; 'me' is REGLEDGER_OPERATOR")] = None,
-    sort: Annotated[SortChoice, typer.Option(
-        help="detection (cli.md's order), newest, age (oldest first), severity, rule")] = SortChoice.detection,  # type: ignore[attr-defined]  # a member built from SORTS
-    limit: Annotated[int | None, typer.Option(min=1, max=PAGE_ROWS_MAX, help="a page of this many [default: all]")] = None,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    output: Annotated[Format, typer.Option("--format")] = Format.table,
-) -> None:
-    """List compliance findings (in detection order unless --sort says otherwise), with each
-    case's status, assignee and age."""
-    ask = QueueAsk(
-        rule_ids=tuple(rule or ()), severities=tuple(s.value for s in severity or ()), subject=subject,
-        since=since, until=until, case_status=None if case_status is None else case_status.value,
-        assignee=assignee, sort=sort.value, limit=limit, offset=offset,
-    )
-    store = open_store(database_url(db))
-    try:
-        page = read_queue(store, ask, me=load_settings().operator, prefix="--")
-    finally:
-        store.close()
-    rows = [queue_json(r, page.clock) for r in page.rows]
-    if output is Format.json:
-        typer.echo(to_json(rows))
-    elif output is Format.csv:
-        typer.echo(to_csv(rows, (*FINDING_COLUMNS, "parameters", "case_status", "assignee", "age_s")), nl=False)
-    else:
-        for row in rows:
-            row["age"], row["detected_at"] = age_text(row["age_s"]), table_time(row["detected_at"])
-        shown = f"{offset + 1:,}-{offset + len(rows):,} of {page.total:,}" if rows else f"none of {page.total:,}"
-        typer.echo(to_table(rows, QUEUE_COLUMNS, f"findings {shown} (sorted by {sort.value})"), nl=False)
-
-
-# --- check ----------------------------------------------------------------------------------
-@app.command()
-def check(
-    path: Annotated[str, typer.Argument(help="one JSON object: a file, or - for standard input")],
-    db: DbOption = None,
-) -> None:
-    """Pre-trade gate: the findings one proposed event would raise. Stores nothing.
-    Exit 0 if none, 3 if any, 1 if the event would be rejected."""
-    check_readable([path])
-    raw = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
-    store = open_store(database_url(db))
-    try:
-        ledger = build_ledger(store)
-        try:
-            envelope = ledger.check(raw, store.load_entities, store.stored_states)
-        except EventRejected as e:
-            for r in e.reasons:
-                typer.echo(f"rejected: {r.field}: {r.reason}", err=True)
-            raise typer.Exit(EXIT_REJECTED) from None
-        if envelope is None:
-            typer.echo("[]")
-            typer.echo("note: this event_id is already recorded; a duplicate raises nothing", err=True)
-            raise typer.Exit(EXIT_OK)
-        found = build_monitor(store).preview(envelope)
-    finally:
-        store.close()
-    rows = [
-        {
-            "rule_id": f.rule_id, "severity": f.severity, "event_id": f.event_id,
-            "subject": f.subject, "message": f.message, "parameters": f.parameters,
-            "occurred_at": f.occurred_at.isoformat(), "detected_at": f.detected_at.isoformat(),
-            "finding_id": f.finding_id,
-        }
-        for f in found
-    ]
-    typer.echo(to_json(rows))
-    raise typer.Exit(EXIT_FINDINGS if rows else EXIT_OK)
-
-
-# --- monitor --------------------------------------------------------------------------------
-@app.command()
-def monitor(
-    db: DbOption = None,
-    follow: Annotated[bool, typer.Option("--follow", help="keep running, following new events")] = False,
-    poll_s: Annotated[float, typer.Option(help="seconds to wait, when following, once no new event is left")] = FOLLOW_POLL_S,
-) -> None:
-    """Bring the compliance monitor up to date with the ledger (once, or continuously)."""
-    store = open_store(database_url(db), create=True)
-    runner = build_monitor(store)
-    audit_index = build_audit_index(store)
-    try:
-        retry_in_s = 0.0
-        while True:
-            try:
-                done = runner.catch_up()
-                # Following, the monitor comes first: between its catch-ups the audit index takes
-                # a bounded slice, so new events wait for the index one slice at most.
-                indexed = audit_index.catch_up(
-                    until=audit_index.position + FOLLOW_AUDIT_SLICE_EVENTS
-                    if follow and audit_index.position is not None else None
-                )
-                catch_up_owners(store)  # the findings the audit index has reached, filed by owner
-            except DATABASE_ERRORS as e:
-                if not follow:
-                    raise
-                # A follower outlives database restarts: back off, reconnect, resume from tracking.
-                retry_in_s = min(FOLLOW_RETRY_MAX_S, max(FOLLOW_RETRY_MIN_S, retry_in_s * 2))
-                log.warning("monitor_store_unavailable", error=first_line(e), retry_in_s=retry_in_s)
-                time.sleep(retry_in_s)
-                continue
-            retry_in_s = 0.0
-            if done.events:
-                log.info("monitor_caught_up", events=done.events, findings=done.findings, position=done.position)
-            if not follow:
-                typer.echo(f"monitor at position {done.position}: {done.events} events, {done.findings} findings")
-                return
-            if not (done.events or indexed.events):
-                time.sleep(poll_s)
-    except KeyboardInterrupt:
-        return
-    finally:
-        store.close()
-
-
-@app.command()
-def migrate(db: DbOption = None) -> None:
-    """Create or upgrade the store's schema (idempotent; safe to run from several workers)."""
-    store = open_store(database_url(db), create=True)
-    store.close()
-    typer.echo("schema up to date")
-
-
-# --- quarantine -----------------------------------------------------------------------------
-QuarantineStatus = StrEnum("QuarantineStatus", {s: s for s in QUARANTINE_STATUSES})  # type: ignore[misc]  # a choice per status
-
-
-@quarantine_app.command("list")
-def quarantine_list(
-    db: DbOption = None,
-    limit: Annotated[int, typer.Option(min=1)] = 1000,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
-    output: Annotated[Format, typer.Option("--format")] = Format.table,
-    status: Annotated[QuarantineStatus | None, typer.Option("--status", help="only entries in this status")] = None,
-) -> None:
-    """List rejected lines with their reasons, status (open, resubmitted, dismissed) and how
-    often each was received; entries are named Q-000017 (``quarantine show`` takes that or 17)."""
-    store = open_store(database_url(db))
-    try:
-        rows = [listed_json(q) for q in quarantine_page(store, limit, offset, None if status is None else status.value)]
-    finally:
-        store.close()
-    for row in rows:
-        del row["quarantine_id"]  # the number behind ``id``, which ``quarantine show`` takes too
-    if output is Format.json:
-        typer.echo(to_json(rows))
-    elif output is Format.csv:
-        for row in rows:
-            row["caused_by"] = " ".join(row["caused_by"])
-        typer.echo(to_csv(rows, ("id", "received_at", "origin", "line", "event_id", "reasons", "raw", "status",
-                                 "count", "caused_by")), nl=False)
-    else:
-        for row in rows:
-            row["reasons"] = reasons_text(row["reasons"])
-            row["caused_by"] = " ".join(row["caused_by"])
-        typer.echo(to_table(rows, ("id", "origin", "line", "event_id", "status", "count", "caused_by", "reasons"),
-                            f"{len(rows)} quarantined lines"), nl=False)
-
-
-register_all(app)
+# Every command, in the order ``regledger --help`` lists them: typer lists the commands first,
+# then the groups, each in the order added. A group is a sub-app of its module, added here
+# (GROUPS) or by its module's ``register`` beside the module's commands (token, case, keys,
+# report); a module's ``register(app)`` adds its commands to ``app``.
+GROUPS: tuple[tuple[str, typer.Typer], ...] = (("quarantine", quarantine.app),)
+COMMANDS: tuple[Callable[[typer.Typer], None], ...] = (
+    core.register,  # ingest, findings, check, monitor, migrate: cli.md's contract
+    api.register,  # serve; token create, list, revoke
+    audit.register,  # audit, state, explain
+    cases.register,  # case acknowledge (ack), assign, comment, resolve, reopen, approve, reject, escalate, group, show
+    demo.register,  # demo
+    evidence.register,  # digest, prove, verify-proof; keys generate
+    notify.register,  # notify
+    obligations.register,  # obligations
+    officer.register,  # rules, client
+    pack.register,  # evidence
+    replay.register,  # replay
+    report.register,  # report nightly
+    simulate.register,  # simulate
+    stress.register,  # stress
+    transfer.register,  # export, import, rebuild
+    verify.register,  # verify
+)
+for name, group in GROUPS:
+    app.add_typer(group, name=name)
+for register in COMMANDS:
+    register(app)
 
 
 # --- the edge -------------------------------------------------------------------------------

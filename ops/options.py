@@ -14,7 +14,7 @@ from domain.values import TIME_RANGE_TEXT, time_in_range
 from ops.render import HONG_KONG
 from ops.settings import load_settings
 
-EXIT_UNREADABLE = 2
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_FINDINGS = 0, 1, 2, 3  # cli.md's exit codes
 
 DbOption = Annotated[
     str | None,

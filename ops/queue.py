@@ -117,19 +117,6 @@ def queue_json(row: QueueRow, clock: datetime | None) -> dict[str, Any]:
     return {**finding_json(row.finding), "case_status": row.case_status, "assignee": row.assignee, "age_s": age_s}
 
 
-def table_time(moment_text: str) -> str:
-    """``2026-03-04T18:28:21.386000+08:00`` as ``2026-03-04 18:28:21 +08:00`` for a table cell."""
-    return f"{moment_text[:10]} {moment_text[11:19]} {moment_text[-6:]}"
-
-
-def age_text(age_s: int | None) -> str:
-    if age_s is None:
-        return ""
-    days, rest = divmod(age_s, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    return f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m"
-
-
 # --- bulk case actions ----------------------------------------------------------------------
 BULK_FINDINGS_MAX = 500  # one request, form or command: a screenful of pages, not a ledger
 BULK_ACTIONS = ("acknowledge", "assign")

@@ -9,6 +9,7 @@ import re
 import shutil
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,19 @@ HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 TABLE_WIDTH_FALLBACK = 120  # when standard output is not a terminal and COLUMNS is unset
+# cli.md's keys of a finding, as ``findings --format csv`` writes them; a row of the alert queue
+# adds its case's status, assignee and age in seconds.
+FINDING_COLUMNS = ("finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at", "message")
+FINDING_CSV_COLUMNS = (*FINDING_COLUMNS, "parameters", "case_status", "assignee", "age_s")
+# The table is what an officer scans: the case columns in, the ids a script needs in the JSON.
+FINDING_TABLE_COLUMNS = ("finding_id", "rule_id", "severity", "subject", "detected_at", "case_status", "assignee", "age",
+                         "message")
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+    table = "table"
 
 
 def hk_time(moment: datetime) -> str:
@@ -53,6 +67,30 @@ def finding_json(row: FindingRow) -> dict[str, Any]:
         "evidence": json.loads(row.evidence),
         "position": row.position,
     }
+
+
+def render_findings(rows: Sequence[Mapping[str, Any]], output: Format, title: str = "findings") -> str:
+    """Findings as ``findings`` and ``check`` print them, rows of ``finding_json`` (with the
+    case columns when the alert queue gave them): the whole text, ending in a newline."""
+    if output is Format.json:
+        return to_json(list(rows)) + "\n"
+    if output is Format.csv:
+        return to_csv(rows, FINDING_CSV_COLUMNS)
+    shown = [{**row, "age": age_text(row.get("age_s")), "detected_at": table_time(row["detected_at"])} for row in rows]
+    return to_table(shown, FINDING_TABLE_COLUMNS, title)
+
+
+def table_time(moment_text: str) -> str:
+    """``2026-03-04T18:28:21.386000+08:00`` as ``2026-03-04 18:28:21 +08:00`` for a table cell."""
+    return f"{moment_text[:10]} {moment_text[11:19]} {moment_text[-6:]}"
+
+
+def age_text(age_s: int | None) -> str:
+    if age_s is None:
+        return ""
+    days, rest = divmod(age_s, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    return f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m"
 
 
 def to_json(value: Any) -> str:

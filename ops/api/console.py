@@ -34,13 +34,11 @@ from ops.queue import (
     RULE_IDS,
     SEVERITIES,
     QueueAsk,
-    age_text,
     bulk_case_action,
     queue_json,
     read_queue,
-    table_time,
 )
-from ops.render import flat_rows, hk_time, money_text
+from ops.render import age_text, flat_rows, hk_time, money_text, table_time
 from ops.wiring import build_audit_index
 from projections.audit import AuditQuery, audit_events
 from projections.explain.plain import plain

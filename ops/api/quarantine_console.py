@@ -16,8 +16,7 @@ from domain.quarantine import QUARANTINE_STATUSES, REASON_CHARS_MAX, entry_label
 from ops.api.console import check_csrf, page, signed_in
 from ops.api.security import PERMISSIONS
 from ops.quarantine_view import listed_json, quarantine_json, reasons_text
-from ops.queue import table_time
-from ops.render import hk_time
+from ops.render import hk_time, table_time
 from projections.quarantine import dismiss, quarantine_page, quarantined_line
 from projections.store.base import Store
 

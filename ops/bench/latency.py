@@ -30,7 +30,7 @@ from pathlib import Path
 from domain.ledger import InputLine
 from ops.bench.stores import STORES, FreshStore
 from ops.bench.stream import simulated_stream
-from ops.cli import FOLLOW_POLL_S
+from ops.commands.core import FOLLOW_POLL_S
 from ops.wiring import build_ledger, open_store
 from projections.sql import Sql
 from projections.store.base import Store

@@ -14,6 +14,7 @@ import typer
 
 from domain.errors import InvalidRequest
 from ops.commands.api import DEFAULT_PORT
+from ops.commands.core import SummaryFormat, ingest
 from ops.commands.report import run_nightly
 from ops.commands.simulate import days_bar
 from ops.simulate import SimConfig, write_stream
@@ -68,8 +69,6 @@ def _next_steps(url: str) -> None:
 
 def _ingest(stream: Path, url: str) -> None:
     """Exactly ``regledger ingest``: validation, append, monitor, progress bar."""
-    from ops.cli import SummaryFormat, ingest  # the CLI registers this module: import late
-
     try:
         ingest([str(stream)], db=url, output=SummaryFormat.table, batch_size=1000)
     except typer.Exit as done:
