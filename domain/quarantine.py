@@ -41,7 +41,6 @@ QUARANTINE_STATUSES = ("open", *SETTLING_KINDS)
 # line was refused earlier (``related_id`` is that earlier row, ``reason`` the refusal).
 SEEN_AGAIN, CAUSED_BY = "seen_again", "caused_by"
 INGEST_ACTOR = "ingest"  # the actor of the links ingestion writes itself
-ACTOR_CHARS_MAX, REASON_CHARS_MAX = 128, 4000
 ENTRY_PREFIX = "Q-"
 ENTRY_DIGITS = 6
 

@@ -29,6 +29,9 @@ from pydantic_core import PydanticCustomError
 ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 ASSET_PATTERN = r"^[A-Z0-9._-]{1,32}$"
 SOURCE_CHARS_MAX = 64
+ACTOR_CHARS_MAX = 128  # who acts on a case or a quarantined line: an officer's or a system's name
+NOTE_CHARS_MAX = 4_000  # what an officer writes: a comment, a note, a reason
+POSITION_MAX = 2**62  # a ledger position: far beyond any ledger, within every database's BIGINT
 TEXT_CHARS_MAX = 1000
 DECIMAL_TEXT_CHARS_MAX = 64  # the stored form's bound (ingest's is DECIMAL_DIGITS_MAX)
 DECIMAL_DIGITS_MAX = 40

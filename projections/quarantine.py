@@ -10,9 +10,7 @@ from typing import Any
 
 from domain.errors import InvalidRequest, NotFound, StoreCorrupted
 from domain.quarantine import (
-    ACTOR_CHARS_MAX,
     DISMISSED,
-    REASON_CHARS_MAX,
     RESUBMITTED,
     ChainedRecord,
     QuarantineLink,
@@ -23,6 +21,7 @@ from domain.quarantine import (
     status_of,
 )
 from domain.quarantine_decisions import DISMISSED_TOPIC, QuarantineDecisions, decode_dismissal
+from domain.values import ACTOR_CHARS_MAX, NOTE_CHARS_MAX
 from projections.quarantine_recorders import decision_recorder
 from projections.sql import Sql
 from projections.store import quarantine_log
@@ -68,7 +67,7 @@ def settle(store: Store, quarantine_id: int, kind: str, *, actor: str, at: datet
     assert kind in (RESUBMITTED, DISMISSED)
     _checked_text("actor", actor, ACTOR_CHARS_MAX)
     if kind == DISMISSED:
-        _checked_text("reason", reason or "", REASON_CHARS_MAX)
+        _checked_text("reason", reason or "", NOTE_CHARS_MAX)
     with Sql(store).writing() as c:
         c.lock(LINKS)  # the settled check and the new link see the same links
         if quarantine_log.record(c, quarantine_id) is None:
@@ -86,7 +85,7 @@ def dismiss(store: Store, quarantine_id: int, *, actor: str, reason: str, at: da
     """Dismiss the line for ``reason``: an event on the ledger (covered by its signed digests)
     and the ``dismissed`` link naming it, in one transaction (``domain.quarantine_decisions``)."""
     _checked_text("actor", actor, ACTOR_CHARS_MAX)
-    _checked_text("reason", reason, REASON_CHARS_MAX)
+    _checked_text("reason", reason, NOTE_CHARS_MAX)
     with Sql(store).reading() as c:
         found = quarantine_log.record(c, quarantine_id)
         links = quarantine_log.links_between(c, quarantine_id, quarantine_id) if found else []

@@ -29,14 +29,13 @@ from typing import Any, Literal, get_args
 from eventsourcing.domain import Aggregate
 
 from domain.errors import CaseActionRefused
+from domain.values import ACTOR_CHARS_MAX, NOTE_CHARS_MAX
 
 CaseStatus = Literal["open", "acknowledged", "escalated", "pending_approval", "resolved"]
 ResolutionCode = Literal["remediated", "false_positive", "accepted_risk", "reported_to_sfc"]
 CASE_STATUSES: tuple[str, ...] = get_args(CaseStatus)
 RESOLUTION_CODES: tuple[str, ...] = get_args(ResolutionCode)
 CASE_NAMESPACE = uuid.UUID("5d0c6f0e-3a53-5a0e-9d43-72656764676d")  # fixed forever: ids derive from it
-ACTOR_CHARS_MAX = 128
-TEXT_CHARS_MAX = 4_000
 # Officers type investigation ids (``INV-2026-014``): short, no spaces, nothing to escape.
 INVESTIGATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -52,7 +51,7 @@ def _text(what: str, value: str | None, *, required: bool) -> str | None:
         if required:
             raise CaseActionRefused(f"{what} must not be empty")
         return None
-    limit = ACTOR_CHARS_MAX if what in ("actor", "assignee") else TEXT_CHARS_MAX
+    limit = ACTOR_CHARS_MAX if what in ("actor", "assignee") else NOTE_CHARS_MAX
     if len(text) > limit:
         raise CaseActionRefused(f"{what} is longer than {limit} characters")
     return text

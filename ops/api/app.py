@@ -26,10 +26,17 @@ from domain.errors import (
     StoreUnavailable,
     UnknownOfficer,
 )
-from domain.ledger import IngestSummary
-from domain.values import ID_PATTERN
+from domain.values import ACTOR_CHARS_MAX, ID_PATTERN
 from ops.api.bodies import BatchRefused, split_batch
+from ops.api.console import register_console
+from ops.api.deps import OFFSET_MAX, PAGE_ROWS_MAX, IngestOutcome, outcome, store_of
+from ops.api.docs import register_docs
+from ops.api.evidence_routes import register_evidence_routes
 from ops.api.gate import Gate
+from ops.api.officer_pages import register_officer_pages
+from ops.api.quarantine_console import register_quarantine_console
+from ops.api.risk_routes import register_risk_routes
+from ops.api.routes import register_feature_routes
 from ops.api.security import require
 from ops.options import TIME_FORMS
 from ops.pipeline import IngestPipeline
@@ -44,33 +51,12 @@ from projections.sessions import ConsoleSessions, SessionLimits
 from projections.store.base import Store
 from projections.tokens import ROLES, Principal, TokenStore
 
-PAGE_ROWS_MAX = 1_000
-OFFSET_MAX = 2**53  # far beyond any ledger, and within every database integer
-
 log = structlog.get_logger("regledger.api")
 
 
 class TokenRequest(BaseModel):
     name: str = Field(pattern=ID_PATTERN, description="an Id: 1-128 characters of A-Za-z0-9._:-")
     role: str = Field(description=f"one of {', '.join(ROLES)}")
-
-
-class IngestOutcome(BaseModel):
-    accepted: int
-    duplicates: int
-    rejected: int
-    rejections: list[dict[str, Any]]
-
-
-def outcome(summary: IngestSummary) -> IngestOutcome:
-    return IngestOutcome(
-        accepted=summary.accepted, duplicates=summary.duplicates, rejected=summary.rejected,
-        rejections=[
-            {"line": r.line_no, "event_id": r.event_id,
-             "errors": [{"field": x.field, "reason": x.reason} for x in r.reasons]}
-            for r in summary.rejections
-        ],
-    )
 
 
 def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
@@ -106,14 +92,6 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     app.add_middleware(Gate, behind_tls=tls)
     install_request_log(app)
     add_core_routes(app)
-    from ops.api.console import register_console
-    from ops.api.docs import register_docs
-    from ops.api.evidence_routes import register_evidence_routes
-    from ops.api.officer_pages import register_officer_pages
-    from ops.api.quarantine_console import register_quarantine_console
-    from ops.api.risk_routes import register_risk_routes
-    from ops.api.routes import register_feature_routes
-
     register_feature_routes(app)
     register_evidence_routes(app)
     register_risk_routes(app)
@@ -122,11 +100,6 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     register_quarantine_console(app)
     register_docs(app)
     return app
-
-
-def store_of(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def add_core_routes(app: FastAPI) -> None:
@@ -170,7 +143,7 @@ def add_core_routes(app: FastAPI) -> None:
         since: Annotated[str | None, Query(description=TIME_FORMS)] = None,
         until: Annotated[str | None, Query(description=TIME_FORMS + " (a day: through its end)")] = None,
         case_status: Annotated[str | None, Query(description=", ".join(CASE_STATUSES))] = None,
-        assignee: Annotated[str | None, Query(max_length=128, description="an officer; 'me' is the caller")] = None,
+        assignee: Annotated[str | None, Query(max_length=ACTOR_CHARS_MAX, description="an officer; 'me' is the caller")] = None,
         sort: Annotated[str, Query(description=", ".join(SORTS))] = "newest",
         limit: Annotated[int, Query(ge=1, le=PAGE_ROWS_MAX)] = 100,
         offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,

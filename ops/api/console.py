@@ -24,6 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.cases import CASE_STATUSES, RESOLUTION_CODES
 from domain.errors import InvalidRequest, RegledgerError
+from domain.values import ACTOR_CHARS_MAX, NOTE_CHARS_MAX
+from ops.api.deps import store_of
 from ops.api.gate import SessionCookie, session_cookie
 from ops.api.routes import CaseAction, Grouping, act_on_case, group_findings
 from ops.api.security import PERMISSIONS, refusal
@@ -93,10 +95,6 @@ def login_page(request: Request, cookie: SessionCookie, status: int = 200, error
 def register_console(app: FastAPI, behind_tls: bool) -> None:
     cookie = session_cookie(behind_tls)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
-
-    def store_of(request: Request) -> Store:
-        store: Store = request.app.state.store
-        return store
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
@@ -183,7 +181,7 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
         request: Request,
         action: Annotated[str, Form(max_length=32)],
         finding_id: Annotated[list[str] | None, Form(max_length=128)] = None,
-        assignee: Annotated[str | None, Form(max_length=128)] = None,
+        assignee: Annotated[str | None, Form(max_length=ACTOR_CHARS_MAX)] = None,
         back: Annotated[str | None, Form(max_length=2000)] = None,
         csrf: Annotated[str | None, Form(max_length=128)] = None,
     ) -> Response:
@@ -211,11 +209,11 @@ def register_console(app: FastAPI, behind_tls: bool) -> None:
     def case_form(
         request: Request, finding_id: str,
         action: Annotated[str, Form()],
-        assignee: Annotated[str | None, Form(max_length=128)] = None,
-        text: Annotated[str | None, Form(max_length=4000)] = None,
+        assignee: Annotated[str | None, Form(max_length=ACTOR_CHARS_MAX)] = None,
+        text: Annotated[str | None, Form(max_length=NOTE_CHARS_MAX)] = None,
         code: Annotated[str | None, Form(max_length=64)] = None,
         investigation_id: Annotated[str | None, Form(max_length=64)] = None,
-        also: Annotated[str | None, Form(max_length=4000)] = None,
+        also: Annotated[str | None, Form(max_length=NOTE_CHARS_MAX)] = None,
         csrf: Annotated[str | None, Form(max_length=128)] = None,
     ) -> Response:
         principal = signed_in(request, "cases")

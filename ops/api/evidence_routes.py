@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -15,8 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.evidence.digest import digest_json, parse_digest, sign
 from domain.evidence.proofs import consistency_json, inclusion_json
 from ops import keys
-from ops.api.routes import aware
-from ops.api.security import require
+from ops.api.deps import POSITION_MAX, Reader, Regulator, aware, store_of
 from ops.commands.evidence import checkpoint_json
 from ops.commands.replay import by_rule, parse_overrides
 from ops.render import finding_json
@@ -30,12 +29,6 @@ from projections.evidence.attest import (
 from projections.evidence.drift import check_projections
 from projections.evidence.replay import Window, as_row, diff, replay
 from projections.quarantine import verify_quarantine
-from projections.store.base import Store
-from projections.tokens import Principal
-
-Reader = Annotated[Principal, Depends(require("read"))]
-Regulator = Annotated[Principal, Depends(require("replay"))]
-POSITION_MAX = 2**62
 
 
 class InclusionRequest(BaseModel):
@@ -62,10 +55,6 @@ def json_text(text: str) -> JSONResponse:
 
 
 def register_evidence_routes(app: FastAPI) -> None:
-    def store_of(request: Request) -> Store:
-        store: Store = request.app.state.store
-        return store
-
     @app.get("/v1/digest", tags=["evidence"])
     async def get_digest(
         request: Request, principal: Reader,

@@ -11,21 +11,17 @@ from starlette.concurrency import run_in_threadpool
 from domain.errors import InvalidRequest, NotFound
 from ops import keys
 from ops.api.console import page, signed_in, templates
+from ops.api.deps import store_of
 from ops.client_view import client_view
 from ops.evidence_pack import evidence_pack
 from ops.settings import load_settings
 from projections.explain.catalogue import catalogue, shown
 from projections.explain.plain import money, money_in_text, when
-from projections.store.base import Store
 
 templates.env.globals.update(money=money, money_in_text=money_in_text, when=when, shown=shown)
 
 
 def register_officer_pages(app: FastAPI) -> None:
-    def store_of(request: Request) -> Store:
-        store: Store = request.app.state.store
-        return store
-
     @app.get("/console/clients/{subject}", include_in_schema=False)
     async def client_page(request: Request, subject: str) -> HTMLResponse:
         principal = signed_in(request, "read")

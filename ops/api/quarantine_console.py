@@ -12,13 +12,14 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from domain.errors import NotFound, RegledgerError
-from domain.quarantine import QUARANTINE_STATUSES, REASON_CHARS_MAX, entry_label, parse_entry
+from domain.quarantine import QUARANTINE_STATUSES, entry_label, parse_entry
+from domain.values import NOTE_CHARS_MAX
 from ops.api.console import check_csrf, page, signed_in
+from ops.api.deps import store_of
 from ops.api.security import PERMISSIONS
 from ops.quarantine_view import listed_json, quarantine_json, reasons_text
 from ops.render import hk_time, table_time
 from projections.quarantine import dismiss, quarantine_page, quarantined_line
-from projections.store.base import Store
 
 QUARANTINE_PAGE_ROWS = 100
 STATUSES = QUARANTINE_STATUSES
@@ -45,10 +46,6 @@ def shown(row: dict[str, Any], *, listed: bool = False) -> dict[str, Any]:
 
 
 def register_quarantine_console(app: FastAPI) -> None:
-    def store_of(request: Request) -> Store:
-        store: Store = request.app.state.store
-        return store
-
     @app.get("/console/quarantine", include_in_schema=False)
     def quarantine_list_page(request: Request, status: str | None = None,
                         offset: Annotated[int, Query(ge=0, le=2**62)] = 0) -> HTMLResponse:
@@ -69,7 +66,7 @@ def register_quarantine_console(app: FastAPI) -> None:
             raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
         can_dismiss = "cases" in PERMISSIONS.get(principal.role, frozenset()) and row["status"] == "open"
         return page(request, "quarantine_entry.html", principal, status=status_code, error=error, q=shown(row),
-                    can_dismiss=can_dismiss, reason_max=REASON_CHARS_MAX)
+                    can_dismiss=can_dismiss, reason_max=NOTE_CHARS_MAX)
 
     @app.get("/console/quarantine/{entry}", include_in_schema=False)
     def quarantine_entry_page(request: Request, entry: str) -> HTMLResponse:
@@ -77,7 +74,7 @@ def register_quarantine_console(app: FastAPI) -> None:
 
     @app.post("/console/quarantine/{entry}/dismiss", include_in_schema=False)
     def dismiss_form(request: Request, entry: str,
-                     reason: Annotated[str | None, Form(max_length=REASON_CHARS_MAX)] = None,
+                     reason: Annotated[str | None, Form(max_length=NOTE_CHARS_MAX)] = None,
                      csrf: Annotated[str | None, Form(max_length=128)] = None) -> Response:
         principal = signed_in(request, "cases")
         check_csrf(request, csrf)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.errors import RegledgerError
 from ops.api.console import page, signed_in
-from ops.api.routes import Reader, aware
+from ops.api.deps import Reader, aware, store_of
 from ops.commands.obligations import obligations_board
 from ops.commands.stress import money, percent
 from ops.render import hk_time
@@ -69,10 +69,6 @@ def _moment(text: str | None) -> datetime | None:
 
 
 def register_risk_routes(app: FastAPI) -> None:
-    def store_of(request: Request) -> Store:
-        store: Store = request.app.state.store
-        return store
-
     @app.get("/v1/stress", tags=["risk"])
     async def get_stress(
         request: Request, principal: Reader,

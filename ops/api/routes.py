@@ -13,9 +13,19 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.cases import Cases, CaseSummary, FindingRef
 from domain.errors import InvalidRequest, NotFound
-from domain.quarantine import REASON_CHARS_MAX, entry_label, parse_entry
+from domain.quarantine import entry_label, parse_entry
+from domain.values import ACTOR_CHARS_MAX, NOTE_CHARS_MAX
+from ops.api.deps import (
+    POSITION_MAX,
+    CaseWorker,
+    Reader,
+    moment,
+    outcome,
+    report_day,
+    store_of,
+)
 from ops.api.security import require
-from ops.options import TIME_FORMS, moment_of, report_day_problem, time_problem
+from ops.options import TIME_FORMS
 from ops.quarantine_view import dismissal_json, quarantine_json
 from ops.queries import explanation, resubmit_quarantined, state_of
 from ops.queue import ACTION_ALIASES, BULK_FINDINGS_MAX, bulk_case_action
@@ -30,9 +40,6 @@ from projections.quarantine import dismiss, quarantined_line
 from projections.store.base import Store
 from projections.tokens import Principal
 
-Reader = Annotated[Principal, Depends(require("read"))]
-CaseWorker = Annotated[Principal, Depends(require("cases"))]
-POSITION_MAX = 2**62
 EntryPath = Annotated[str, Path(max_length=32, description="a quarantine entry: Q-000017, or 17")]
 
 
@@ -42,8 +49,8 @@ class CaseAction(BaseModel):
     reopen, group)."""
 
     action: Literal["acknowledge", "assign", "comment", "resolve", "approve", "reject", "escalate", "reopen", "group"]
-    assignee: str | None = Field(default=None, max_length=128)
-    text: str | None = Field(default=None, max_length=4000, description="a comment, a note or a reason")
+    assignee: str | None = Field(default=None, max_length=ACTOR_CHARS_MAX)
+    text: str | None = Field(default=None, max_length=NOTE_CHARS_MAX, description="a comment, a note or a reason")
     code: str | None = Field(default=None, description="remediated | false_positive | accepted_risk | reported_to_sfc")
     investigation_id: str | None = Field(default=None, max_length=64, description="for group")
 
@@ -57,7 +64,7 @@ class Grouping(BaseModel):
     """Several findings grouped into one investigation, in one transaction."""
 
     finding_ids: list[str] = Field(min_length=1, max_length=INVESTIGATION_FINDINGS_MAX)
-    reason: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=NOTE_CHARS_MAX)
 
 
 def _needs(value: str | None, what: str) -> str:
@@ -84,7 +91,7 @@ CASE_HANDLERS: dict[str, Callable[[Cases, FindingRef, str, CaseAction], CaseSumm
 class Dismissal(BaseModel):
     """Why a quarantined line needs no resubmission; the actor comes from the token."""
 
-    reason: str = Field(min_length=1, max_length=REASON_CHARS_MAX)
+    reason: str = Field(min_length=1, max_length=NOTE_CHARS_MAX)
 
 
 class BulkCaseAction(BaseModel):
@@ -92,8 +99,8 @@ class BulkCaseAction(BaseModel):
 
     finding_ids: list[str] = Field(min_length=1, max_length=BULK_FINDINGS_MAX)
     action: Literal["acknowledge", "assign"] = Field(description="'ack' is accepted for acknowledge")
-    assignee: str | None = Field(default=None, max_length=128)
-    text: str | None = Field(default=None, max_length=4000, description="a note")
+    assignee: str | None = Field(default=None, max_length=ACTOR_CHARS_MAX)
+    text: str | None = Field(default=None, max_length=NOTE_CHARS_MAX, description="a note")
 
     @field_validator("action", mode="before")
     @classmethod
@@ -101,30 +108,10 @@ class BulkCaseAction(BaseModel):
         return ACTION_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
-def aware(name: str, moment: datetime | None) -> datetime | None:
-    """A time query parameter, refused with 422 as ``ops.options.time_problem`` says."""
-    problem = None if moment is None else time_problem(name, moment)
-    if problem is not None:
-        raise HTTPException(422, problem)
-    return moment
 
 
-def moment(name: str, value: str | None, end_of_day: bool = False) -> datetime | None:
-    """A time query parameter as the CLI takes it (a timestamp with offset, or a plain Hong Kong
-    day: ``2026-03-04``, ``today``, ``yesterday``), refused with 422 saying why."""
-    if value is None:
-        return None
-    try:
-        return moment_of(value, name, end_of_day=end_of_day)
-    except ValueError as e:
-        raise HTTPException(422, str(e)) from None
 
 
-def report_day(day: date) -> date:
-    problem = report_day_problem("day", day)
-    if problem is not None:
-        raise HTTPException(422, problem)
-    return day
 
 
 def summary_json(summary: CaseSummary) -> dict[str, Any]:
@@ -150,12 +137,6 @@ def group_findings(store: Store, investigation_id: str, actor: str, body: Groupi
 
 
 def register_feature_routes(app: FastAPI) -> None:
-    from ops.api.app import outcome
-
-    def store_of(request: Request) -> Store:
-        store: Store = request.app.state.store
-        return store
-
     @app.get("/v1/audit", tags=["audit"])
     def get_audit(
         request: Request, principal: Reader,

@@ -42,7 +42,7 @@ from projections.audit.subjects import (
 )
 from projections.store.base import Store
 
-EVENTS_PER_PAGE_MAX = 5_000
+INDEX_EVENTS_PER_PAGE_MAX = 5_000
 OWNERS_CACHED_MAX = 200_000
 ANALYZE_AFTER_EVENTS = 100_000
 _TIMESTAMP = TypeAdapter(Timestamp)
@@ -65,8 +65,8 @@ class _Page:
 
 
 class AuditIndex:
-    def __init__(self, store: Store, page_size: int = EVENTS_PER_PAGE_MAX):
-        assert 0 < page_size <= EVENTS_PER_PAGE_MAX
+    def __init__(self, store: Store, page_size: int = INDEX_EVENTS_PER_PAGE_MAX):
+        assert 0 < page_size <= INDEX_EVENTS_PER_PAGE_MAX
         self.store = store
         self.storage = AuditStorage(store)
         self.page_size = page_size

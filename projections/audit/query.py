@@ -23,6 +23,7 @@ from domain.quarantine_decisions import (
     dismissal_audit_id,
     is_decision_topic,
 )
+from domain.values import POSITION_MAX
 from projections.audit.index import case_action_id, parse_instant
 from projections.audit.storage import load_owners
 from projections.audit.subjects import OWNER_FIELDS
@@ -30,7 +31,6 @@ from projections.sql import Sql
 from projections.store.base import Store
 
 AUDIT_PAGE_MAX = 10_000
-POSITION_MAX = 2**62
 
 # Fixed statements; a NULL parameter switches its filter off. The subject (or the position
 # range) is always a real predicate, so the index range scan holds under a generic plan.

@@ -21,7 +21,7 @@ from projections.sql import Sql
 from projections.store.base import Store
 from projections.store.postgres import PostgresStore
 
-ROWS_PER_PAGE_MAX = 5_000
+LOG_ROWS_PER_PAGE_MAX = 5_000
 LOWEST_POSITION = -(2**62)
 UNREADABLE_TIME = datetime(1, 1, 1, tzinfo=UTC)
 
@@ -78,10 +78,10 @@ def _row(r: tuple[Any, ...], times: _Times) -> Row:
     return Row(r[0], r[1], r[2], r[3], bytes(r[4]), moment, text, bytes(r[6]))
 
 
-def iter_rows(store: Store, until: int | None = None, page: int = ROWS_PER_PAGE_MAX) -> Iterator[Row]:
+def iter_rows(store: Store, until: int | None = None, page: int = LOG_ROWS_PER_PAGE_MAX) -> Iterator[Row]:
     """Every row with a position up to ``until`` (default: all), in position order, a repeated
     position as often as it is stored, and positions below 1 too."""
-    assert 0 < page <= ROWS_PER_PAGE_MAX
+    assert 0 < page <= LOG_ROWS_PER_PAGE_MAX
     sql = Sql(store)
     times = _Times(sql)
     high = 2**62 if until is None else until
@@ -99,9 +99,9 @@ def _next_position(sql: Sql, after: int) -> int | None:
     return None if found is None else int(found)
 
 
-def iter_leaves(store: Store, size: int, page: int = ROWS_PER_PAGE_MAX) -> Iterator[bytes]:
+def iter_leaves(store: Store, size: int, page: int = LOG_ROWS_PER_PAGE_MAX) -> Iterator[bytes]:
     """The chain hashes of positions 1..size, checked to be exactly those positions."""
-    assert 0 < page <= ROWS_PER_PAGE_MAX
+    assert 0 < page <= LOG_ROWS_PER_PAGE_MAX
     sql, position = Sql(store), 0
     while position < size:
         rows = _fetch(store, sql, SELECT_LEAVES, (position, min(position + page, size)))

@@ -21,7 +21,7 @@ from projections.monitor.runner import finding_row
 from projections.sql import Sql
 from projections.store.base import FindingFilter, FindingRow, Store
 
-FINDINGS_PER_PAGE_MAX = 10_000
+RECORDED_FINDINGS_PER_PAGE_MAX = 10_000
 SELECT_KNOWN_UNTIL = "SELECT MAX(notification_id) FROM ledger_events WHERE recorded_at <= ?"
 
 Overrides = Mapping[tuple[str, str], object]
@@ -130,9 +130,9 @@ def as_row(finding: Finding, seq: int) -> FindingRow:
 def recorded_findings(store: Store) -> Iterator[FindingRow]:
     offset = 0
     while True:
-        page = store.findings(FindingFilter(limit=FINDINGS_PER_PAGE_MAX, offset=offset))
+        page = store.findings(FindingFilter(limit=RECORDED_FINDINGS_PER_PAGE_MAX, offset=offset))
         yield from page
-        if len(page) < FINDINGS_PER_PAGE_MAX:
+        if len(page) < RECORDED_FINDINGS_PER_PAGE_MAX:
             return
         offset += len(page)
 

@@ -19,7 +19,7 @@ from domain.ledger_storage import StoredEntry
 from projections.nightly.window import Window
 from projections.store.base import Store
 
-ROWS_PER_PAGE_MAX = 5_000
+SCAN_ENTRIES_PER_PAGE_MAX = 5_000
 _OCCURRED_AT = re.compile(rb'"occurred_at"\s*:\s*"([^"\\]{1,64})"')
 DECODED_TYPES = ("InsuranceFundChanged", "LossAllocated")
 
@@ -61,7 +61,7 @@ def scan(store: Store, window: Window) -> LedgerScan:
     in_prefix = True
     after = 0
     while True:
-        entries = store.read_entries(after, ROWS_PER_PAGE_MAX)
+        entries = store.read_entries(after, SCAN_ENTRIES_PER_PAGE_MAX)
         if not entries:
             return found
         after = found.tip = entries[-1].position

@@ -27,7 +27,7 @@ from projections.monitor.runner import MonitorRunner
 from projections.nightly.scan import occurred_at
 from projections.store.base import Store
 
-ROWS_PER_PAGE_MAX = 2_000
+STATE_ENTRIES_PER_PAGE_MAX = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def _replay(store: Store, engine: MonitorEngine, after: int, cutoff: datetime) -
     later: set[tuple[str, str]] = set()  # entities created by events left out
     applied = left_out = 0
     while True:
-        entries = store.read_entries(after, ROWS_PER_PAGE_MAX)
+        entries = store.read_entries(after, STATE_ENTRIES_PER_PAGE_MAX)
         if not entries:
             return applied, left_out
         after = entries[-1].position

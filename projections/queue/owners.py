@@ -19,7 +19,7 @@ from projections.store.base import Store
 
 TRACKING_KEY = "finding_owners_seq"
 AUDIT_APPLICATION = "audit"
-FINDINGS_PER_PAGE_MAX = 2_000
+OWNER_FINDINGS_PER_PAGE_MAX = 2_000
 PAGES_PER_CATCH_UP_MAX = 10_000  # 20 million findings: a bound, not a limit anyone meets
 LOCK_KEY = 0x5245_4751_4F57  # serialises the writers of this read model on PostgreSQL
 
@@ -40,7 +40,7 @@ def catch_up_owners(store: Store) -> int:
             tracked = int(row[0]) if row else 0
             cursor.execute(
                 "SELECT seq, subject, position FROM findings WHERE seq > ? ORDER BY seq LIMIT ?",
-                (tracked, FINDINGS_PER_PAGE_MAX),
+                (tracked, OWNER_FINDINGS_PER_PAGE_MAX),
             )
             fetched = cursor.fetchall()
             # findings come in seq order with rising positions: file the prefix the audit index has reached
@@ -63,7 +63,7 @@ def catch_up_owners(store: Store) -> int:
                 (TRACKING_KEY, str(page[-1][0])),
             )
             filed += len(page)
-            if len(page) < len(fetched) or len(fetched) < FINDINGS_PER_PAGE_MAX:
+            if len(page) < len(fetched) or len(fetched) < OWNER_FINDINGS_PER_PAGE_MAX:
                 return filed
     return filed
 
