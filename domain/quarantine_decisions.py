@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -96,11 +96,9 @@ class QuarantineDecisions(Application[UUID]):
     def construct_recorder(self) -> ApplicationRecorder:
         return self._store_recorder
 
-    def dismiss(self, quarantine_id: int, row_hash: bytes, actor: str, reason: str,
-                at: datetime | None = None) -> UUID:
+    def dismiss(self, quarantine_id: int, row_hash: bytes, actor: str, reason: str, at: datetime) -> UUID:
         """Append the dismissal to the ledger and its link row to the quarantine, together;
         the recorder refuses (``InvalidRequest``) a line already settled."""
-        at = at or datetime.now(UTC)
         decision = QuarantineDecision.dismiss(quarantine_id, row_hash, actor, reason, at)
         try:
             self.save(decision, dismissal=Dismissal(quarantine_id, actor, reason, at), recorded_at=at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from domain.cases import CasePolicy, Cases
 from domain.ledger import Ledger
 from ops.settings import load_settings
@@ -14,6 +16,11 @@ from projections.store.base import Store
 from projections.tokens import TokenStore
 
 __all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_store"]
+
+def utc_now() -> datetime:
+    """The wall clock, read here and injected: ``domain`` and ``policies`` never read it."""
+    return datetime.now(UTC)
+
 
 def build_ledger(store: Store) -> Ledger:
     return Ledger(store, store.recorder, parameter_catalogue())
@@ -37,4 +44,4 @@ def known_officers(store: Store) -> frozenset[str]:
 def build_cases(store: Store, actor_source: str | None = None) -> Cases:
     """``actor_source``: where the actor names given to the cases come from (recorded)."""
     policy = CasePolicy(load_settings().names("four_eyes_severities"), known_officers(store))
-    return Cases(case_recorder(store), policy=policy, actor_source=actor_source)
+    return Cases(case_recorder(store), clock=utc_now, policy=policy, actor_source=actor_source)

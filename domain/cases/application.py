@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -25,11 +25,7 @@ from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 from domain.cases.case import Case, case_id
 from domain.errors import CaseActionRefused, UnknownOfficer
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+Clock = Callable[[], datetime]  # injected by ops (``ops.wiring``): the domain never reads the time
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +98,10 @@ class Cases(Application[UUID]):
     name = "cases"
     env = {"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "n"}
 
-    def __init__(self, recorder: ApplicationRecorder, clock: Clock = utc_now,
+    def __init__(self, recorder: ApplicationRecorder, clock: Clock | None = None,
                  policy: CasePolicy | None = None, actor_source: str | None = None):
-        """``actor_source`` says where every actor name this instance is given comes from
+        """``clock`` gives the time of each action (an instance without one only reads cases);
+        ``actor_source`` says where every actor name this instance is given comes from
         (``token``, ``console-session``, ``cli-setting``); it is recorded on each event."""
         self._store_recorder = recorder
         super().__init__()
@@ -134,6 +131,7 @@ class Cases(Application[UUID]):
                    action: Callable[[Case, datetime], None]) -> list[CaseSummary]:
         """The same action on several findings' cases, all saved in one transaction or none."""
         self.policy.check_officer("actor", actor)
+        assert self.clock is not None, "acting on cases needs the clock ops.wiring injects"
         at = self.clock()
         changed = []
         for finding in findings:
