@@ -125,9 +125,14 @@ def test_check_reports_what_an_event_would_raise_and_stores_nothing(sqlite_url: 
     }
     done = regledger("check", "-", stdin=json.dumps(proposed).encode(), db=sqlite_url)
     assert done.returncode == 3, done.stderr
-    assert "PI-01" in {f["rule_id"] for f in json.loads(done.stdout)}
+    found = json.loads(done.stdout)
+    assert "PI-01" in {f["rule_id"] for f in found}
     listed = json.loads(regledger("findings", "--format", "json", "--rule", "PI-01", db=sqlite_url).stdout)
     assert "proposed-1" not in {f["event_id"] for f in listed}
+    # one renderer: a proposed finding has the keys and the time zone of a recorded one
+    case_columns = {"case_status", "assignee", "age_s"}
+    assert listed and all(set(f) == set(listed[0]) - case_columns for f in found)
+    assert all(f["occurred_at"].endswith("+08:00") and f["detected_at"].endswith("+08:00") for f in found)
 
 
 def test_a_database_password_never_reaches_the_output_or_the_logs() -> None:

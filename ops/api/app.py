@@ -1,4 +1,6 @@
-"""The FastAPI application: everything the CLI does, over HTTP, by role."""
+"""The FastAPI application: everything the CLI does, over HTTP, by role. ``create_app`` adds
+the core routes here, then each route module's, in the order they match; the route modules
+share ``ops.api.deps`` and never import this one."""
 
 from __future__ import annotations
 
