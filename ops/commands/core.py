@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError
 
 from domain.cases import CASE_STATUSES
 from domain.errors import EventRejected
-from domain.ledger import IngestSummary, Rejection
+from domain.ledger import EVENTS_PER_BATCH_MAX, IngestSummary, Rejection
 from ops import progress
 from ops.lines import check_readable, open_inputs, total_bytes
 from ops.options import EXIT_FINDINGS, EXIT_OK, EXIT_REJECTED, DbOption, database_url
@@ -67,7 +67,8 @@ def ingest(
     paths: Annotated[list[str], typer.Argument(help="JSON Lines files, or - for standard input")],
     db: DbOption = None,
     output: Annotated[SummaryFormat, typer.Option("--format", help="summary format")] = SummaryFormat.table,
-    batch_size: Annotated[int, typer.Option(help="events per transaction (1-5000)", min=1, max=5000)] = 1000,
+    batch_size: Annotated[int, typer.Option(
+        help=f"events per transaction (1-{EVENTS_PER_BATCH_MAX})", min=1, max=EVENTS_PER_BATCH_MAX)] = 1000,
     monitor: Annotated[bool, typer.Option(
         "--monitor/--no-monitor",
         help="bring the monitor and the audit index up to date batch by batch; --no-monitor leaves"
