@@ -31,14 +31,14 @@ from ops import progress
 from ops.commands import register_all
 from ops.lines import check_readable, open_inputs, total_bytes
 from ops.logging import configure_logging
-from ops.options import EXIT_UNREADABLE, DbOption, database_url
+from ops.options import EXIT_UNREADABLE, DbOption, ReadDbOption, database_url, read_database_url
 from ops.pipeline import IngestPipeline
 from ops.quarantine_view import listed_json, reasons_text
 from ops.queue import SEVERITIES, QueueAsk, age_text, queue_json, read_queue, table_time
 from ops.render import to_csv, to_json, to_table
 from ops.runtime import tune_gc
 from ops.settings import load_settings
-from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
+from ops.wiring import build_audit_index, build_ledger, build_monitor, open_read_store, open_store
 from projections.explain import citations
 from projections.quarantine import quarantine_page
 from projections.queue import PAGE_ROWS_MAX, SORTS, catch_up_owners
@@ -143,6 +143,7 @@ TIME_HELP = "a Hong Kong day (2026-03-04, today, yesterday) or a timestamp with 
 @app.command()
 def findings(
     db: DbOption = None,
+    read_db: ReadDbOption = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="rule id, as rulebook.md spells it (repeatable)")] = None,
     severity: Annotated[list[SeverityChoice] | None, typer.Option("--severity", help="repeatable")] = None,
     subject: Annotated[str | None, typer.Option(
@@ -165,7 +166,7 @@ def findings(
         since=since, until=until, case_status=None if case_status is None else case_status.value,
         assignee=assignee, sort=sort.value, limit=limit, offset=offset,
     )
-    store = open_store(database_url(db))
+    store = open_read_store(database_url(db), read_database_url(read_db))
     try:
         page = read_queue(store, ask, me=load_settings().operator, prefix="--")
     finally:

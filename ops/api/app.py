@@ -30,13 +30,14 @@ from domain.ledger import IngestSummary
 from domain.values import ID_PATTERN
 from ops.api.bodies import BatchRefused, split_batch
 from ops.api.gate import Gate
+from ops.api.replica import ReadRouting, RequestStore, health_of_replica, install_read_routing
 from ops.api.security import require
 from ops.options import TIME_FORMS
 from ops.pipeline import IngestPipeline
 from ops.quarantine_view import listed_json
 from ops.queue import QueueAsk, queue_json, read_queue
 from ops.settings import load_settings
-from ops.wiring import build_ledger, build_monitor, open_store
+from ops.wiring import build_ledger, build_monitor, open_read_store, open_store
 from projections.explain import citations
 from projections.quarantine import quarantine_page
 from projections.queue import SORTS
@@ -73,11 +74,13 @@ def outcome(summary: IngestSummary) -> IngestOutcome:
     )
 
 
-def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
-    """``behind_tls`` (default: the setting) says a TLS-terminating proxy serves the app."""
+def create_app(database_url: str, behind_tls: bool | None = None, read_database_url: str | None = None) -> FastAPI:
+    """``behind_tls`` (default: the setting) says a TLS-terminating proxy serves the app;
+    ``read_database_url`` (default: the setting) a hot standby that answers GET requests."""
     settings = load_settings()
     citations.install(settings.citations)  # a bad citations file stops the server here
     tls = settings.behind_tls if behind_tls is None else behind_tls
+    read_url = read_database_url or settings.read_database_url
     limits = SessionLimits(timedelta(minutes=settings.session_idle_minutes),
                            timedelta(minutes=settings.session_absolute_minutes))
 
@@ -88,10 +91,16 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
         app.state.tokens = TokenStore(store)
         app.state.sessions = ConsoleSessions(store, limits)
         app.state.pipeline = IngestPipeline(store)
+        replica = open_read_store(database_url, read_url) if read_url else None
+        if replica is not None:
+            app.state.reads = ReadRouting(replica, settings.read_your_writes_wait_s)
+            app.state.store = RequestStore(store)
         try:
             yield
         finally:
             store.close()
+            if replica is not None:
+                replica.close()
 
     app = FastAPI(
         title="regledger",
@@ -105,6 +114,7 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     # the gate runs inside the request log, so that what it refuses is logged too
     app.add_middleware(Gate, behind_tls=tls)
     install_request_log(app)
+    install_read_routing(app)
     add_core_routes(app)
     from ops.api.console import register_console
     from ops.api.docs import register_docs
@@ -132,8 +142,10 @@ def store_of(request: Request) -> Store:
 def add_core_routes(app: FastAPI) -> None:
     @app.get("/v1/health", tags=["operations"])
     def health(request: Request) -> dict[str, Any]:
-        """Liveness and the ledger's tip; needs no token."""
-        return {"status": "ok", "position": store_of(request).tip().position}
+        """Liveness and the ledger's tip (with a read replica: its lag); needs no token."""
+        replica = health_of_replica(request.app)
+        found: dict[str, Any] = {"status": "ok", "position": store_of(request).tip().position}
+        return found if replica is None else {**found, "replica": replica}
 
     @app.post("/v1/events", tags=["ingest"], response_model=IngestOutcome,
               responses={422: {"model": IngestOutcome}, 413: {}, 400: {}})
