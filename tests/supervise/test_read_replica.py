@@ -96,3 +96,34 @@ def test_a_standby_behind_reports_its_lag_and_writes_from_reads_go_to_the_primar
             primary.close()
     finally:
         routed.close()
+
+
+def test_a_read_after_a_write_reads_the_primary_when_the_standby_has_not_replayed_it(
+    firm_primary: Cluster, firm_standby: Cluster
+) -> None:
+    from ops.api.replica import ReadRouting
+
+    primary_url = new_database(firm_primary, "firm")
+    standby_url = primary_url.replace(f":{firm_primary.port}/", f":{firm_standby.port}/")
+    CliRunner().invoke(app, ["ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", primary_url])
+    routed = open_read_store(primary_url, standby_url)
+    routing = ReadRouting(routed, wait_s=0.5)
+    try:
+        routing.note_write()
+        assert routing.store_for_read() is routed, "replayed within the wait: the standby answers"
+        with routed.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+            curs.execute("SELECT pg_wal_replay_pause()")
+        try:
+            CliRunner().invoke(app, ["ingest", str(SCENARIOS / "perp-day.jsonl"), "--db", primary_url])
+            routing.note_write()
+            chosen = routing.store_for_read()
+            assert chosen is primary_of(routed), "not replayed within the wait: the primary answers"
+            assert chosen.tip().position > routed.tip().position
+            assert lag(routed, primary_of(routed)).lag_bytes > 0
+        finally:
+            with routed.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+                curs.execute("SELECT pg_wal_replay_resume()")
+        assert wait_for_replay(routed, current_lsn(primary_of(routed)), REPLAY_WAIT_S)
+        assert routing.store_for_read() is routed
+    finally:
+        routed.close()
