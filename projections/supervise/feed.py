@@ -98,9 +98,8 @@ def prepare(conn: psycopg.Connection[Any], firm: str) -> None:
             for suffix, event, level in (("journal", ops, "ROW"), ("journal_truncate", "TRUNCATE", "STATEMENT")):
                 trigger = Identifier(f"{table}_{suffix}")
                 conn.execute(SQL(
-                    "CREATE OR REPLACE TRIGGER {} AFTER " + event + " ON {} FOR EACH " + level
-                    + " EXECUTE FUNCTION supervision.journal_change()"
-                ).format(trigger, Identifier("public", table)))
+                    "CREATE OR REPLACE TRIGGER {} AFTER {} ON {} FOR EACH {} EXECUTE FUNCTION supervision.journal_change()"
+                ).format(trigger, SQL(event), Identifier("public", table), SQL(level)))
                 conn.execute(SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER {}").format(Identifier("public", table), trigger))
         conn.execute("INSERT INTO supervision.progress VALUES (%s, 0, 0, 0, 0, NULL) ON CONFLICT DO NOTHING", (firm,))
 

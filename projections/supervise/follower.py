@@ -180,12 +180,12 @@ class Follower:
         if not alerts:
             return 0
         recorded = 0
-        placeholders = ", ".join("?" for _ in FINDING_COLUMNS)
         with self.sql.writing() as cursor:
             for alert in alerts:
                 row = finding_row(alert)
                 cursor.execute(
-                    f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608  # names of this module
+                    "INSERT INTO findings (finding_id, rule_id, severity, event_id, subject, occurred_at, detected_at,"
+                    " position, message, parameters, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (finding_id) DO NOTHING RETURNING finding_id",
                     tuple(self.sql.time(row[c]) if c in ("occurred_at", "detected_at") else row[c] for c in FINDING_COLUMNS),
                 )
