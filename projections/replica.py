@@ -77,8 +77,10 @@ def is_routed(store: Store) -> bool:
 
 
 def current_lsn(primary: Store) -> str:
-    """The primary's write position now: a write committed before this call lies at or below it."""
-    return str(_one(primary, "SELECT pg_current_wal_lsn()::text AS lsn")["lsn"])
+    """The primary's log position now: a write committed before this call lies at or below it.
+    The insert position, not ``pg_current_wal_lsn()`` (the written one): with asynchronous
+    commit a transaction can have committed before its log records were written."""
+    return str(_one(primary, "SELECT pg_current_wal_insert_lsn()::text AS lsn")["lsn"])
 
 
 def replayed(replica: Store, lsn: str) -> bool:

@@ -105,7 +105,7 @@ def main() -> None:
         tip_sql = "SELECT coalesce(max(notification_id), 0) FROM ledger_events"
         while True:
             done = ingest.poll() is not None
-            firm_lsn = str(one(firm_url, "SELECT pg_current_wal_lsn()"))
+            firm_lsn = str(one(firm_url, "SELECT pg_current_wal_insert_lsn()"))
             firm_tip = int(str(one(firm_url, tip_sql)))
             replayed = str(one(standby_url, "SELECT pg_last_wal_replay_lsn()"))
             replica_bytes.append(max(0, lsn_bytes(firm_lsn) - lsn_bytes(replayed)))

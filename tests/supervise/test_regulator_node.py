@@ -48,7 +48,7 @@ def as_dba(url: str, *statements: str) -> None:
 def wait_replicated(firm_url: str, feed_url: str, slot: str) -> None:
     """Until every table's initial copy is done and the regulator confirmed everything the
     firm had written when this was called."""
-    [(lsn,)] = query(firm_url, "SELECT pg_current_wal_lsn()")
+    [(lsn,)] = query(firm_url, "SELECT pg_current_wal_insert_lsn()")
     deadline = time.monotonic() + REPLICATED_WAIT_S
     while time.monotonic() < deadline:
         syncing = query(feed_url, "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")
