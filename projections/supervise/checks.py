@@ -66,7 +66,10 @@ def journal_alerts(firm: str, entries: Iterable[Mapping[str, Any]], tip: Tip, co
                 found.append(chain_alert(firm, "truncated", 1, "", at, {"tip": tip.position}))
             else:
                 kind = "edited" if op == "UPDATE" else "deleted"
-                found.append(chain_alert(firm, kind, int(old["notification_id"]), str(old["originator_id"]),
+                # A row moved through a position no ledger has (a reorder's swap) is named by
+                # where it went.
+                named = old if int(old["notification_id"]) >= 1 or new is None else new
+                found.append(chain_alert(firm, kind, int(named["notification_id"]), str(old["originator_id"]),
                                          _instant(old["recorded_at"])))
         elif table == "supervisory_digests":
             if op == "TRUNCATE":

@@ -68,13 +68,17 @@ def test_journal_changes_to_ledger_rows_and_digests_are_sup_01() -> None:
                                                                 "recorded_at": T0.isoformat()}, "new": {}},
         {"table_name": "ledger_events", "op": "DELETE", "old": {"notification_id": 4, "originator_id": "e4",
                                                                 "recorded_at": T0.isoformat()}, "new": None},
+        {"table_name": "ledger_events", "op": "UPDATE", "old": {"notification_id": -3, "originator_id": "e3",
+                                                                "recorded_at": T0.isoformat()},
+         "new": {"notification_id": 4}},
         {"table_name": "ledger_events", "op": "TRUNCATE", "old": None, "new": None},
         {"table_name": "supervisory_digests", "op": "DELETE", "old": {"position": 4, "recorded_at": T0.isoformat()},
          "new": None},
     ]
     alerts = journal_alerts("firm_a", entries, Tip(9, bytes(32), T0), 0, lambda _: None, lambda _: False)
     assert [(a.rule_id, a.position, a.evidence["kind"]) for a in alerts] == [
-        ("SUP-01", 3, "edited"), ("SUP-01", 4, "deleted"), ("SUP-01", 1, "truncated"), ("SUP-01", 4, "digest-changed")]
+        ("SUP-01", 3, "edited"), ("SUP-01", 4, "deleted"), ("SUP-01", 4, "edited"), ("SUP-01", 1, "truncated"),
+        ("SUP-01", 4, "digest-changed")]
 
 
 def test_a_compared_finding_the_firm_deleted_is_sup_02_lacks_and_one_it_added_in_addition() -> None:
