@@ -1,9 +1,10 @@
 """Measure the read replica's lag and the supervisory lag under an ingest load (issue 23).
 
-    python -m tests.supervise.measure_lag [--clients 300] [--days 3]
+    python -m tests.supervise.measure_lag [--events 100000 | --clients 300 --days 3]
 
 Starts its own clusters (firm primary with wal_level=logical, a streaming standby, the
-regulator's server), writes ``regledger simulate`` output, ingests it into the firm's primary
+regulator's server), writes the ingest benchmark's stream (``--events``, as ``ops/bench/ingest.py``)
+or ``regledger simulate`` output, ingests it into the firm's primary
 in a subprocess while ``supervise run`` follows in another, and samples every 0.2 s:
 the standby's lag (WAL bytes, ledger positions), the feed's lag (positions replicated to the
 regulator's feed database) and the supervisory lag (positions not yet verified into the
@@ -24,6 +25,7 @@ from pathlib import Path
 import psycopg
 
 from ops import keys
+from ops.bench.stream import simulated_stream
 from projections.replica import lsn_bytes
 from tests.supervise import clusters
 from tests.supervise.conftest import PRIMARY_SETTINGS, REGULATOR_SETTINGS
@@ -73,13 +75,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=300)
     parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--events", type=int, default=0, help="the ingest benchmark's simulated stream of this many events")
     args = parser.parse_args()
     bindir = clusters.bindir()
     assert bindir is not None, "PostgreSQL 15 server programs needed"
     work = Path(tempfile.mkdtemp(prefix="regledger-lag-"))
     events = work / "events.jsonl"
-    regledger("simulate", "--out", str(events), "--clients", str(args.clients), "--days", str(args.days),
-              "--violations", "0.02")
+    if args.events:
+        with events.open("wb") as out:
+            out.writelines(line + b"\n" for line in simulated_stream(args.events))
+    else:
+        regledger("simulate", "--out", str(events), "--clients", str(args.clients), "--days", str(args.days),
+                  "--violations", "0.02")
     lines = sum(1 for _ in events.open())
     private, public = keys.generate_keys(str(work))
     firm = clusters.primary("lag-firm", bindir, *PRIMARY_SETTINGS)
@@ -128,7 +135,8 @@ def main() -> None:
         verified_tips.append((time.monotonic() - started, verified))
         caught_up_s = time.monotonic() - started - ingested_s
         alerts = one(store_url, "SELECT count(*) FROM findings WHERE substr(rule_id, 1, 4) = 'SUP-'")
-        print(f"{lines} lines ({args.clients} clients, {args.days} days) ingested into the firm's primary in {ingested_s:.1f} s"
+        what = f"the ingest benchmark's stream of {args.events}" if args.events else f"{args.clients} clients, {args.days} days"
+        print(f"{lines} lines ({what}) ingested into the firm's primary in {ingested_s:.1f} s"
               f" ({firm_tip / ingested_s:.0f} events/s), {len(replica_bytes)} samples every {SAMPLE_S} s")
         print(summary("replica lag", [float(b) for b in replica_bytes], "WAL bytes"))
         print(summary("replica lag", [float(p) for p in replica_positions], "positions"))

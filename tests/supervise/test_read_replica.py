@@ -4,6 +4,7 @@ and its lag is reported by ``regledger status`` and ``/v1/health`` (issue 23).""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def without_age(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_reads_from_the_standby_equal_reads_from_the_primary_and_lag_is_reported(
-    firm_primary: Cluster, firm_standby: Cluster
+    firm_primary: Cluster, firm_standby: Cluster, tmp_path: Path
 ) -> None:
     primary_url = new_database(firm_primary, "firm")
     standby_url = primary_url.replace(f":{firm_primary.port}/", f":{firm_standby.port}/")
@@ -56,6 +57,14 @@ def test_reads_from_the_standby_equal_reads_from_the_primary_and_lag_is_reported
             on_primary, on_standby = without_age(on_primary), without_age(on_standby)
             assert on_primary, "the scenarios raise findings"
         assert on_standby == on_primary, command
+
+    reports = []
+    for where, extra in (("primary", []), ("standby", ["--read-db", standby_url])):
+        done = CliRunner().invoke(app, ["report", "nightly", "--date", "2026-03-02", "--db", primary_url,
+                                        "--out", str(tmp_path / where), *extra], catch_exceptions=False)
+        assert done.exit_code in (0, 4), done.output
+        reports.append((tmp_path / where / "nightly-2026-03-02" / "report.json").read_bytes())
+    assert reports[0] == reports[1]
 
     status = cli("status", "--db", primary_url, "--read-db", standby_url, "--format", "json")
     replica = status["replica"]
