@@ -80,6 +80,7 @@ class Follower:
                  four_eyes_severities: frozenset[str]):
         self.feed, self.store, self.key, self.silent_after_s = feed, store, public_key, silent_after_s
         self.four_eyes = four_eyes_severities
+        self.monitor = MonitorRunner(store)  # kept: its state stays in memory between passes
         self.firm = feed.firm
         self.sql = Sql(store)
 
@@ -105,7 +106,7 @@ class Follower:
         if accepted:  # 4
             with self.store.writer() as writer:
                 writer.import_rows(accepted)
-        MonitorRunner(self.store).catch_up()
+        self.monitor.catch_up()
         cases_checked = self._check_cases(progress.cases_checked, tip.position, alerts)
         digests_checked = progress.digests_checked  # 5
         for digest_row in self.feed.digests(progress.digests_checked, tip.position):

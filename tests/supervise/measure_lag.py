@@ -30,13 +30,18 @@ from projections.replica import lsn_bytes
 from tests.supervise import clusters
 from tests.supervise.conftest import PRIMARY_SETTINGS, REGULATOR_SETTINGS
 
-SAMPLE_S = 0.2
+SAMPLE_S = 0.05
+
+
+_CONNECTIONS: dict[str, psycopg.Connection[tuple[object, ...]]] = {}
 
 
 def one(url: str, sql: str) -> object:
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(sql).fetchone()  # type: ignore[call-overload]  # literal SQL
-        return None if row is None else row[0]
+    """One value, on a connection kept open: the samples measure replication, not connecting."""
+    if url not in _CONNECTIONS:
+        _CONNECTIONS[url] = psycopg.connect(url, autocommit=True)
+    row = _CONNECTIONS[url].execute(sql).fetchone()  # type: ignore[call-overload]  # literal SQL
+    return None if row is None else row[0]
 
 
 def regledger(*args: str, wait: bool = True) -> subprocess.Popen[bytes]:
@@ -89,7 +94,9 @@ def main() -> None:
                   "--violations", "0.02")
     lines = sum(1 for _ in events.open())
     private, public = keys.generate_keys(str(work))
-    firm = clusters.primary("lag-firm", bindir, *PRIMARY_SETTINGS)
+    # The firm's primary commits as production does (the test clusters' asynchronous commit
+    # holds WAL back from the standby and the regulator for up to wal_writer_delay).
+    firm = clusters.primary("lag-firm", bindir, *PRIMARY_SETTINGS, "synchronous_commit=on")
     standby = regulator = None
     follower = None
     try:
@@ -113,8 +120,8 @@ def main() -> None:
         while True:
             done = ingest.poll() is not None
             firm_lsn = str(one(firm_url, "SELECT pg_current_wal_insert_lsn()"))
-            firm_tip = int(str(one(firm_url, tip_sql)))
             replayed = str(one(standby_url, "SELECT pg_last_wal_replay_lsn()"))
+            firm_tip = int(str(one(firm_url, tip_sql)))
             replica_bytes.append(max(0, lsn_bytes(firm_lsn) - lsn_bytes(replayed)))
             now_s = time.monotonic() - started
             standby_tip, verified_tip = int(str(one(standby_url, tip_sql))), int(str(one(store_url, tip_sql)))
@@ -148,6 +155,8 @@ def main() -> None:
         print(f"(times to the sampling's resolution, {SAMPLE_S * 1000:.0f} ms; positions move by the ingest's batches of 1,000)")
         print(f"the regulator's copy reached the firm's tip {caught_up_s:.1f} s after ingest ended; SUP alerts: {alerts}")
     finally:
+        for conn in _CONNECTIONS.values():
+            conn.close()
         if follower is not None:
             follower.terminate()
             follower.wait(30)
