@@ -15,7 +15,7 @@ from tests.supervise.clusters import Cluster
 
 PRIMARY_SETTINGS = ("wal_level=logical", "max_wal_senders=20", "max_replication_slots=20", "wal_sender_timeout=5s")
 
-REGULATOR_SETTINGS = ("max_logical_replication_workers=12", "max_worker_processes=24", "max_replication_slots=20",
+REGULATOR_SETTINGS = ("max_logical_replication_workers=24", "max_worker_processes=40", "max_replication_slots=20",
                       "wal_receiver_timeout=5s", "wal_receiver_status_interval=1s", "wal_retrieve_retry_interval=500ms")
 
 

@@ -99,9 +99,35 @@ def firm_node(firm_primary: Cluster, regulator: Cluster, tmp_path: Path) -> Node
     return Node(firm, firm_url, feed_url, new_database(regulator, f"regulator_{firm}"), str(public), str(private))
 
 
+def unsubscribe(node: Node) -> None:
+    """The subscription dropped without reaching the firm (which may be stopped), then its slot
+    on the firm's side if the firm still runs: each test's worker is freed for the next."""
+    name = node.slot
+    for statement in (f"ALTER SUBSCRIPTION {name} DISABLE", f"ALTER SUBSCRIPTION {name} SET (slot_name = NONE)",
+                      f"DROP SUBSCRIPTION {name}"):
+        try:
+            query(node.feed_url, statement)
+        except psycopg.Error:
+            return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            query(node.firm_url, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                                 " WHERE slot_name = %s AND NOT active", (name,))
+            if not query(node.firm_url, "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", (name,)):
+                return
+        except psycopg.Error:
+            return  # the firm is stopped: its cluster is removed with its slot
+        time.sleep(0.1)  # the walsender of the dropped subscription is still exiting
+
+
 @pytest.fixture
-def node(firm_primary: Cluster, regulator: Cluster, tmp_path: Path) -> Node:
-    return firm_node(firm_primary, regulator, tmp_path)
+def node(firm_primary: Cluster, regulator: Cluster, tmp_path: Path) -> Iterator[Node]:
+    made = firm_node(firm_primary, regulator, tmp_path)
+    try:
+        yield made
+    finally:
+        unsubscribe(made)
 
 
 def findings_of(url: str) -> set[str]:
@@ -220,6 +246,13 @@ def own_firm_primary() -> Iterator[Cluster]:
 
 def test_a_stopped_publisher_raises_sup_04(own_firm_primary: Cluster, regulator: Cluster, tmp_path: Path) -> None:
     node = firm_node(own_firm_primary, regulator, tmp_path)
+    try:
+        stopped_publisher_raises_sup_04(node, own_firm_primary)
+    finally:
+        unsubscribe(node)
+
+
+def stopped_publisher_raises_sup_04(node: Node, own_firm_primary: Cluster) -> None:
     assert node.run()[0] == 0
     own_firm_primary.stop()
     code, out = cli("supervise", "run", "--firm", node.firm, "--feed", node.feed_url, "--db", node.store_url,
@@ -252,3 +285,17 @@ def test_the_supervisor_role_reads_the_published_tables_and_nothing_else(node: N
     [(replication, superuser)] = query(node.firm_url, "SELECT rolreplication, rolsuper FROM pg_roles"
                                                       " WHERE rolname = 'regledger_supervisor'")
     assert replication and not superuser
+
+
+def test_a_row_deleted_before_the_regulator_read_it_is_a_gap_and_the_copy_stops_before_it(node: Node) -> None:
+    assert node.run()[0] == 0
+    held = tip_of(node.store_url)
+    query(node.feed_url, f"ALTER SUBSCRIPTION {node.slot} DISABLE")
+    cli("ingest", str(SCENARIOS / "perp-day.jsonl"), "--db", node.firm_url)
+    as_dba(node.firm_url, f"DELETE FROM ledger_events WHERE notification_id = {held + 3}")
+    query(node.feed_url, f"ALTER SUBSCRIPTION {node.slot} ENABLE")
+    code, out = node.run()
+    assert code == 3, out
+    alerts = [(r, p, "missing" if "missing" in m else "deleted" if "deleted" in m else m) for r, p, m in node.alerts()]
+    assert sorted(alerts) == [("SUP-01", held + 3, "deleted"), ("SUP-01", held + 3, "missing")]
+    assert tip_of(node.store_url) == held + 2
