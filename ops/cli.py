@@ -33,7 +33,9 @@ from ops.commands import (
     replay,
     report,
     simulate,
+    status,
     stress,
+    supervise,
     transfer,
     verify,
 )
@@ -72,7 +74,9 @@ COMMANDS: tuple[Callable[[typer.Typer], None], ...] = (
     replay.register,  # replay
     report.register,  # report nightly
     simulate.register,  # simulate
+    status.register,  # status
     stress.register,  # stress
+    supervise.register,  # supervise publish, digest, subscribe, run
     transfer.register,  # export, import, rebuild
     verify.register,  # verify
 )

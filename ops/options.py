@@ -26,9 +26,23 @@ DbOption = Annotated[
     ),
 ]
 
+ReadDbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--read-db",
+        help="A hot standby of --db that answers this read: postgresql://... "
+        "[env REGLEDGER_READ_DATABASE_URL; default: read --db]",
+        show_default=False,
+    ),
+]
+
 
 def database_url(db: str | None) -> str:
     return db or load_settings().database_url
+
+
+def read_database_url(read_db: str | None) -> str | None:
+    return read_db or load_settings().read_database_url
 
 
 def fail(message: str, code: int = EXIT_UNREADABLE) -> NoReturn:

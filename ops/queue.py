@@ -18,7 +18,7 @@ from domain.errors import InvalidRequest, RegledgerError
 from ops.options import moment_of
 from ops.render import finding_json
 from ops.wiring import build_audit_index, build_cases
-from policies import system
+from policies import supervisory, system
 from policies.registry import RULES_BY_ID
 from policies.rule import Severity
 from projections.cases import find_finding
@@ -33,7 +33,7 @@ from projections.queue import (
 )
 from projections.store.base import Store
 
-RULE_IDS = (*RULES_BY_ID, system.RULE_ID)
+RULE_IDS = (*RULES_BY_ID, system.RULE_ID, *supervisory.RULE_IDS)  # SUP-*: a regulator's store
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 log = structlog.get_logger("regledger.queue")
 ME = "me"  # the assignee filter's word for the officer asking ("my queue")

@@ -16,6 +16,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGLEDGER_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # A hot standby of database_url (issue 23): reads go there, writes to the primary.
+    read_database_url: str | None = None
+    # How long a read that must see a write just made waits for the standby, before it reads
+    # the primary instead (the console after a case action).
+    read_your_writes_wait_s: float = Field(default=2.0, ge=0, le=30)
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     batch_size: int = 1_000

@@ -5,17 +5,42 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from domain.cases import CasePolicy, Cases
+from domain.errors import InvalidRequest, StoreUnavailable
 from domain.ledger import Ledger
 from ops.settings import load_settings
 from policies.registry import parameter_catalogue
 from projections.audit import AuditIndex
 from projections.cases import case_recorder
 from projections.monitor.runner import MonitorRunner
-from projections.store import open_store
+from projections.replica import REPLAY_WAIT_MAX_S, current_lsn, route_writes, wait_for_replay
+from projections.store import POSTGRES_PREFIXES, open_store
 from projections.store.base import Store
+from projections.store.postgres import PostgresStore
 from projections.tokens import TokenStore
 
-__all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_store"]
+__all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_read_store", "open_store"]
+
+
+def open_read_store(url: str, read_url: str | None) -> Store:
+    """The store a read command reads: the hot standby at ``read_url`` when there is one (its
+    writes, such as a read model catching up, go to the primary at ``url``), else ``url``."""
+    if not read_url:
+        return open_store(url)
+    if not read_url.startswith(POSTGRES_PREFIXES):
+        raise InvalidRequest(f"--read-db {read_url!r}: a read replica is a PostgreSQL hot standby (postgresql://...)")
+    primary = open_store(url)
+    try:
+        # Opened as it is: a standby cannot migrate, it replays what its primary did.
+        routed = route_writes(PostgresStore(read_url), primary)
+    except BaseException:
+        primary.close()
+        raise
+    if not routed.is_migrated() and not (
+        wait_for_replay(routed, current_lsn(primary), REPLAY_WAIT_MAX_S) and routed.is_migrated()
+    ):
+        routed.close()
+        raise StoreUnavailable(f"the read replica {read_url!r} does not hold this version's schema: is it a standby of --db?")
+    return routed
 
 def utc_now() -> datetime:
     """The wall clock, read here and injected: ``domain`` and ``policies`` never read it."""

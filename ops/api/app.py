@@ -37,6 +37,7 @@ from ops.api.evidence_routes import register_evidence_routes
 from ops.api.gate import Gate
 from ops.api.officer_pages import register_officer_pages
 from ops.api.quarantine_console import register_quarantine_console
+from ops.api.replica import ReadRouting, RequestStore, health_of_replica, install_read_routing
 from ops.api.risk_routes import register_risk_routes
 from ops.api.routes import register_feature_routes
 from ops.api.security import require
@@ -45,7 +46,7 @@ from ops.pipeline import IngestPipeline
 from ops.quarantine_view import listed_json
 from ops.queue import QueueAsk, queue_json, read_queue
 from ops.settings import load_settings
-from ops.wiring import build_ledger, build_monitor, open_store
+from ops.wiring import build_ledger, build_monitor, open_read_store, open_store
 from projections.explain import citations
 from projections.quarantine import quarantine_page
 from projections.queue import SORTS
@@ -61,11 +62,13 @@ class TokenRequest(BaseModel):
     role: str = Field(description=f"one of {', '.join(ROLES)}")
 
 
-def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
-    """``behind_tls`` (default: the setting) says a TLS-terminating proxy serves the app."""
+def create_app(database_url: str, behind_tls: bool | None = None, read_database_url: str | None = None) -> FastAPI:
+    """``behind_tls`` (default: the setting) says a TLS-terminating proxy serves the app;
+    ``read_database_url`` (default: the setting) a hot standby that answers GET requests."""
     settings = load_settings()
     citations.install(settings.citations)  # a bad citations file stops the server here
     tls = settings.behind_tls if behind_tls is None else behind_tls
+    read_url = read_database_url or settings.read_database_url
     limits = SessionLimits(timedelta(minutes=settings.session_idle_minutes),
                            timedelta(minutes=settings.session_absolute_minutes))
 
@@ -76,10 +79,16 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
         app.state.tokens = TokenStore(store)
         app.state.sessions = ConsoleSessions(store, limits)
         app.state.pipeline = IngestPipeline(store)
+        replica = open_read_store(database_url, read_url) if read_url else None
+        if replica is not None:
+            app.state.reads = ReadRouting(replica, settings.read_your_writes_wait_s)
+            app.state.store = RequestStore(store)
         try:
             yield
         finally:
             store.close()
+            if replica is not None:
+                replica.close()
 
     app = FastAPI(
         title="regledger",
@@ -93,6 +102,7 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
     # the gate runs inside the request log, so that what it refuses is logged too
     app.add_middleware(Gate, behind_tls=tls)
     install_request_log(app)
+    install_read_routing(app)
     add_core_routes(app)
     register_feature_routes(app)
     register_evidence_routes(app)
@@ -107,8 +117,10 @@ def create_app(database_url: str, behind_tls: bool | None = None) -> FastAPI:
 def add_core_routes(app: FastAPI) -> None:
     @app.get("/v1/health", tags=["operations"])
     def health(request: Request) -> dict[str, Any]:
-        """Liveness and the ledger's tip; needs no token."""
-        return {"status": "ok", "position": store_of(request).tip().position}
+        """Liveness and the ledger's tip (with a read replica: its lag); needs no token."""
+        replica = health_of_replica(request.app)
+        found: dict[str, Any] = {"status": "ok", "position": store_of(request).tip().position}
+        return found if replica is None else {**found, "replica": replica}
 
     @app.post("/v1/events", tags=["ingest"], response_model=IngestOutcome,
               responses={422: {"model": IngestOutcome}, 413: {}, 400: {}})

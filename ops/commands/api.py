@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ops.options import database_url
+from ops.options import ReadDbOption, database_url, read_database_url
 from projections.tokens import ROLES, TokenStore
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
         db: Annotated[str | None, typer.Option("--db", help="store URL")] = None,
+        read_db: ReadDbOption = None,
         host: Annotated[str, typer.Option(help="address to listen on")] = DEFAULT_HOST,
         port: Annotated[int, typer.Option(help="port to listen on", min=0, max=65535)] = DEFAULT_PORT,
         behind_tls: Annotated[bool | None, typer.Option(
@@ -32,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
         from ops.api.app import create_app
 
-        app = create_app(database_url(db), behind_tls=behind_tls)
+        app = create_app(database_url(db), behind_tls=behind_tls, read_database_url=read_database_url(read_db))
         base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
         typer.echo(f"serving the API at {base} (OpenAPI at {base}/docs)")
         typer.echo(f"the console: {base}/console/findings (log in with a token); Ctrl-C stops")

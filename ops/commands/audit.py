@@ -10,10 +10,10 @@ import psycopg
 import structlog
 import typer
 
-from ops.options import DbOption, database_url, parse_time
+from ops.options import DbOption, ReadDbOption, database_url, parse_time, read_database_url
 from ops.queries import explanation, state_of
 from ops.render import flat_rows, hk_time, to_csv, to_json, to_table
-from ops.wiring import build_audit_index, open_store
+from ops.wiring import build_audit_index, open_read_store
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
 from projections.explain.plain import as_text, plain
@@ -40,11 +40,11 @@ class ExplainFormat(StrEnum):
     table = "table"
 
 
-def opened(db: str | None) -> Store:
+def opened(db: str | None, read_db: str | None = None) -> Store:
     """The store, with the audit index brought up to date (cheap when it is). A reader
     without the right to write (the regulator's role) is served from the index as it is."""
 
-    store = open_store(database_url(db))
+    store = open_read_store(database_url(db), read_database_url(read_db))
     try:
         build_audit_index(store).catch_up()
     except psycopg.errors.InsufficientPrivilege:
@@ -59,6 +59,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def audit(
         db: DbOption = None,
+        read_db: ReadDbOption = None,
         subject: Annotated[str | None, typer.Option(help="any id: client (with everything of its), account, pledge, loan, call, order, trade, contract, market maker, asset, rule, finding, officer")] = None,
         event_type: Annotated[list[str] | None, typer.Option("--type", help="event type (repeatable)")] = None,
         source: Annotated[str | None, typer.Option(help="producing system")] = None,
@@ -76,7 +77,7 @@ def register(app: typer.Typer) -> None:
             since=parse_time(since, "--since"), until=parse_time(until, "--until", end_of_day=True),
             known_at=parse_time(known_at, "--known-at", end_of_day=True), after=after, limit=limit,
         )
-        store = opened(db)
+        store = opened(db, read_db)
         try:
             rows = [entry.as_json() for entry in audit_events(store, query)]
         finally:
@@ -97,6 +98,7 @@ def register(app: typer.Typer) -> None:
     def state(
         client_id: Annotated[str | None, typer.Argument(help="the client")] = None,
         db: DbOption = None,
+        read_db: ReadDbOption = None,
         as_of: Annotated[str | None, typer.Option("--as-of", help="business time: leave out what occurred later [default: everything]")] = None,
         known_at: Annotated[str | None, typer.Option("--known-at", help="ledger time: only what had been recorded by then")] = None,
         contract: Annotated[str | None, typer.Option("--contract", help="a contract instead of a client")] = None,
@@ -107,7 +109,7 @@ def register(app: typer.Typer) -> None:
         rulebook's figures. Replays the ledger: linear in its length."""
 
         moment, known = parse_time(as_of, "--as-of", end_of_day=True), parse_time(known_at, "--known-at", end_of_day=True)
-        store = opened(db)
+        store = opened(db, read_db)
         try:
             result = state_of(store, client_id=client_id, contract=contract, market_maker=market_maker,
                               as_of=moment, known_at=known)
@@ -122,12 +124,13 @@ def register(app: typer.Typer) -> None:
     def explain_finding(
         finding_id: Annotated[str, typer.Argument(help="the finding")],
         db: DbOption = None,
+        read_db: ReadDbOption = None,
         output: Annotated[ExplainFormat, typer.Option("--format", help="text: as an officer reads it; json: every figure exact")] = ExplainFormat.text,
     ) -> None:
         """Why a finding fired: what its rule requires and where that comes from, what
         happened, the arithmetic with the figures, the parameters in force and the events
         behind it (with --format json: the state it judged, exact)."""
-        store = opened(db)
+        store = opened(db, read_db)
         try:
             result = explanation(store, finding_id)
         finally:

@@ -21,12 +21,20 @@ from domain.errors import EventRejected
 from domain.ledger import EVENTS_PER_BATCH_MAX, IngestSummary, Rejection
 from ops import progress
 from ops.lines import check_readable, open_inputs, total_bytes
-from ops.options import EXIT_FINDINGS, EXIT_OK, EXIT_REJECTED, DbOption, database_url
+from ops.options import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_REJECTED,
+    DbOption,
+    ReadDbOption,
+    database_url,
+    read_database_url,
+)
 from ops.pipeline import IngestPipeline
 from ops.queue import SEVERITIES, QueueAsk, queue_json, read_queue
 from ops.render import Format, finding_json, render_findings
 from ops.settings import load_settings
-from ops.wiring import build_audit_index, build_ledger, build_monitor, open_store
+from ops.wiring import build_audit_index, build_ledger, build_monitor, open_read_store, open_store
 from projections.evidence.replay import as_row
 from projections.queue import PAGE_ROWS_MAX, SORTS, catch_up_owners
 
@@ -104,6 +112,7 @@ def ingest(
 
 def findings(
     db: DbOption = None,
+    read_db: ReadDbOption = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="rule id, as rulebook.md spells it (repeatable)")] = None,
     severity: Annotated[list[SeverityChoice] | None, typer.Option("--severity", help="repeatable")] = None,
     subject: Annotated[str | None, typer.Option(
@@ -126,7 +135,7 @@ def findings(
         since=since, until=until, case_status=None if case_status is None else case_status.value,
         assignee=assignee, sort=sort.value, limit=limit, offset=offset,
     )
-    store = open_store(database_url(db))
+    store = open_read_store(database_url(db), read_database_url(read_db))
     try:
         page = read_queue(store, ask, me=load_settings().operator, prefix="--")
     finally:

@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 from domain.errors import InvalidRequest
-from ops.options import report_day_problem
+from ops.options import ReadDbOption, read_database_url, report_day_problem
 from ops.report import write_report
 from ops.settings import load_settings
-from ops.wiring import build_monitor, open_store
+from ops.wiring import build_monitor, open_read_store
 from projections.nightly import build
 from projections.nightly.window import HONG_KONG
 
@@ -36,8 +36,9 @@ def parse_day(value: str | None) -> date:
     return day
 
 
-def run_nightly(url: str, day: date, out: Path, stale_days: int, catch_up: bool = True) -> tuple[dict[str, object], Path]:
-    store = open_store(url)
+def run_nightly(url: str, day: date, out: Path, stale_days: int, catch_up: bool = True,
+                read_url: str | None = None) -> tuple[dict[str, object], Path]:
+    store = open_read_store(url, read_url)
     try:
         if catch_up:
             build_monitor(store).catch_up()
@@ -56,13 +57,15 @@ def register(app: typer.Typer) -> None:
         day: Annotated[str | None, typer.Option("--date", help="the Hong Kong day (YYYY-MM-DD, or 'yesterday')", show_default=False)] = None,
         out: Annotated[Path | None, typer.Option("--out", help="directory to write nightly-DATE/ into [env REGLEDGER_REPORT_DIR; default reports]", show_default=False)] = None,
         db: Annotated[str | None, typer.Option("--db", help="store URL [env REGLEDGER_DATABASE_URL]", show_default=False)] = None,
+        read_db: ReadDbOption = None,
         stale_days: Annotated[int, typer.Option(help="list cases open longer than this many days", min=1, max=3650)] = 7,
     ) -> None:
         """Write the nightly report of a Hong Kong day (00:00-24:00 HKT). Exit 4 when a
         critical finding is new that day."""
         when = parse_day(day)
         settings = load_settings()
-        report, page = run_nightly(db or settings.database_url, when, out or Path(settings.report_dir), stale_days)
+        report, page = run_nightly(db or settings.database_url, when, out or Path(settings.report_dir), stale_days,
+                                   read_url=read_database_url(read_db))
         summary = report["summary"]
         assert isinstance(summary, dict)
         typer.echo(f"nightly report {when.isoformat()}: {summary['new']} new findings "

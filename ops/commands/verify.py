@@ -18,9 +18,9 @@ from ops.commands.evidence import (
     checkpoint_json,
     load_digest,
 )
-from ops.options import DbOption, database_url
+from ops.options import DbOption, ReadDbOption, database_url, read_database_url
 from ops.render import to_json
-from ops.wiring import open_store
+from ops.wiring import open_read_store
 from projections.evidence.attest import verify_log
 from projections.evidence.drift import Drift, check_projections
 from projections.quarantine import verify_quarantine
@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def verify(
         db: DbOption = None,
+        read_db: ReadDbOption = None,
         digest_file: Annotated[str | None, typer.Option("--digest", help="a digest the ledger must still hold")] = None,
         public_key_file: Annotated[str | None, typer.Option("--public-key", help="the public key that signed it")] = None,
         projections: Annotated[bool, typer.Option("--projections", help="also rebuild every read model from the log and compare it with the stored one")] = False,
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
                 reason = f"the digest {digest_file} is not signed by this public key"
                 typer.echo(to_json({"intact": False, "reason": reason}) if output is Output.json else f"NOT VERIFIED: {reason}")
                 raise typer.Exit(EXIT_TAMPERED)
-        store = open_store(database_url(db))
+        store = open_read_store(database_url(db), read_database_url(read_db))
         try:
             result = verify_log(store, None if signed is None else signed.checkpoint)
             quarantine = verify_quarantine(store)

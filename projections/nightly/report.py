@@ -16,7 +16,7 @@ from typing import Any
 
 from domain.quarantine import entry_label
 from domain.values import time_text
-from policies import system
+from policies import supervisory, system
 from policies.registry import RULES
 from projections.nightly import figures, findings
 from projections.nightly.scan import LedgerScan, scan
@@ -102,7 +102,7 @@ def build(store: Store, day: date, *, stale_days: int = 7, top: int = TOP_MAX) -
 
 
 def _titles() -> dict[str, str]:
-    return {**{rule.rule_id: rule.title for rule in RULES}, system.RULE_ID: system.TITLE}
+    return {**{rule.rule_id: rule.title for rule in RULES}, system.RULE_ID: system.TITLE, **supervisory.TITLES}
 
 
 def _ledger(store: Store, ledger: LedgerScan) -> dict[str, Any]:
@@ -162,6 +162,11 @@ def _by_rule(found: findings.DayFindings, window: Window) -> list[dict[str, Any]
     unevaluable = _row("rule_id", system.RULE_ID, counts)
     if any(unevaluable[key] for key in counts):
         rows.append({**unevaluable, "title": system.TITLE, "severity": system.SEVERITY})
+    # So are SUP-01..SUP-04, which only a regulator's store for one firm holds (issue 23).
+    for reserved in supervisory.RESERVED:
+        alerts = _row("rule_id", reserved.rule_id, counts)
+        if any(alerts[key] for key in counts):
+            rows.append({**alerts, "title": reserved.title, "severity": reserved.severity})
     return rows
 
 
