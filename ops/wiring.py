@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from domain.cases import CasePolicy, Cases
 from domain.ledger import Ledger
 from ops.settings import load_settings
@@ -15,8 +17,12 @@ from projections.tokens import TokenStore
 
 __all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_store"]
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def build_ledger(store: Store) -> Ledger:
-    return Ledger(store, store.recorder, parameter_catalogue())
+    return Ledger(store, parameter_catalogue(), clock=wall_clock)
 
 
 def build_monitor(store: Store) -> MonitorRunner:
