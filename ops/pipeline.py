@@ -1,12 +1,15 @@
 """The ingest pipeline the CLI and the API share: the ledger admits the input batch by batch,
 and the pipeline hands each admitted batch on to every tracked projection.
 
-A fact's way from ``regledger ingest`` to a finding, one direction, five stations::
+A fact's way from ``regledger ingest`` to a finding (a trade, ``PerpTradeExecuted``, and a
+price tick, ``PriceObserved``, alike), one direction, five stations::
 
-    ops.cli -> ops.pipeline -> domain.ledger                  (parse, admit, write: a batch)
-               ops.pipeline -> projections.monitor.runner -> projections.store  (findings)
+    ops.cli -> ops.pipeline -> domain.ledger -> projections.store   (parse, admit, write: a batch)
+               ops.pipeline -> projections.monitor.runner -> projections.store  (its findings)
 
-The ledger yields each batch once it is written; it knows nothing of what follows it.
+The ledger yields each batch once it is written and knows nothing of what follows. Before
+issue 19 the monitor ran inside a callback the ledger made: ``ops.cli -> ops.pipeline ->
+domain.ledger -> ops.pipeline -> projections.monitor.runner -> projections.store``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class IngestPipeline:
                 if on_batch is not None:
                     on_batch(batch.summary)
                 self._project(batch)
+                del batch  # its events, not kept while the next batch is admitted (peak memory)
             self._project(None)
         return total
 
