@@ -1,12 +1,23 @@
-"""The ingest pipeline the CLI and the API share: validated, batched appends, and every
-tracked projection brought up to date batch by batch."""
+"""The ingest pipeline the CLI and the API share: the ledger admits the input batch by batch,
+and the pipeline hands each admitted batch on to every tracked projection.
+
+A fact's way from ``regledger ingest`` to a finding (a trade, ``PerpTradeExecuted``, and a
+price tick, ``PriceObserved``, alike), one direction, five stations::
+
+    ops.cli -> ops.pipeline -> domain.ledger -> projections.store   (parse, admit, write: a batch)
+               ops.pipeline -> projections.monitor.runner -> projections.store  (its findings)
+
+The ledger yields each batch once it is written and knows nothing of what follows. Before
+issue 19 the monitor ran inside a callback the ledger made: ``ops.cli -> ops.pipeline ->
+domain.ledger -> ops.pipeline -> projections.monitor.runner -> projections.store``.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 
-from domain.ledger import IngestSummary, InputLine
+from domain.ledger import AdmittedBatch, IngestSummary, InputLine
 from ops.wiring import build_audit_index, build_ledger, build_monitor
 from projections.queue import catch_up_owners
 from projections.store.base import Store
@@ -33,23 +44,29 @@ class IngestPipeline:
 
     def ingest(
         self,
-        lines: Iterator[InputLine],
+        lines: Iterable[InputLine],
         batch_size: int,
         on_batch: Callable[[IngestSummary], None] | None = None,
     ) -> IngestSummary:
-        def after_batch(batch: IngestSummary) -> None:
-            if on_batch is not None:
-                on_batch(batch)
-            # The monitor takes the batch's events as ingest decoded them.
-            if self.monitor is not None:
-                self.monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
-            for catch_up in self.catch_ups:
-                catch_up(batch.last_position)
-
+        """Admit ``lines`` and bring the projections up to date after each batch, then up to
+        the tip (another writer may have appended). ``on_batch`` sees each batch's summary
+        first (the CLI reports its rejections as they come)."""
+        total = IngestSummary()
         with self._lock:
-            summary = self.ledger.ingest(lines, batch_size, after_batch)
-            if self.monitor is not None:
-                self.monitor.catch_up()
-            for catch_up in self.catch_ups:
-                catch_up(None)
-            return summary
+            for batch in self.ledger.admit(lines, batch_size):
+                total.add(batch.summary)
+                if on_batch is not None:
+                    on_batch(batch.summary)
+                self._project(batch)
+                del batch  # its events, not kept while the next batch is admitted (peak memory)
+            self._project(None)
+        return total
+
+    def _project(self, batch: AdmittedBatch | None) -> None:
+        """Every projection up to ``batch`` (None: the tip). The monitor takes the batch's
+        events as the ledger recorded them, without reading them back."""
+        until = None if batch is None else batch.last_position
+        if self.monitor is not None:
+            self.monitor.catch_up(until=until, recorded=() if batch is None else batch.recorded)
+        for catch_up in self.catch_ups:
+            catch_up(until)

@@ -47,8 +47,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def build_ledger(store: Store) -> Ledger:
-    return Ledger(store, store.recorder, parameter_catalogue())
+    return Ledger(store, parameter_catalogue(), clock=wall_clock)
 
 
 def build_monitor(store: Store) -> MonitorRunner:

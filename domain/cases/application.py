@@ -1,7 +1,8 @@
 """The case application: officers' actions on findings, appended to the ledger itself.
 
-Its recorder is the store's chained ledger recorder (as ``domain.ledger.Ledger``'s is), so a
-case action gets a ledger position and a chain hash like every upstream fact. Saving passes
+Its recorder is the store's chained ledger recorder (the one ``domain.ledger.Ledger``'s
+storage appends through), so a case action gets a ledger position and a chain hash like every
+upstream fact. Saving passes
 the cases' summaries along (``case_statuses``); the store's case recorder writes them to the
 status read model in the same transaction as the events, so the two never disagree. A summary
 is a pure function of the case's events (``CaseSummary.of`` a case rebuilt from them), so the

@@ -53,11 +53,10 @@ def bench_report(events: int, report: Callable[[str], None]) -> dict[str, float]
         try:
             ledger, monitor = build_ledger(store), build_monitor(store)
             started = time.perf_counter()
-
-            def after_batch(batch: IngestSummary) -> None:
+            summary = IngestSummary()
+            for batch in ledger.admit(open_inputs([str(path)]), 1000):
+                summary.add(batch.summary)
                 monitor.catch_up(until=batch.last_position)
-
-            summary = ledger.ingest(open_inputs([str(path)]), 1000, after_batch)
             figures["ingest + monitor, events/s"] = summary.accepted / (time.perf_counter() - started)
             assert summary.rejected == 0, summary.rejections[:3]
             last = json.loads(path.read_text().splitlines()[-1])["occurred_at"][:10]

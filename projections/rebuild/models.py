@@ -118,7 +118,7 @@ def _audit(store: Store, through: int) -> None:
 
 
 def _replace_registry(store: Store, model: ReadModel) -> None:
-    Ledger(store, store.recorder, parameter_catalogue()).rebuild_registry()
+    Ledger(store, parameter_catalogue()).rebuild_registry()
 
 
 def _replace_cases(store: Store, model: ReadModel) -> None:
@@ -267,7 +267,7 @@ def import_log(
     """Load a log into an empty store (every hash checked, the registry rebuilt with the rows)
     and rebuild every other read model from it (up to ``through(model)``, by default the
     tip); the events imported."""
-    imported = Ledger(store, store.recorder, parameter_catalogue()).import_rows(iter(rows))
+    imported = Ledger(store, parameter_catalogue()).import_rows(iter(rows))
     rebuild_read_models(store, through)
     return imported
 

@@ -29,7 +29,7 @@ def event(event_id: str, kind: str, occurred_at: str, data: dict[str, Any], sour
 
 
 def ingest(store: Store, lines: Iterable[bytes], recorded_at: datetime = RECORDED) -> IngestSummary:
-    ledger = Ledger(store, store.recorder, parameter_catalogue(), clock=lambda: recorded_at)
+    ledger = Ledger(store, parameter_catalogue(), clock=lambda: recorded_at)
     batch = [InputLine("test", n, raw) for n, raw in enumerate(lines, 1)]
     summary = ledger.ingest_batch(batch)
     assert summary.rejected == 0, summary.rejections

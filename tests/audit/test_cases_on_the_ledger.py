@@ -153,5 +153,5 @@ def test_case_actions_are_in_the_audit_trail_of_the_finding_and_the_officers(sto
 def test_the_ledger_application_reads_past_case_actions(store: Store) -> None:
     ingest(store, lines_of("mf-day"))
     cases(store).acknowledge(mf07(store), "alice")
-    ledger = Ledger(store, store.recorder, parameter_catalogue())
+    ledger = Ledger(store, parameter_catalogue())
     assert [e.position for e in ledger.read(35, 10)] == [36, 37, 38]

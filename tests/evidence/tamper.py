@@ -34,7 +34,7 @@ def ticking_clock() -> Iterator[datetime]:
 def fill(store: Store, name: str = "mf-day", batch_size: int = 10) -> int:
     """Ingest a scenario (a later day's re-listings are rejected); the events accepted."""
     ticks = ticking_clock()
-    ledger = Ledger(store, store.recorder, parameter_catalogue(), clock=lambda: next(ticks))
+    ledger = Ledger(store, parameter_catalogue(), clock=lambda: next(ticks))
     return ledger.ingest(open_inputs([str(SCENARIOS / f"{name}.jsonl")]), batch_size).accepted
 
 

@@ -68,7 +68,7 @@ def test_it_agrees_with_the_quarantines_chains_and_names_the_same_deleted_row(st
     from projections.quarantine import dismiss, verify_quarantine
 
     at = datetime(2026, 3, 2, 1, 0, 0, 123456, tzinfo=UTC)
-    ledger = Ledger(store, store.recorder, parameter_catalogue(), clock=lambda: at)
+    ledger = Ledger(store, parameter_catalogue(), clock=lambda: at)
     lines = [b"{not json \xff", '{"event_id": "\u00e9-1"}'.encode(), b'{"event_id": "x3"}']
     ledger.ingest(iter([InputLine("feed", n, raw) for n, raw in enumerate(lines, 1)] + [InputLine("http", None, b"[]")]))
     dismiss(store, 1, actor="alice", reason="caf\u00e9 noise", at=at)

@@ -67,11 +67,11 @@ def ingest_day(store: Store) -> None:
 def test_every_accepted_event_reads_back_exactly_as_it_was_accepted(store: Store) -> None:
     ledger = build_ledger(store)
     lines = [InputLine("day", n, json.dumps(e).encode()) for n, e in enumerate(envelopes(), 1)]
-    summary = ledger.ingest_batch(lines)
+    batch = ledger.admit_batch(lines)
     stored = [decode_entry(e) for e in store.read_entries(0, 1000) if is_catalogue_topic(e.type)]
-    assert [e.envelope for e in stored] == [e.envelope for e in summary.recorded]
+    assert [e.envelope for e in stored] == [e.envelope for e in batch.recorded]
     assert [e.envelope.model_dump_json() for e in stored] == [
-        e.envelope.model_dump_json() for e in summary.recorded]
+        e.envelope.model_dump_json() for e in batch.recorded]
 
 
 def test_monitor_records_holding_exponent_decimals_restore_to_the_same_state() -> None:

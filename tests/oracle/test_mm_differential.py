@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from domain.errors import EventRejected
 from domain.events import Envelope, RecordedEvent, canonical_content, parse_line
-from domain.ledger import IngestSummary, InputLine
+from domain.ledger import InputLine
 from domain.registry import EntityKey, Registry
 from ops.wiring import build_ledger, build_monitor
 from policies.registry import parameter_catalogue
@@ -109,11 +109,8 @@ def _ingest_run(url: str, inputs: list[InputLine], batch_size: int) -> None:
     store = open_store(url, create=True)
     try:
         monitor = build_monitor(store)
-
-        def after_batch(batch: IngestSummary) -> None:
+        for batch in build_ledger(store).admit(iter(inputs), batch_size):
             monitor.catch_up(until=batch.last_position)
-
-        build_ledger(store).ingest(iter(inputs), batch_size, after_batch)
         monitor.catch_up()
     finally:
         store.close()

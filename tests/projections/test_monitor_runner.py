@@ -38,7 +38,7 @@ def ingest_run(url: str, lines: list[InputLine]) -> None:
     store = open_store(url, create=True)
     try:
         ledger, monitor = build_ledger(store), build_monitor(store)
-        ledger.ingest(iter(lines), 1000, lambda b: None)
+        ledger.ingest(iter(lines), 1000)
         monitor.catch_up()
     finally:
         store.close()
@@ -97,7 +97,8 @@ def test_batches_handed_over_by_ingest_are_processed_without_reading_the_log_aga
 
     store.read_entries = counting  # type: ignore[method-assign]  # spy on the log reads
     lines = open_inputs([str(SCENARIOS / "perp-day.jsonl")])
-    ledger.ingest(lines, 7, lambda b: monitor.catch_up(until=b.last_position, recorded=b.recorded))
+    for batch in ledger.admit(lines, 7):
+        monitor.catch_up(until=batch.last_position, recorded=batch.recorded)
     assert reads == []
     assert monitor.position == store.tip().position == store.tracked_position()
     assert collections.Counter((r, e, s) for _, r, e, s in findings_of(store)) == expected_multiset("perp-day")
@@ -107,8 +108,7 @@ def test_a_handed_over_batch_past_the_tracked_position_is_read_from_the_log(stor
     lines = list(open_inputs([str(SCENARIOS / "perp-day.jsonl")]))
     ledger, monitor = build_ledger(store), build_monitor(store)
     ledger.ingest(iter(lines[:12]), 1000)  # appended while no monitor ran
-    batches = []
-    ledger.ingest(iter(lines[12:]), 5, batches.append)
+    batches = list(ledger.admit(iter(lines[12:]), 5))
     monitor.catch_up(until=batches[0].last_position, recorded=batches[0].recorded)
     monitor.catch_up(until=batches[1].last_position, recorded=batches[0].recorded)  # not its own
     for batch in batches[2:]:

@@ -16,7 +16,10 @@ def ingest(url: str, path: Path) -> IngestSummary:
     store = open_store(url, create=True)
     try:
         ledger, monitor = build_ledger(store), build_monitor(store)
-        summary = ledger.ingest(open_inputs([str(path)]), 1000, lambda b: monitor.catch_up(until=b.last_position))
+        summary = IngestSummary()
+        for batch in ledger.admit(open_inputs([str(path)]), 1000):
+            summary.add(batch.summary)
+            monitor.catch_up(until=batch.last_position)
         monitor.catch_up()
         return summary
     finally:

@@ -29,7 +29,7 @@ GARBAGE = (b"{not json", b'{"event_id": "x2"}')
 
 
 def ingest(store: Store, *raws: bytes, at: datetime = T0, origin: str = "feed.jsonl") -> int:
-    ledger = Ledger(store, store.recorder, parameter_catalogue(), clock=lambda: at)
+    ledger = Ledger(store, parameter_catalogue(), clock=lambda: at)
     return ledger.ingest(iter([InputLine(origin, n, raw) for n, raw in enumerate(raws, 1)])).rejected
 
 

@@ -29,7 +29,7 @@ BAD = (b"{not json", b'{"event_id": "x2"}', b'{"event_id": "x3", "type": "Nope"}
 
 
 def reject(store: Store, *raws: bytes, at: datetime = T0, origin: str = "feed.jsonl") -> None:
-    ledger = Ledger(store, store.recorder, parameter_catalogue(), clock=lambda: at)
+    ledger = Ledger(store, parameter_catalogue(), clock=lambda: at)
     summary = ledger.ingest(iter([InputLine(origin, n, raw) for n, raw in enumerate(raws, 1)]))
     assert summary.rejected == len(raws)
 
