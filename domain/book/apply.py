@@ -13,7 +13,8 @@ from typing import Any
 
 from domain.book import apply_accounts as accounts
 from domain.book import apply_perps as perps
-from domain.book.book import Book, PriceMove
+from domain.book.book import Book
+from domain.book.changes import PriceMove
 from domain.book.entities import HKD, Amendment, Asset, MarketMaker
 from domain.book.money import ZERO
 from domain.errors import EventRejected, Reason
@@ -57,7 +58,7 @@ def price_observed(book: Book, e: PriceObserved) -> None:
     asset = book.edit_asset(e.asset)
     old = asset.price
     asset.price = e.price
-    book.moves.append(PriceMove(e.asset, ZERO if old is None else old, e.price, old is None))
+    book.changes.moves.append(PriceMove(e.asset, ZERO if old is None else old, e.price, old is None))
 
 
 def _controls(controls: MarketMakerControls) -> tuple[bool, bool, bool, bool]:
