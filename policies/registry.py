@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from domain.events import Payload
 from domain.parameters import ParameterType, ParameterValue
 from policies.margin_financing import (
     mf_01_securities_margin_clients,
@@ -89,15 +90,15 @@ def default_parameters() -> dict[tuple[str, str], ParameterValue]:
     return {(rule.rule_id, p.name): p.default for rule in RULES for p in rule.parameters}
 
 
-def _triggers() -> Mapping[str, tuple[tuple[Rule, Trigger], ...]]:
-    table: dict[str, list[tuple[Rule, Trigger]]] = {}
+def _triggers() -> Mapping[type[Payload], tuple[tuple[Rule, Trigger], ...]]:
+    table: dict[type[Payload], list[tuple[Rule, Trigger]]] = {}
     for rule in RULES:
         for trigger in rule.triggers:
-            table.setdefault(trigger.event_type, []).append((rule, trigger))
-    return MappingProxyType({event_type: tuple(pairs) for event_type, pairs in table.items()})
+            table.setdefault(trigger.event, []).append((rule, trigger))
+    return MappingProxyType({event: tuple(pairs) for event, pairs in table.items()})
 
 
-TRIGGERS = _triggers()  # event type -> the rules that name it, in rulebook order
+TRIGGERS = _triggers()  # payload class -> the rules that name it, in rulebook order
 STATUS_WATCHERS: tuple[Rule, ...] = tuple(r for r in RULES if r.status_watch is not None)
 AMENDMENT_WATCHERS: tuple[Rule, ...] = tuple(r for r in RULES if r.amendment_watch is not None)
 # Step (5): the statuses stored on every client, in the order the monitor evaluates them.

@@ -123,7 +123,7 @@ Evaluate = Callable[[Context], Iterable["Finding | Open | Close"]]
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    event_type: str
+    event: type[Payload]  # the catalogue's payload class of the events it judges
     phase: Phase
     evaluate: Evaluate
 

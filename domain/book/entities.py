@@ -1,4 +1,6 @@
-"""The entities of the book: what the rules read, as the rulebook's shared definitions say.
+"""The entities of the book (the monitoring world model): what the rules read, as the
+rulebook's shared definitions say. Their admission counterparts are ``domain.registry``'s
+``*Record`` classes (``ClientRecord``, ...), which hold only what validation needs.
 
 Small values are frozen and replaced on change (built by ``quick_init``'s faster
 constructor: several are built per fill); ``Client``, ``Asset`` and ``Contract`` are edited in

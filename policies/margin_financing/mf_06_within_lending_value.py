@@ -40,5 +40,5 @@ def after_drawdown(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     uses=COLLATERAL_TERMS,
-    triggers=(Trigger("VAFinancingDrawn", "after", after_drawdown),),
+    triggers=(Trigger(VAFinancingDrawn, "after", after_drawdown),),
 )

@@ -56,5 +56,5 @@ def on_transfer(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     uses=COLLATERAL_TERMS,
-    triggers=(Trigger("CollateralTransferred", "before", on_transfer),),
+    triggers=(Trigger(CollateralTransferred, "before", on_transfer),),
 )

@@ -25,7 +25,7 @@ from domain.book.changes import Changes
 from domain.book.entities import Amendment, Obligation, obligation_key
 from domain.book.money import EXACT, exact
 from domain.errors import EventRejected
-from domain.events import Envelope, RecordedEvent
+from domain.events import Envelope, Payload, RecordedEvent, RuleParameterAmended
 from domain.parameters import ParameterValue
 from policies import system
 from policies.finding import Finding, evidence_json, number_repeats, parameters_json
@@ -39,17 +39,17 @@ from policies.registry import (
 )
 from policies.rule import Close, Context, Open, ParamsInForce, Rule, Trigger
 from projections.monitor.parameters import base_values
-from projections.monitor.statuses import StatusTracker
+from projections.monitor.statuses import StatusTracker, stored_statuses
 
 Overrides = Mapping[tuple[str, str], object]
 _NO_OVERRIDES: Overrides = MappingProxyType({})
 Triggers = tuple[tuple[Rule, Trigger], ...]
-_PLANS: dict[str, tuple[Triggers, Triggers]] = {  # step (3): TRIGGERS split by phase, in rulebook order
-    event_type: (
+_PLANS: dict[type[Payload], tuple[Triggers, Triggers]] = {  # step (3): TRIGGERS split by phase, in rulebook order
+    event: (
         tuple((rule, t) for rule, t in pairs if t.phase == "before"),
         tuple((rule, t) for rule, t in pairs if t.phase == "after"),
     )
-    for event_type, pairs in TRIGGERS.items()
+    for event, pairs in TRIGGERS.items()
 }
 _NO_PLAN: tuple[Triggers, Triggers] = ((), ())
 _STATUS_WATCHES = tuple(  # step (5): each status watcher with the index of its status
@@ -252,14 +252,14 @@ class MonitorEngine:
             self._overdue(ctx, found)  # (1)
         if book.parameters.pending:
             found += self._take_effect(ctx)  # (2)
-        event_type = envelope.type
-        before, after = _PLANS.get(event_type, _NO_PLAN)
+        kind = type(ctx.payload)  # the catalogue's payload class: what tables are keyed by
+        before, after = _PLANS.get(kind, _NO_PLAN)
         if before:
             self._judge(ctx, before, found)  # (3)
         apply(book, envelope, position)
         if after:
             self._judge(ctx, after, found)
-        if event_type == "RuleParameterAmended":  # (4)
+        if kind is RuleParameterAmended:  # (4)
             ctx = self._context(envelope, position)  # E's own amendment is now recorded
             found += self._take_effect(ctx)
         self._reevaluate_statuses(ctx, found)  # (5)
@@ -305,9 +305,9 @@ class MonitorEngine:
         recheck = statuses.to_recheck(ctx)
         if not recheck:
             return
-        terms = statuses.terms_evaluated()
+        terms = statuses.terms
         for client_id, sides in recheck:
-            was = statuses.stored(book.clients[client_id])
+            was = stored_statuses(book.clients[client_id])
             now = statuses.evaluate(client_id, terms, sides)
             for rule, watch, index in _STATUS_WATCHES:
                 if was[index] or now[index]:  # a client that stays good changes no obligation
