@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.book.quick_init import quick_init
+from domain.speedups import quick_init
 
 # Which side of a client an edit changes: its margin-financing side (accounts, pledges,
 # loans, calls) and its perpetuals side (margin, positions, realised PnL). A status reads one
