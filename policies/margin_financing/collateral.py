@@ -1,10 +1,12 @@
 """What the margin-financing rules share: their citation, the collateral terms in force, and
-the client status "short" (debt above lending value) that MF-07 watches.
+the client status "short" that MF-07 watches.
 
-One "short": ``valuation.is_short`` (debt > lending value) read through the status ``SHORT``,
-whose slack ``lending_slack`` is lending value - debt in one pass with its price slopes
-(negative exactly when the client is short; the status property tests hold the two equal
-after every event). ``debt_and_lending_value`` gives the two figures the rules report.
+One "short", as the rulebook defines it: debt above lending value (``valuation.debt`` and
+``lending_value``; ``valuation.is_short`` writes it in full). ``debt_and_lending_value`` gives
+the two figures, which the rules judge and report; the status ``SHORT`` keeps it on every
+client through ``lending_slack``, the same comparison as lending value - debt < 0, computed
+in one pass with its slope per price so that the monitor finds, on a price move, the clients
+it can flip (the status property tests hold the two equal after every event).
 """
 
 from __future__ import annotations
