@@ -1,10 +1,12 @@
-"""The rulebook: every rule, once, in rulebook order, and the tables the monitor dispatches on."""
+"""The rulebook: every rule, once, in rulebook order; the client statuses the rules watch; and
+the tables the monitor dispatches on. The monitor reads rules and statuses from here only."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from domain.events import Payload
 from domain.parameters import ParameterType, ParameterValue
 from policies.margin_financing import (
     mf_01_securities_margin_clients,
@@ -18,6 +20,7 @@ from policies.margin_financing import (
     mf_09_no_advance_during_call,
     mf_10_no_rehypothecation,
 )
+from policies.margin_financing.collateral import SHORT
 from policies.market_making import (
     mm_01_affiliate_safeguards,
     mm_02_activity_identified,
@@ -34,6 +37,7 @@ from policies.perpetuals import (
     perp_07_insurance_fund_first,
     perp_08_daily_funding,
 )
+from policies.perpetuals.maintenance import BELOW_MAINTENANCE
 from policies.professional_investors import (
     pi_01_professional_only,
     pi_02_pi_evidence,
@@ -41,6 +45,7 @@ from policies.professional_investors import (
     pi_04_risk_disclosure,
 )
 from policies.rule import Rule, Trigger
+from policies.status import ClientStatus
 
 RULES: tuple[Rule, ...] = (
     pi_01_professional_only.RULE,
@@ -85,14 +90,19 @@ def default_parameters() -> dict[tuple[str, str], ParameterValue]:
     return {(rule.rule_id, p.name): p.default for rule in RULES for p in rule.parameters}
 
 
-def _triggers() -> Mapping[str, tuple[tuple[Rule, Trigger], ...]]:
-    table: dict[str, list[tuple[Rule, Trigger]]] = {}
+def _triggers() -> Mapping[type[Payload], tuple[tuple[Rule, Trigger], ...]]:
+    table: dict[type[Payload], list[tuple[Rule, Trigger]]] = {}
     for rule in RULES:
         for trigger in rule.triggers:
-            table.setdefault(trigger.event_type, []).append((rule, trigger))
-    return MappingProxyType({event_type: tuple(pairs) for event_type, pairs in table.items()})
+            table.setdefault(trigger.event, []).append((rule, trigger))
+    return MappingProxyType({event: tuple(pairs) for event, pairs in table.items()})
 
 
-TRIGGERS = _triggers()  # event type -> the rules that name it, in rulebook order
+TRIGGERS = _triggers()  # payload class -> the rules that name it, in rulebook order
 STATUS_WATCHERS: tuple[Rule, ...] = tuple(r for r in RULES if r.status_watch is not None)
 AMENDMENT_WATCHERS: tuple[Rule, ...] = tuple(r for r in RULES if r.amendment_watch is not None)
+# Step (5): the statuses stored on every client, in the order the monitor evaluates them.
+CLIENT_STATUSES: tuple[ClientStatus, ...] = (SHORT, BELOW_MAINTENANCE)
+assert all(
+    r.status_watch.status in CLIENT_STATUSES for r in STATUS_WATCHERS if r.status_watch is not None
+), "a rule watches a status the registry does not list"

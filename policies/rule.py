@@ -21,11 +21,11 @@ from domain.parameters import ParameterType, ParameterValue
 
 if TYPE_CHECKING:
     from policies.finding import Finding
+    from policies.status import ClientStatus
 
 P = TypeVar("P", bound=Payload)
 Severity = Literal["critical", "high", "medium", "low"]
 Phase = Literal["before", "after"]  # judged on the state before E, or with E applied
-Status = Literal["short", "below_maintenance"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ Evaluate = Callable[[Context], Iterable["Finding | Open | Close"]]
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    event_type: str
+    event: type[Payload]  # the catalogue's payload class of the events it judges
     phase: Phase
     evaluate: Evaluate
 
@@ -133,7 +133,7 @@ class StatusWatch:
     """Step (5): called for each client whose status was re-evaluated and is or was bad,
     with the stored status before and the status now (staying good opens or closes nothing)."""
 
-    status: Status
+    status: ClientStatus  # declared by the rule family that owns it, listed in the registry
     reconcile: Callable[[Context, str, bool, bool], Iterable[Open | Close]]
 
 

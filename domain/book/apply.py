@@ -1,8 +1,8 @@
 """Applying one event to the book: an explicit table from event type to handler.
 
-Handlers change state only; they judge nothing. Facts that no rule's state depends on
-(``FundingSettled``, ``PerpTradeSettled``, ``LossAllocated``, ``DataAccessed``) have no
-handler: their obligations are the rules' business.
+Handlers change state only; they judge nothing. The table is keyed by the catalogue's payload
+classes; every event type is in it, in ``NOT_APPLIED`` (with the reason), or is
+``RuleParameterAmended`` (``record_amendment``): ``tests/domain/test_handler_tables.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 from domain.book import apply_accounts as accounts
 from domain.book import apply_perps as perps
-from domain.book.book import Book, PriceMove
+from domain.book.book import Book
+from domain.book.changes import PriceMove
 from domain.book.entities import HKD, Amendment, Asset, MarketMaker
 from domain.book.money import ZERO
 from domain.errors import EventRejected, Reason
@@ -21,12 +22,42 @@ from domain.events import (
     EVENT_TYPES,
     AssetListed,
     AssetStatusChanged,
+    ClientOnboarded,
+    ClientReclassified,
+    CollateralHaircutChanged,
+    CollateralPledged,
+    CollateralReleased,
+    CollateralTransferred,
+    CreditLimitChanged,
+    DataAccessed,
+    DerivativesKnowledgeAssessed,
     Envelope,
+    FundingSettled,
+    InsuranceFundChanged,
+    LossAllocated,
+    MarginCallIssued,
+    MarginCallResolved,
     MarketMakerControls,
     MarketMakerControlsChanged,
     MarketMakerRegistered,
+    Payload,
+    PerpContractDelisted,
+    PerpContractListed,
+    PerpMarginDeposited,
+    PerpMarginWithdrawn,
+    PerpOrderCancelled,
+    PerpOrderPlaced,
+    PerpTradeExecuted,
+    PerpTradeSettled,
+    PositionLiquidated,
     PriceObserved,
+    RiskDisclosureAcknowledged,
     RuleParameterAmended,
+    SecuritiesMarginAccountClosed,
+    SecuritiesMarginAccountOpened,
+    SecuritiesMarginPositionReported,
+    VAFinancingDrawn,
+    VAFinancingRepaid,
 )
 from domain.parameters import coerce_parameter
 
@@ -57,7 +88,7 @@ def price_observed(book: Book, e: PriceObserved) -> None:
     asset = book.edit_asset(e.asset)
     old = asset.price
     asset.price = e.price
-    book.moves.append(PriceMove(e.asset, ZERO if old is None else old, e.price, old is None))
+    book.changes.moves.append(PriceMove(e.asset, ZERO if old is None else old, e.price, old is None))
 
 
 def _controls(controls: MarketMakerControls) -> tuple[bool, bool, bool, bool]:
@@ -77,43 +108,50 @@ def controls_changed(book: Book, e: MarketMakerControlsChanged) -> None:
         book.market_makers.put(e.mm_id, replace(mm, controls=_controls(e.controls)))
 
 
-HANDLERS: Mapping[str, Handler] = {
-    "AssetListed": asset_listed,
-    "AssetStatusChanged": asset_status_changed,
-    "PriceObserved": price_observed,
-    "ClientOnboarded": accounts.client_onboarded,
-    "ClientReclassified": accounts.client_reclassified,
-    "SecuritiesMarginAccountOpened": accounts.account_opened,
-    "CreditLimitChanged": accounts.credit_limit_changed,
-    "SecuritiesMarginAccountClosed": accounts.account_closed,
-    "SecuritiesMarginPositionReported": accounts.position_reported,
-    "DerivativesKnowledgeAssessed": accounts.knowledge_assessed,
-    "RiskDisclosureAcknowledged": accounts.disclosure_acknowledged,
-    "CollateralPledged": accounts.collateral_pledged,
-    "CollateralHaircutChanged": accounts.haircut_changed,
-    "CollateralReleased": accounts.collateral_released,
-    "CollateralTransferred": accounts.collateral_transferred,
-    "VAFinancingDrawn": accounts.financing_drawn,
-    "VAFinancingRepaid": accounts.financing_repaid,
-    "MarginCallIssued": accounts.margin_call_issued,
-    "MarginCallResolved": accounts.margin_call_resolved,
-    "PerpContractListed": perps.contract_listed,
-    "PerpContractDelisted": perps.contract_delisted,
-    "PerpMarginDeposited": perps.margin_deposited,
-    "PerpMarginWithdrawn": perps.margin_withdrawn,
-    "PerpOrderPlaced": perps.order_placed,
-    "PerpOrderCancelled": perps.order_cancelled,
-    "PerpTradeExecuted": perps.trade_executed,
-    "PositionLiquidated": perps.position_liquidated,
-    "InsuranceFundChanged": perps.insurance_fund_changed,
-    "MarketMakerRegistered": market_maker_registered,
-    "MarketMakerControlsChanged": controls_changed,
+HANDLERS: Mapping[type[Payload], Handler] = {
+    AssetListed: asset_listed,
+    AssetStatusChanged: asset_status_changed,
+    PriceObserved: price_observed,
+    ClientOnboarded: accounts.client_onboarded,
+    ClientReclassified: accounts.client_reclassified,
+    SecuritiesMarginAccountOpened: accounts.account_opened,
+    CreditLimitChanged: accounts.credit_limit_changed,
+    SecuritiesMarginAccountClosed: accounts.account_closed,
+    SecuritiesMarginPositionReported: accounts.position_reported,
+    DerivativesKnowledgeAssessed: accounts.knowledge_assessed,
+    RiskDisclosureAcknowledged: accounts.disclosure_acknowledged,
+    CollateralPledged: accounts.collateral_pledged,
+    CollateralHaircutChanged: accounts.haircut_changed,
+    CollateralReleased: accounts.collateral_released,
+    CollateralTransferred: accounts.collateral_transferred,
+    VAFinancingDrawn: accounts.financing_drawn,
+    VAFinancingRepaid: accounts.financing_repaid,
+    MarginCallIssued: accounts.margin_call_issued,
+    MarginCallResolved: accounts.margin_call_resolved,
+    PerpContractListed: perps.contract_listed,
+    PerpContractDelisted: perps.contract_delisted,
+    PerpMarginDeposited: perps.margin_deposited,
+    PerpMarginWithdrawn: perps.margin_withdrawn,
+    PerpOrderPlaced: perps.order_placed,
+    PerpOrderCancelled: perps.order_cancelled,
+    PerpTradeExecuted: perps.trade_executed,
+    PositionLiquidated: perps.position_liquidated,
+    InsuranceFundChanged: perps.insurance_fund_changed,
+    MarketMakerRegistered: market_maker_registered,
+    MarketMakerControlsChanged: controls_changed,
 }
 
+# Facts that no state the rules read depends on: their obligations are the rules' business.
+NOT_APPLIED: Mapping[type[Payload], str] = {
+    FundingSettled: "PERP-08 judges it when it arrives; no state the rules read records it",
+    PerpTradeSettled: "PERP-05 judges it when it arrives; no state the rules read records it",
+    LossAllocated: "PERP-07 judges it against the insurance fund, which it does not change",
+    DataAccessed: "MM-04 judges the access when it arrives; no state the rules read records it",
+}
 
-# Event types whose payload has a ``client_id`` (asking the others costs pydantic a slow miss).
+# Payload classes that have a ``client_id`` (asking the others costs pydantic a slow miss).
 NAMING_A_CLIENT = frozenset(
-    name for name, model in EVENT_TYPES.items() if "client_id" in model.model_fields
+    model for model in EVENT_TYPES.values() if "client_id" in model.model_fields
 )
 
 
@@ -143,13 +181,14 @@ def record_amendment(book: Book, envelope: Envelope, position: int) -> Amendment
 
 def apply(book: Book, envelope: Envelope, position: int) -> None:
     """Apply one accepted event to the book, in ledger order."""
-    event_type, data = envelope.type, envelope.data  # (each read once: a pydantic attribute)
-    if event_type == "RuleParameterAmended":
+    data = envelope.data  # (read once: a pydantic attribute)
+    kind = type(data)
+    if kind is RuleParameterAmended:
         record_amendment(book, envelope, position)
         return
-    handler = HANDLERS.get(event_type)
-    client_id = getattr(data, "client_id", None) if event_type in NAMING_A_CLIENT else None
-    if client_id is not None and client_id not in book.clients and event_type != "ClientOnboarded":
+    handler = HANDLERS.get(kind)
+    client_id = getattr(data, "client_id", None) if kind in NAMING_A_CLIENT else None
+    if client_id is not None and client_id not in book.clients and kind is not ClientOnboarded:
         return  # an unknown client (only an unvalidated preview can name one): nothing to change
     if handler is not None:
         handler(book, data)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.book.book import CONTRACT_MARK_PREFIX, PERPETUALS, Book, PriceMove
+from domain.book.book import CONTRACT_MARK_PREFIX, Book
+from domain.book.changes import PERPETUALS, PriceMove
 from domain.book.entities import Contract, Order
 from domain.book.money import ZERO
 from domain.book.perp_accounting import fill, liquidation_fill
@@ -106,7 +107,7 @@ def trade_executed(book: Book, e: PerpTradeExecuted) -> None:
     book.contracts.edit(e.contract_id).last_trade_price = e.price
     if not book.is_priced(contract.reference_asset):
         key = CONTRACT_MARK_PREFIX + e.contract_id  # the trade moves this contract's mark
-        book.moves.append(PriceMove(key, ZERO if old is None else old, e.price, first=False))
+        book.changes.moves.append(PriceMove(key, ZERO if old is None else old, e.price, first=False))
 
 
 def position_liquidated(book: Book, e: PositionLiquidated) -> None:

@@ -2,21 +2,21 @@
 
 Only ``domain.book.apply`` changes it, in ledger order. Rules see it through ``BookView``.
 Besides the persisted tables it keeps derived lookups (owners of pledges, loans, calls and
-accounts; a heap of client orders resting per contract side; a heap of obligation deadlines)
-and, per event, a scratch of what changed for the monitor's step (5): the clients touched and
-the prices that moved.
+accounts; a heap of client orders resting per contract side; a heap of obligation deadlines).
+What an event changed that a client's status reads is not kept here: the book writes it to
+the ``Changes`` (``domain.book.changes``) its owner gives it, and the owner takes it.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Container, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from domain.book.amendments import AmendmentIndex
+from domain.book.changes import BOTH_SIDES, Changes
 from domain.book.entities import (
     HKD,
     Account,
@@ -31,7 +31,6 @@ from domain.book.entities import (
 )
 from domain.book.journal import Journal
 from domain.book.money import ONE, ZERO
-from domain.book.quick_init import quick_init
 from domain.book.table import Table
 from domain.parameters import ParameterType
 
@@ -40,26 +39,16 @@ DEADLINE_SLACK_ENTRIES = 64
 RESTING_SLACK_ENTRIES = 64
 Rank = tuple[bool, Decimal, str]  # a resting order's place: see ``_rank``
 StatusRegime = tuple[tuple[str, ...], Decimal]  # (eligible assets, min haircut) of step (5)
-# Which side of a client an edit changes, for step (5): its margin-financing side (accounts,
-# pledges, loans, calls), behind the "short" status, and its perpetuals side (margin,
-# positions, realised PnL), behind "below maintenance". Neither status reads the other side,
-# so a side left unchanged need not be re-evaluated. An edit that names no side counts as both.
-FINANCING, PERPETUALS = 1, 2
-BOTH_SIDES = FINANCING | PERPETUALS
-
-
-@quick_init
-@dataclass(frozen=True, slots=True)
-class PriceMove:
-    key: str  # an asset, or "#" + contract id for a contract marked at its last trade
-    old: Decimal
-    new: Decimal
-    first: bool  # the asset had never been priced
 
 
 class Book:
-    def __init__(self, parameter_types: Mapping[str, Mapping[str, ParameterType]]) -> None:
+    def __init__(
+        self, parameter_types: Mapping[str, Mapping[str, ParameterType]], changes: Changes | None = None
+    ) -> None:
         self.parameter_types = parameter_types  # how amended values are read
+        # Where edits that a client's status reads are reported: its owner's (the monitor's
+        # status tracker), which takes them after each event; written here, never read.
+        self.changes = Changes() if changes is None else changes
         j = self.journal = Journal()
         self.assets: Table[Asset] = Table(j, "asset", copy=Asset.copy)
         self.clients: Table[Client] = Table(j, "client", copy=Client.copy)
@@ -87,8 +76,6 @@ class Book:
         self._resting: dict[tuple[str, str], list[Rank]] = {}
         self._resting_entries = 0  # in all the heaps, stale ones included
         self.deadlines: list[tuple[datetime, str]] = []
-        self.touched: dict[str, int] = {}  # client id -> the sides edited (FINANCING, ...)
-        self.moves: list[PriceMove] = []
         # The rules' commonest reads (BookView), bound to the tables' own ``get``: the row by
         # key, or None, with no Python call in between (several per event).
         self.asset: Callable[[str], Asset | None] = self.assets.get
@@ -192,8 +179,10 @@ class Book:
     # -- writing (domain.book.apply) -------------------------------------------------------
     def edit_client(self, client_id: str, sides: int = BOTH_SIDES) -> Client:
         """The client's row, to change in place; ``sides``: which of its sides the change
-        can reach (see ``FINANCING``), so that step (5) re-evaluates only their statuses."""
-        self.touched[client_id] = self.touched.get(client_id, 0) | sides
+        can reach (see ``changes.FINANCING``), so that step (5) re-evaluates only the
+        statuses that read them."""
+        touched = self.changes.touched
+        touched[client_id] = touched.get(client_id, 0) | sides
         return self.clients.edit(client_id)
 
     def edit_asset(self, symbol: str) -> Asset:
@@ -211,13 +200,6 @@ class Book:
             if obligation is not None and obligation.deadline == deadline:
                 due.setdefault(key, obligation)
         return list(due.values())
-
-    def take_scratch(self) -> tuple[dict[str, int], list[PriceMove]]:
-        """What changed since the last call: the clients touched (with the sides edited)
-        and the prices moved."""
-        touched, moves = self.touched, self.moves
-        self.touched, self.moves = {}, []
-        return touched, moves
 
     # -- derived lookups ------------------------------------------------------------------
     def _index_order(self, order_id: str, old: Order | None, new: Order | None) -> None:

@@ -1,6 +1,8 @@
-"""The entities of the book: what the rules read, as the rulebook's shared definitions say.
+"""The entities of the book (the monitoring world model): what the rules read, as the
+rulebook's shared definitions say. Their admission counterparts are ``domain.registry``'s
+``*Record`` classes (``ClientRecord``, ...), which hold only what validation needs.
 
-Small values are frozen and replaced on change (built by ``quick_init``'s faster
+Small values are frozen and replaced on change (built by ``domain.speedups.quick_init``'s faster
 constructor: several are built per fill); ``Client``, ``Asset`` and ``Contract`` are edited in
 place through ``Book.edit_*`` so that the journal can snapshot them first.
 """
@@ -13,8 +15,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from domain.book.money import ZERO
-from domain.book.quick_init import quick_init
 from domain.parameters import ParameterValue
+from domain.speedups import quick_init
 
 HKD = "HKD"
 CONTROL_NAMES = (

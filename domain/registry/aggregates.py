@@ -1,4 +1,6 @@
-"""What validation must know of each entity, as small records with their invariants.
+"""What validation must know of each entity, as small records with their invariants: the
+admission world model (``domain.registry``), one ``*Record`` class per kind; the monitoring
+world model's entities are ``domain.book.entities``.
 
 A ``check_*`` method returns why an operation is impossible (``None`` when it is possible)
 without changing anything; the other methods apply an operation already checked. Records
@@ -35,7 +37,7 @@ class Record(BaseModel):
         return (self.KIND, self.natural_id)
 
 
-class ListedAsset(Record):
+class AssetRecord(Record):
     KIND: ClassVar[str] = "asset"
     asset: str
     asset_kind: str
@@ -45,7 +47,7 @@ class ListedAsset(Record):
         return self.asset
 
 
-class MarketMaker(Record):
+class MarketMakerRecord(Record):
     KIND: ClassVar[str] = "mm"
     mm_id: str
 
@@ -54,7 +56,7 @@ class MarketMaker(Record):
         return self.mm_id
 
 
-class Client(Record):
+class ClientRecord(Record):
     """A client's perpetual margin (deposited − withdrawn, per asset) and signed positions."""
 
     KIND: ClassVar[str] = "client"
@@ -98,7 +100,7 @@ class Client(Record):
         self.positions[contract_id] = toward_zero(position, quantity)
 
 
-class MarginAccount(Record):
+class AccountRecord(Record):
     KIND: ClassVar[str] = "account"
     account_id: str
     client_id: str
@@ -121,7 +123,7 @@ class MarginAccount(Record):
         self.closed = True
 
 
-class Pledge(Record):
+class PledgeRecord(Record):
     """Collateral pledged for VA financing; ``open_quantity`` is what is still pledged."""
 
     KIND: ClassVar[str] = "pledge"
@@ -143,7 +145,7 @@ class Pledge(Record):
         self.open_quantity = EXACT.subtract(self.open_quantity, quantity)
 
 
-class Loan(Record):
+class LoanRecord(Record):
     KIND: ClassVar[str] = "loan"
     loan_id: str
     client_id: str
@@ -162,7 +164,7 @@ class Loan(Record):
         self.outstanding = EXACT.subtract(self.outstanding, amount)
 
 
-class MarginCall(Record):
+class CallRecord(Record):
     KIND: ClassVar[str] = "call"
     call_id: str
     client_id: str
@@ -179,7 +181,7 @@ class MarginCall(Record):
         self.resolved = True
 
 
-class Contract(Record):
+class ContractRecord(Record):
     KIND: ClassVar[str] = "contract"
     contract_id: str
     delisted: bool = False
@@ -195,7 +197,7 @@ class Contract(Record):
         self.delisted = True
 
 
-class Deposit(Record):
+class DepositRecord(Record):
     KIND: ClassVar[str] = "deposit"
     deposit_id: str
     client_id: str
@@ -205,7 +207,7 @@ class Deposit(Record):
         return self.deposit_id
 
 
-class Order(Record):
+class OrderRecord(Record):
     KIND: ClassVar[str] = "order"
     order_id: str
     client_id: str
@@ -250,7 +252,7 @@ class Order(Record):
         self.filled = EXACT.add(self.filled, quantity)
 
 
-class Trade(Record):
+class TradeRecord(Record):
     KIND: ClassVar[str] = "trade"
     trade_id: str
     settled: bool = False
@@ -269,16 +271,16 @@ class Trade(Record):
 RECORD_TYPES: dict[str, type[Record]] = {
     record.KIND: record
     for record in (
-        ListedAsset,
-        MarketMaker,
-        Client,
-        MarginAccount,
-        Pledge,
-        Loan,
-        MarginCall,
-        Contract,
-        Deposit,
-        Order,
-        Trade,
+        AssetRecord,
+        MarketMakerRecord,
+        ClientRecord,
+        AccountRecord,
+        PledgeRecord,
+        LoanRecord,
+        CallRecord,
+        ContractRecord,
+        DepositRecord,
+        OrderRecord,
+        TradeRecord,
     )  # fmt: skip
 }

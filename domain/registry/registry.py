@@ -13,7 +13,7 @@ from domain.errors import EventRejected, Reason
 from domain.events import Envelope, RuleParameterAmended
 from domain.events.reasons import quoted
 from domain.parameters import ParameterType, coerce_parameter
-from domain.registry.aggregates import EntityKey, Order
+from domain.registry.aggregates import EntityKey, OrderRecord
 from domain.registry.cache import Loader, RecordCache
 from domain.registry.invariants import CHECKS
 from domain.registry.references import already_exists, referenced, unknown
@@ -43,7 +43,7 @@ class Registry:
         self._records.load(keys)
         clients = []
         for kind, natural_id in keys:
-            if kind == Order.KIND and (order := self._records.get(Order, natural_id)):
+            if kind == OrderRecord.KIND and (order := self._records.get(OrderRecord, natural_id)):
                 clients.append(("client", order.client_id))
         self._records.load(clients)
 
@@ -55,14 +55,14 @@ class Registry:
         if isinstance(envelope.data, RuleParameterAmended):
             reasons += self._amendment_reasons(envelope.data, stored)
         # State checks judge entities that exist; after a missing one they would only echo it.
-        if not missing and (check := CHECKS.get(envelope.type)):
+        if not missing and (check := CHECKS.get(type(envelope.data))):
             reasons += check(self._records, envelope.data)
         if reasons:
             raise EventRejected(reasons, envelope.event_id)
 
     def apply(self, envelope: Envelope) -> None:
         """Change the records for an event already checked."""
-        if apply := APPLIES.get(envelope.type):
+        if apply := APPLIES.get(type(envelope.data)):
             apply(self._records, envelope.data)
 
     def accept(self, envelope: Envelope, stored: bool = False) -> None:

@@ -46,5 +46,5 @@ def on_drawdown(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("VAFinancingDrawn", "before", on_drawdown),),
+    triggers=(Trigger(VAFinancingDrawn, "before", on_drawdown),),
 )

@@ -42,5 +42,5 @@ def on_limit_changed(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("CreditLimitChanged", "before", on_limit_changed),),
+    triggers=(Trigger(CreditLimitChanged, "before", on_limit_changed),),
 )

@@ -43,5 +43,5 @@ def after_drawdown(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("VAFinancingDrawn", "after", after_drawdown),),
+    triggers=(Trigger(VAFinancingDrawn, "after", after_drawdown),),
 )

@@ -35,5 +35,5 @@ def on_pledge(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("CollateralPledged", "before", on_pledge),),
+    triggers=(Trigger(CollateralPledged, "before", on_pledge),),
 )

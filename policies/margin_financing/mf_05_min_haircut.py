@@ -80,8 +80,8 @@ RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     uses=(ELIGIBLE_ASSETS,),
     triggers=(
-        Trigger("CollateralPledged", "before", on_pledge),
-        Trigger("CollateralHaircutChanged", "before", on_haircut_changed),
+        Trigger(CollateralPledged, "before", on_pledge),
+        Trigger(CollateralHaircutChanged, "before", on_haircut_changed),
     ),
     amendment_watch=AmendmentWatch("min_haircut", on_raise),
 )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from domain.book.money import number_text
 from domain.events import VAFinancingDrawn
 from policies.finding import Finding, finding
-from policies.margin_financing.collateral import CIRCULAR, COLLATERAL_TERMS, shortness
+from policies.margin_financing.collateral import CIRCULAR, COLLATERAL_TERMS, debt_and_lending_value
 from policies.rule import Context, Parameter, Rule, Severity, Trigger
 
 RULE_ID = "MF-06"
@@ -27,7 +27,7 @@ def after_drawdown(ctx: Context) -> Iterator[Finding]:
     client = ctx.book.client(loan.client_id)
     if client is None:
         return
-    owed, lending = shortness(ctx.book, client, ctx.params)
+    owed, lending = debt_and_lending_value(ctx.book, client, ctx.params)
     if owed > lending:
         yield finding(
             RULE, ctx, loan.loan_id,
@@ -40,5 +40,5 @@ def after_drawdown(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     uses=COLLATERAL_TERMS,
-    triggers=(Trigger("VAFinancingDrawn", "after", after_drawdown),),
+    triggers=(Trigger(VAFinancingDrawn, "after", after_drawdown),),
 )

@@ -14,7 +14,12 @@ from datetime import timedelta
 
 from domain.book.entities import Obligation
 from policies.finding import Finding, missed_deadline
-from policies.margin_financing.collateral import CIRCULAR, COLLATERAL_TERMS, shortness
+from policies.margin_financing.collateral import (
+    CIRCULAR,
+    COLLATERAL_TERMS,
+    SHORT,
+    debt_and_lending_value,
+)
 from policies.rule import (
     Close,
     Context,
@@ -40,7 +45,7 @@ def reconcile(ctx: Context, client_id: str, was_short: bool, is_short: bool) -> 
     # Reading: any open margin call of the client meets it, whatever shortfall it names.
     has_call = bool(client.open_calls)
     if is_short and not was_short and not has_call:
-        owed, lending = shortness(ctx.book, client, ctx.params)
+        owed, lending = debt_and_lending_value(ctx.book, client, ctx.params)
         window = timedelta(minutes=ctx.params.integer(RULE_ID, "margin_call_within_minutes"))
         yield Open(RULE_ID, client_id, deadline_after(ctx.now, window), {"debt": owed, "lending_value": lending})
     elif was_short and (not is_short or has_call):
@@ -61,6 +66,6 @@ def overdue(ctx: Context, obligation: Obligation) -> Finding:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     uses=COLLATERAL_TERMS,
-    status_watch=StatusWatch("short", reconcile),
+    status_watch=StatusWatch(SHORT, reconcile),
     overdue=overdue,
 )

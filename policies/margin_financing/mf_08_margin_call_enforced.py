@@ -44,8 +44,8 @@ def overdue(ctx: Context, obligation: Obligation) -> Finding:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     triggers=(
-        Trigger("MarginCallIssued", "after", on_issued),
-        Trigger("MarginCallResolved", "after", on_resolved),
+        Trigger(MarginCallIssued, "after", on_issued),
+        Trigger(MarginCallResolved, "after", on_resolved),
     ),
     overdue=overdue,
 )

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from domain.book.money import number_text
 from domain.events import CollateralTransferred
 from policies.finding import Finding, finding
-from policies.margin_financing.collateral import CIRCULAR, COLLATERAL_TERMS, shortness
+from policies.margin_financing.collateral import CIRCULAR, COLLATERAL_TERMS, debt_and_lending_value
 from policies.rule import Context, Parameter, Rule, Severity, Trigger
 
 RULE_ID = "MF-10"
@@ -43,7 +43,7 @@ def on_transfer(ctx: Context) -> Iterator[Finding]:
     elif move.destination_kind == "liquidation" and not client.open_calls:
         # Reading: "is short" is judged afresh on the state before E with the terms in force
         # at E, not taken from the status stored by the previous event's step (5).
-        owed, lending = shortness(ctx.book, client, ctx.params)
+        owed, lending = debt_and_lending_value(ctx.book, client, ctx.params)
         if owed <= lending:
             yield finding(
                 RULE, ctx, move.pledge_id,
@@ -56,5 +56,5 @@ def on_transfer(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     uses=COLLATERAL_TERMS,
-    triggers=(Trigger("CollateralTransferred", "before", on_transfer),),
+    triggers=(Trigger(CollateralTransferred, "before", on_transfer),),
 )

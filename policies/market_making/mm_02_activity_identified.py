@@ -41,5 +41,5 @@ def on_order(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("PerpOrderPlaced", "before", on_order),),
+    triggers=(Trigger(PerpOrderPlaced, "before", on_order),),
 )

@@ -63,5 +63,5 @@ def on_trade(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("PerpTradeExecuted", "before", on_trade),),
+    triggers=(Trigger(PerpTradeExecuted, "before", on_trade),),
 )

@@ -35,5 +35,5 @@ def on_access(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("DataAccessed", "before", on_access),),
+    triggers=(Trigger(DataAccessed, "before", on_access),),
 )

@@ -52,7 +52,7 @@ def on_order(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     triggers=(
-        Trigger("PerpContractListed", "before", on_listed),
-        Trigger("PerpOrderPlaced", "before", on_order),
+        Trigger(PerpContractListed, "before", on_listed),
+        Trigger(PerpOrderPlaced, "before", on_order),
     ),
 )

@@ -46,5 +46,5 @@ def on_deposit(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("PerpMarginDeposited", "before", on_deposit),),
+    triggers=(Trigger(PerpMarginDeposited, "before", on_deposit),),
 )

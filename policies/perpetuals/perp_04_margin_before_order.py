@@ -73,7 +73,7 @@ def after_withdrawal(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     triggers=(
-        Trigger("PerpOrderPlaced", "before", on_order),
-        Trigger("PerpMarginWithdrawn", "after", after_withdrawal),
+        Trigger(PerpOrderPlaced, "before", on_order),
+        Trigger(PerpMarginWithdrawn, "after", after_withdrawal),
     ),
 )

@@ -53,8 +53,8 @@ def overdue(ctx: Context, obligation: Obligation) -> Finding:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     triggers=(
-        Trigger("PerpTradeExecuted", "after", on_executed),
-        Trigger("PerpTradeSettled", "after", on_settled),
+        Trigger(PerpTradeExecuted, "after", on_executed),
+        Trigger(PerpTradeSettled, "after", on_settled),
     ),
     overdue=overdue,
 )

@@ -15,6 +15,7 @@ from domain.book.entities import Obligation
 from domain.book.valuation import equity, quantities, requirement
 from policies.finding import Finding, missed_deadline
 from policies.perpetuals.framework import FRAMEWORK
+from policies.perpetuals.maintenance import BELOW_MAINTENANCE
 from policies.rule import (
     Close,
     Context,
@@ -59,6 +60,6 @@ def overdue(ctx: Context, obligation: Obligation) -> Finding:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    status_watch=StatusWatch("below_maintenance", reconcile),
+    status_watch=StatusWatch(BELOW_MAINTENANCE, reconcile),
     overdue=overdue,
 )

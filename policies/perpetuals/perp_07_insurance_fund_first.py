@@ -36,5 +36,5 @@ def on_loss(ctx: Context) -> Iterator[Finding]:
 
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
-    triggers=(Trigger("LossAllocated", "before", on_loss),),
+    triggers=(Trigger(LossAllocated, "before", on_loss),),
 )

@@ -57,9 +57,9 @@ def overdue(ctx: Context, obligation: Obligation) -> Finding:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     triggers=(
-        Trigger("PerpContractListed", "after", on_listed),
-        Trigger("FundingSettled", "after", on_funding),
-        Trigger("PerpContractDelisted", "after", on_delisted),
+        Trigger(PerpContractListed, "after", on_listed),
+        Trigger(FundingSettled, "after", on_funding),
+        Trigger(PerpContractDelisted, "after", on_delisted),
     ),
     overdue=overdue,
 )

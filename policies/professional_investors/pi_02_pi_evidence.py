@@ -109,7 +109,7 @@ def on_deposit(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     triggers=(
-        Trigger("PerpOrderPlaced", "before", on_order),
-        Trigger("PerpMarginDeposited", "before", on_deposit),
+        Trigger(PerpOrderPlaced, "before", on_order),
+        Trigger(PerpMarginDeposited, "before", on_deposit),
     ),
 )

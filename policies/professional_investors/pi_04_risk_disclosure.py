@@ -43,7 +43,7 @@ def on_drawdown(ctx: Context) -> Iterator[Finding]:
 RULE = Rule(
     RULE_ID, TITLE, SEVERITY, CITATION, __doc__ or TITLE, PARAMETERS,
     triggers=(
-        Trigger("PerpOrderPlaced", "before", on_order),
-        Trigger("VAFinancingDrawn", "before", on_drawdown),
+        Trigger(PerpOrderPlaced, "before", on_order),
+        Trigger(VAFinancingDrawn, "before", on_drawdown),
     ),
 )

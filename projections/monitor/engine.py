@@ -21,15 +21,18 @@ from types import MappingProxyType
 from domain.book import persistence
 from domain.book.apply import apply
 from domain.book.book import Book
+from domain.book.changes import Changes
 from domain.book.entities import Amendment, Obligation, obligation_key
 from domain.book.money import EXACT, exact
 from domain.errors import EventRejected
-from domain.events import Envelope, RecordedEvent
+from domain.events import Envelope, Payload, RecordedEvent, RuleParameterAmended
 from domain.parameters import ParameterValue
+from domain.speedups import new_tuple
 from policies import system
 from policies.finding import Finding, evidence_json, number_repeats, parameters_json
 from policies.registry import (
     AMENDMENT_WATCHERS,
+    CLIENT_STATUSES,
     RULES_BY_ID,
     STATUS_WATCHERS,
     TRIGGERS,
@@ -37,29 +40,26 @@ from policies.registry import (
 )
 from policies.rule import Close, Context, Open, ParamsInForce, Rule, Trigger
 from projections.monitor.parameters import base_values
-from projections.monitor.statuses import REGIME_KEY, StatusTracker
+from projections.monitor.statuses import StatusTracker, stored_statuses
 
 Overrides = Mapping[tuple[str, str], object]
 _NO_OVERRIDES: Overrides = MappingProxyType({})
-STATUSES = ("short", "below_maintenance")  # as StatusTracker.evaluate returns them
 Triggers = tuple[tuple[Rule, Trigger], ...]
-_PLANS: dict[str, tuple[Triggers, Triggers]] = {  # step (3): TRIGGERS split by phase, in rulebook order
-    event_type: (
+_PLANS: dict[type[Payload], tuple[Triggers, Triggers]] = {  # step (3): TRIGGERS split by phase, in rulebook order
+    event: (
         tuple((rule, t) for rule, t in pairs if t.phase == "before"),
         tuple((rule, t) for rule, t in pairs if t.phase == "after"),
     )
-    for event_type, pairs in TRIGGERS.items()
+    for event, pairs in TRIGGERS.items()
 }
 _NO_PLAN: tuple[Triggers, Triggers] = ((), ())
 _STATUS_WATCHES = tuple(  # step (5): each status watcher with the index of its status
-    (rule, rule.status_watch, STATUSES.index(rule.status_watch.status))
+    (rule, rule.status_watch, CLIENT_STATUSES.index(rule.status_watch.status))
     for rule in STATUS_WATCHERS if rule.status_watch is not None
 )
-_NOTHING: Mapping[str, int] = MappingProxyType({})
 # Years whose every instant, at any offset, lies inside events.md's range of times: an event
 # of one of them needs no exact check of its time (an int comparison instead of two aware ones).
 _SURELY_IN_RANGE_FROM, _SURELY_IN_RANGE_UNTIL = 1970, 2199
-_new_tuple = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,9 @@ class MonitorEngine:
         """``overrides``: (rule id, parameter) -> value in force from the beginning of time,
         for what-if replays; amendments in the stream still apply on top."""
         self._base = base_values(overrides)
-        self._book = Book(parameter_catalogue())
-        self._statuses = StatusTracker(self._book)
+        changes = Changes()  # the status tracker's: the book writes to it, the tracker takes it
+        self._book = Book(parameter_catalogue(), changes)
+        self._statuses = StatusTracker(self._book, changes)
         self._span: _Span | None = None
         # An obligation's parameters, as JSON, per rule: computed once per ``ParamsInForce``
         # (one per span of parameters in force), not for every trade that opens one.
@@ -95,7 +96,6 @@ class MonitorEngine:
         with exact():
             persistence.load_records(engine._book, records)
             engine._statuses.rebuild()
-        engine._book.take_scratch()
         for table in engine._book.tables:
             table.forget_changes()
         return engine
@@ -136,7 +136,7 @@ class MonitorEngine:
             found = self._evaluate(envelope, event.position)
         except Exception as error:  # any defect at all: that is the point of SYS-01
             journal.undo()
-            self._book.take_scratch()
+            self._statuses.changes.take()
             return [system.unevaluable(event, system.reason_of(error))]
         except BaseException:
             journal.undo()
@@ -237,14 +237,14 @@ class MonitorEngine:
         return params
 
     def _context(self, envelope: Envelope, position: int) -> Context:
-        # ``tuple.__new__`` is what ``Context(...)`` calls, less a Python frame: once per event.
+        # ``new_tuple``: ``Context(...)`` less a Python frame (``domain.speedups``), once per event.
         at = envelope.occurred_at
-        return _new_tuple(Context, (envelope, position, self._params(at), self._book, at, envelope.data))
+        return new_tuple(Context, (envelope, position, self._params(at), self._book, at, envelope.data))
 
     def _evaluate(self, envelope: Envelope, position: int) -> list[Finding]:
-        book = self._book
-        if book.touched or book.moves:
-            book.take_scratch()  # left by an event that raised
+        book, changes = self._book, self._statuses.changes
+        if changes.touched or changes.moves:
+            changes.take()  # left by an event that raised
         ctx = self._context(envelope, position)
         found: list[Finding] = []
         # The guards below skip, without a call, steps that have nothing to do for most events.
@@ -252,19 +252,17 @@ class MonitorEngine:
             self._overdue(ctx, found)  # (1)
         if book.parameters.pending:
             found += self._take_effect(ctx)  # (2)
-        event_type = envelope.type
-        before, after = _PLANS.get(event_type, _NO_PLAN)
+        kind = type(ctx.payload)  # the catalogue's payload class: what tables are keyed by
+        before, after = _PLANS.get(kind, _NO_PLAN)
         if before:
             self._judge(ctx, before, found)  # (3)
         apply(book, envelope, position)
         if after:
             self._judge(ctx, after, found)
-        if event_type == "RuleParameterAmended":  # (4)
+        if kind is RuleParameterAmended:  # (4)
             ctx = self._context(envelope, position)  # E's own amendment is now recorded
             found += self._take_effect(ctx)
         self._reevaluate_statuses(ctx, found)  # (5)
-        if book.touched:
-            book.take_scratch()
         return found if len(found) < 2 else number_repeats(found)  # one finding repeats none
 
     def _overdue(self, ctx: Context, found: list[Finding]) -> None:
@@ -303,22 +301,21 @@ class MonitorEngine:
                     self._oblige(ctx, rule, effect)
 
     def _reevaluate_statuses(self, ctx: Context, found: list[Finding]) -> None:
-        book = self._book
-        touched, moves = book.take_scratch() if book.touched or book.moves else (_NOTHING, [])
-        recheck = self._statuses.to_recheck(ctx, touched, moves)
+        book, statuses = self._book, self._statuses
+        recheck = statuses.to_recheck(ctx)
         if not recheck:
             return
-        regime = book.status_regime.get(REGIME_KEY)
+        terms = statuses.terms
         for client_id, sides in recheck:
-            client = book.clients[client_id]
-            was = (client.short, client.below_maintenance)
-            now = self._statuses.evaluate(client_id, regime, sides)
+            was = stored_statuses(book.clients[client_id])
+            now = statuses.evaluate(client_id, terms, sides)
             for rule, watch, index in _STATUS_WATCHES:
                 if was[index] or now[index]:  # a client that stays good changes no obligation
                     self._effects(ctx, rule, watch.reconcile(ctx, client_id, was[index], now[index]), found)
             if now != was:
-                edited = book.edit_client(client_id)
-                edited.short, edited.below_maintenance = now
+                edited = book.clients.edit(client_id)
+                for status, value in zip(CLIENT_STATUSES, now, strict=True):
+                    setattr(edited, status.name, value)
 
     def _effects(
         self, ctx: Context, rule: Rule, effects: Iterable[Finding | Open | Close], found: list[Finding]

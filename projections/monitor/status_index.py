@@ -1,7 +1,7 @@
 """Which clients can flip status when one price moves: per price key, a sorted index of levels.
 
-A client's slack (see ``exposure``) is shared equally between the n keys it is exposed to, and
-each key gets the *level* at which its slope alone would use up its share:
+A client's slack (see ``policies.status``) is shared equally between the n keys it is exposed
+to, and each key gets the *level* at which its slope alone would use up its share:
 ``p_k - slack / (n x slope_k)``, p_k its price when the client was last evaluated. While no
 key's price has reached its level, the slack has moved by less than its whole amount, so the
 status cannot have flipped; a move of key k from p to p' can flip only clients whose level for
@@ -30,7 +30,7 @@ from decimal import Decimal
 from sortedcontainers import SortedList
 
 from domain.book.journal import Journal
-from projections.monitor.exposure import Exposure
+from policies.status import StatusSlack
 
 Levels = tuple[tuple[str, float], ...]  # (key, level) per key the client is exposed to
 PriceOf = Callable[[str], Decimal]
@@ -62,7 +62,7 @@ class StatusIndex:
         # key -> [(level, client_id)], sorted as tuples (cheaper than by a key function)
         self._by_key: dict[str, SortedList] = {}
 
-    def put(self, client_id: str, exposure: Exposure | None, price_of: PriceOf) -> None:
+    def put(self, client_id: str, exposure: StatusSlack | None, price_of: PriceOf) -> None:
         """Index the client as exposed now (None or no slopes: not indexed).
 
         One pass over its keys, in key order, computes each level and checks whether the

@@ -1,108 +1,122 @@
-"""Step (5): re-evaluate short and below-maintenance for every client whose status can change.
+"""Step (5): re-evaluate every client status whose value can change, as the registry lists them.
 
 Semantically every client is re-evaluated after every event; incrementally, only these can
-change: the clients the event touched, in the statuses of the sides it edited (a trade
-cannot make a client short: "short" reads only the margin-financing side); for a moved
-price, the clients whose threshold it crossed (``StatusIndex``), in that status; when the collateral terms in force differ from those of the last
-evaluation (an MF-04/MF-05 amendment taking effect, or a late event before one), every
-client; when an asset is priced for the first time, the holders of contracts that were
-marked at their last trade price and are now marked at the asset's price.
+change: the clients the event touched, in the statuses that read the sides it edited (a
+trade cannot make a client short: "short" reads only the margin-financing side); for a
+moved price, the clients whose threshold it crossed (``StatusIndex``), in that status; when
+the terms in force a status reads differ from those of its last evaluation (an MF-04/MF-05
+amendment taking effect, or a late event before one), every client; when an asset is priced
+for the first time, the holders of contracts that were marked at their last trade price and
+are now marked at the asset's price.
+
+The tracker owns what the book reports of each event applied (``Changes``): the engine gives
+the book the tracker's, and the tracker takes it here. It knows statuses only through ``ClientStatus`` (``policies.registry``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from operator import attrgetter
+from types import MappingProxyType
 
-from domain.book.book import (
-    BOTH_SIDES,
-    CONTRACT_MARK_PREFIX,
-    FINANCING,
-    PERPETUALS,
-    Book,
-    PriceMove,
-    StatusRegime,
-)
-from policies.margin_financing.collateral import eligible_assets, min_haircut
+from domain.book.book import CONTRACT_MARK_PREFIX, Book, StatusRegime
+from domain.book.changes import BOTH_SIDES, Changes
+from policies.registry import CLIENT_STATUSES
 from policies.rule import Context, ParamsInForce
-from projections.monitor.exposure import maintenance, shortness
 from projections.monitor.status_index import StatusIndex
 
-REGIME_KEY = "mf"
+Terms = tuple[StatusRegime | None, ...]  # per status, the terms it is evaluated under
+# The client's statuses as its row stores them, in ``CLIENT_STATUSES`` order.
+stored_statuses: attrgetter[tuple[bool, ...]] = attrgetter(*(s.name for s in CLIENT_STATUSES))
+_NOTHING: Mapping[str, int] = MappingProxyType({})
+_ALL_GOOD = tuple(False for _ in CLIENT_STATUSES)
 
 
-def regime_in_force(params: ParamsInForce) -> StatusRegime:
-    return (eligible_assets(params), min_haircut(params))
+def terms_in_force(params: ParamsInForce) -> Terms:
+    return tuple(None if s.terms is None else s.terms(params) for s in CLIENT_STATUSES)
 
 
 class StatusTracker:
-    __slots__ = ("_book", "_regime", "below", "short")
+    __slots__ = ("_book", "_in_force", "_plan", "_termed", "changes", "indexes", "terms")
 
-    def __init__(self, book: Book) -> None:
+    def __init__(self, book: Book, changes: Changes) -> None:
         self._book = book
+        self.changes = changes  # what the book reports of the event being applied
+        self.indexes = tuple(StatusIndex(book.journal) for _ in CLIENT_STATUSES)
+        # Per status: its place, the sides it reads, its slack and its index.
+        self._plan = tuple(
+            (i, s.side, s.slack, index)
+            for (i, s), index in zip(enumerate(CLIENT_STATUSES), self.indexes, strict=True)
+        )
+        self._termed = tuple((i, s.terms_key) for i, s in enumerate(CLIENT_STATUSES) if s.terms_key)
         # The terms of the last ``ParamsInForce`` read: the engine shares one per span of
         # parameters in force, so they are read once per span rather than per event.
-        self._regime: tuple[ParamsInForce, StatusRegime] | None = None
-        self.short = StatusIndex(book.journal)
-        self.below = StatusIndex(book.journal)
+        self._in_force: tuple[ParamsInForce | None, Terms] = (None, ())
+        # After ``to_recheck``: the terms every status is evaluated under (in force at E, and
+        # as the book keeps them).
+        self.terms: Terms = tuple(None for _ in CLIENT_STATUSES)
 
     def rebuild(self) -> None:
         """Index every client of a restored book under the terms of its last evaluation."""
-        regime = self._book.status_regime.get(REGIME_KEY)
+        stored = self._book.status_regime.get
+        terms = tuple(None if s.terms_key is None else stored(s.terms_key) for s in CLIENT_STATUSES)
         for client_id in self._book.clients:
-            self.evaluate(client_id, regime)
+            self.evaluate(client_id, terms)
 
-    def to_recheck(
-        self, ctx: Context, touched: Mapping[str, int], moves: list[PriceMove]
-    ) -> list[tuple[str, int]]:
+    def to_recheck(self, ctx: Context) -> list[tuple[str, int]]:
         """The clients whose status may have changed with E, each with the sides whose
-        status may have (``FINANCING``: short, ``PERPETUALS``: below maintenance), by id."""
+        statuses may have (a status reads its ``side``), by id; takes ``changes``."""
         book = self._book
-        if self._regime is None or self._regime[0] is not ctx.params:
-            self._regime = (ctx.params, regime_in_force(ctx.params))
-        regime = self._regime[1]
+        changes = self.changes
+        touched, moves = changes.take() if changes.touched or changes.moves else (_NOTHING, ())
+        if self._in_force[0] is not ctx.params:
+            self._in_force = (ctx.params, terms_in_force(ctx.params))
+        terms = self.terms = self._in_force[1]
         # Reading: "now" is E's time, so a late event from before an MF-04/MF-05 amendment's
         # effective date re-evaluates every client under the older terms (and the next
         # on-time event under the newer ones): statuses, and MF-07, follow event time.
-        if book.status_regime.get(REGIME_KEY) != regime:
-            book.status_regime.put(REGIME_KEY, regime)
+        stale = False
+        for i, key in self._termed:
+            in_force = terms[i]
+            if in_force is not None and book.status_regime.get(key) != in_force:
+                book.status_regime.put(key, in_force)
+                stale = True
+        if stale:
             return [(client_id, BOTH_SIDES) for client_id in sorted(book.clients.keys())]
         if not moves:
             return sorted(touched.items())
         dirty = dict(touched)
         for move in moves:
-            for client_id in self.short.candidates(move.key, move.old, move.new):
-                dirty[client_id] = dirty.get(client_id, 0) | FINANCING
-            for client_id in self.below.candidates(move.key, move.old, move.new):
-                dirty[client_id] = dirty.get(client_id, 0) | PERPETUALS
+            for _, side, _, index in self._plan:
+                for client_id in index.candidates(move.key, move.old, move.new):
+                    dirty[client_id] = dirty.get(client_id, 0) | side
             if move.first:
-                for client_id in self._remarked_holders(move.key):
-                    dirty[client_id] = dirty.get(client_id, 0) | PERPETUALS
+                for client_id, side in self._remarked_holders(move.key):
+                    dirty[client_id] = dirty.get(client_id, 0) | side
         return sorted(dirty.items())
 
-    def _remarked_holders(self, asset: str) -> Iterator[str]:
+    def _remarked_holders(self, asset: str) -> Iterator[tuple[str, int]]:
         for contract in self._book.contracts.values():
             if contract.reference_asset == asset:
-                yield from self.below.exposed_to(CONTRACT_MARK_PREFIX + contract.contract_id)
+                key = CONTRACT_MARK_PREFIX + contract.contract_id
+                for _, side, _, index in self._plan:
+                    for client_id in index.exposed_to(key):
+                        yield client_id, side
 
-    def evaluate(
-        self, client_id: str, regime: StatusRegime | None, sides: int = BOTH_SIDES
-    ) -> tuple[bool, bool]:
-        """The client's (short, below maintenance) now; re-indexes it on the way. A status
-        whose side is not in ``sides`` is as last evaluated: nothing it reads has changed
-        since (its index entry, from that evaluation, stays valid for the same reason)."""
+    def evaluate(self, client_id: str, terms: Terms, sides: int = BOTH_SIDES) -> tuple[bool, ...]:
+        """The client's statuses now, in ``CLIENT_STATUSES`` order; re-indexes it on the
+        way. A status whose side is not in ``sides`` is as last evaluated: nothing it reads
+        has changed since (its index entry, from that evaluation, stays valid likewise)."""
         book = self._book
         client = book.clients.get(client_id)
         if client is None:
-            return (False, False)
-        is_short, is_below = client.short, client.below_maintenance
-        if sides & FINANCING:
-            is_short = False
-            if regime is not None:
-                exposure = shortness(book, client, *regime)
-                self.short.put(client_id, exposure, book.key_price)
-                is_short = exposure.bad
-        if sides & PERPETUALS:
-            below = maintenance(book, client)
-            self.below.put(client_id, below, book.key_price)
-            is_below = below is not None and below.bad
-        return (is_short, is_below)
+            return _ALL_GOOD
+        now = stored_statuses(client)
+        for i, side, slack, index in self._plan:
+            if sides & side:
+                exposure = slack(book, client, terms[i])
+                index.put(client_id, exposure, book.key_price)
+                bad = exposure is not None and exposure.bad
+                if bad != now[i]:
+                    now = (*now[:i], bad, *now[i + 1:])
+        return now

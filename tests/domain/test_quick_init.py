@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.book import book, entities
-from domain.book.quick_init import quick_init
+from domain.book import book, changes, entities
+from domain.speedups import quick_init
 
 
 def _plain_and_quick() -> tuple[type, type]:
@@ -57,7 +57,7 @@ def test_the_class_stays_frozen_and_replace_equality_and_hash_work() -> None:
 
 def test_every_frozen_row_of_the_book_uses_it() -> None:
     frozen = [
-        cls for module in (entities, book) for cls in vars(module).values()
+        cls for module in (entities, book, changes) for cls in vars(module).values()
         if dataclasses.is_dataclass(cls) and isinstance(cls, type) and cls.__module__ == module.__name__
         and cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
     ]
