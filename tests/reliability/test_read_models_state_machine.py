@@ -50,6 +50,7 @@ from ops.queries import resubmit_quarantined
 from ops.wiring import build_audit_index, build_monitor
 from projections.cases import case_recorder
 from projections.evidence.drift import check_projections, stored_rows
+from projections.queue import catch_up_owners
 from projections.rebuild import READ_MODELS, import_log
 from projections.store import open_store
 from projections.store.base import FindingFilter, Store
@@ -253,11 +254,14 @@ class ReadModelMachine(RuleBasedStateMachine):
     @rule()
     def move_to_the_other_store(self) -> None:
         """Export every lane and import it into a new store of the other kind, as an operator
-        would: the monitor and the audit index caught up first."""
+        would: the monitor, the audit index and the owners index caught up first (the owners
+        are filed lazily, so a kill -9 between the ledger's commit and their catch-up leaves
+        them behind; a read files them, and so does the import's rebuild)."""
         moved = []
         for lane in self.lanes:
             build_monitor(lane.store).catch_up()
             build_audit_index(lane.store).catch_up()
+            catch_up_owners(lane.store)
             export = self.directory / f"export-{uuid.uuid4().hex}.jsonl"
             with export.open("w", encoding="utf-8") as out:
                 for e in lane.store.read_entries(0, 10**9):
