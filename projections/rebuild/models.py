@@ -18,6 +18,7 @@ from typing import Any
 from domain.chain import ChainedRow
 from domain.ledger import Ledger
 from policies.registry import parameter_catalogue
+from policies.supervisory import RULE_IDS as SUPERVISORY_RULE_IDS
 from projections.audit import AuditIndex
 from projections.audit.storage import AUDIT_APPLICATION, AUDIT_LOCK_KEY
 from projections.cases.rebuild import rebuild_case_statuses, replace_case_statuses
@@ -53,14 +54,19 @@ class Table:
     # Where the rows are read from when not the table alone (a join naming each row by what a
     # rebuild keeps, not by a number a rebuild gives afresh).
     source: str | None = None
+    # The model's rows when the table also holds rows that are not derived from the log (a
+    # condition on the table's own columns); a rebuild deletes and compares only these.
+    where: str | None = None
 
     # Names from the constants below, never from input.
     def select(self) -> str:
+        where = f" WHERE {self.where}" if self.where else ""
         order = f" ORDER BY {self.in_order}" if self.in_order else ""
-        return f"SELECT {', '.join(self.columns)} FROM {self.source or self.name}{order}"  # noqa: S608
+        return f"SELECT {', '.join(self.columns)} FROM {self.source or self.name}{where}{order}"  # noqa: S608
 
     def delete(self) -> str:
-        return f"DELETE FROM {self.name}"  # noqa: S608
+        where = f" WHERE {self.where}" if self.where else ""
+        return f"DELETE FROM {self.name}{where}"  # noqa: S608
 
 
 
@@ -158,6 +164,12 @@ _FINDING_COLUMNS = (
     "position", "message", "parameters", "evidence",
 )
 
+# A regulator's node records its supervisory alerts (SUP-01..SUP-04, ``policies.supervisory``)
+# in its store's findings, where officers read them, but they are records of what it saw on the
+# firm's feed, not derived from its own log: a rebuild of the monitor keeps them, and a
+# comparison with a rebuild reads the other findings only.
+NOT_SUPERVISORY = "rule_id NOT IN ({})".format(", ".join(f"'{r}'" for r in SUPERVISORY_RULE_IDS))
+
 READ_MODELS: tuple[ReadModel, ...] = (
     # What validation reads (the registry's entity records): written with the events it
     # summarises, so always at the tip.
@@ -171,7 +183,8 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(
         "monitor",
         (
-            Table("findings", _FINDING_COLUMNS, 1, frozenset({"occurred_at", "detected_at"}), in_order="seq"),
+            Table("findings", _FINDING_COLUMNS, 1, frozenset({"occurred_at", "detected_at"}), in_order="seq",
+                  where=NOT_SUPERVISORY),
             Table("monitor_state", ("kind", "key", "state"), 2),
             Table(
                 "monitor_snapshots", ("position", "records", "record_count", "state_digest"),
@@ -217,7 +230,8 @@ READ_MODELS: tuple[ReadModel, ...] = (
         "finding owners",
         (
             Table("finding_owners", ("owner", "finding_id"), 2,
-                  source="finding_owners JOIN findings ON findings.seq = finding_owners.seq"),
+                  source="finding_owners JOIN findings ON findings.seq = finding_owners.seq",
+                  where=f"findings.{NOT_SUPERVISORY}"),
         ),
         None, _owners, _replace_owners,
     ),

@@ -178,22 +178,29 @@ class Follower:
         return [chain_alert(self.firm, problem, position, "", row["recorded_at"], {"key_id": digest.key_id})]
 
     def _record(self, alerts: list[Finding]) -> int:
-        if not alerts:
-            return 0
-        recorded = 0
-        with self.sql.writing() as cursor:
-            for alert in alerts:
-                row = finding_row(alert)
-                cursor.execute(
-                    "INSERT INTO findings (finding_id, rule_id, severity, event_id, subject, occurred_at, detected_at,"
-                    " position, message, parameters, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (finding_id) DO NOTHING RETURNING finding_id",
-                    tuple(self.sql.time(row[c]) if c in ("occurred_at", "detected_at") else row[c] for c in FINDING_COLUMNS),
-                )
-                if cursor.fetchone() is not None:
-                    recorded += 1
-                    log.warning("supervisory_alert_recorded", firm=self.firm, rule_id=alert.rule_id,
-                                position=alert.position, message=alert.message)
-        return recorded
+        return record_alerts(self.sql, self.firm, alerts)
+
+
+def record_alerts(sql: Sql, firm: str, alerts: list[Finding]) -> int:
+    """The alerts recorded in the store's findings, each once (ids are content-derived); how
+    many were new. They are records, not derived from the store's log: a rebuild of the
+    monitor keeps them (``projections.rebuild.models.NOT_SUPERVISORY``)."""
+    if not alerts:
+        return 0
+    recorded = 0
+    with sql.writing() as cursor:
+        for alert in alerts:
+            row = finding_row(alert)
+            cursor.execute(
+                "INSERT INTO findings (finding_id, rule_id, severity, event_id, subject, occurred_at, detected_at,"
+                " position, message, parameters, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (finding_id) DO NOTHING RETURNING finding_id",
+                tuple(sql.time(row[c]) if c in ("occurred_at", "detected_at") else row[c] for c in FINDING_COLUMNS),
+            )
+            if cursor.fetchone() is not None:
+                recorded += 1
+                log.warning("supervisory_alert_recorded", firm=firm, rule_id=alert.rule_id,
+                            position=alert.position, message=alert.message)
+    return recorded
 
 
