@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from domain.cases import CasePolicy, Cases
 from domain.ledger import Ledger
 from ops.settings import load_settings
@@ -9,11 +11,21 @@ from policies.registry import parameter_catalogue
 from projections.audit import AuditIndex
 from projections.cases import case_recorder
 from projections.monitor.runner import MonitorRunner
-from projections.store import open_store
+from projections.store import open_store as open_store_at
 from projections.store.base import Store
 from projections.tokens import TokenStore
 
-__all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_store"]
+__all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_store", "wall_clock"]
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_store(url: str, *, create: bool = False) -> Store:
+    """A store stamping what comes without a time of its own with the wall clock."""
+    return open_store_at(url, create=create, clock=wall_clock)
+
 
 def build_ledger(store: Store) -> Ledger:
     return Ledger(store, store.recorder, parameter_catalogue())

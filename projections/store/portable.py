@@ -1,0 +1,387 @@
+"""The store written once for SQLite and PostgreSQL: every statement and the shape of every
+transaction, on the portable cursors of ``projections.store.cursors`` (``?`` placeholders, rows
+as tuples, instants converted).
+
+A store module (``sqlite``, ``postgres``) subclasses ``SqlStore`` and ``ChainedRecorder`` with
+only what differs: connection set-up, transactions and locks, list parameters and bulk writes
+(JSON against arrays, ``executemany`` against ``COPY``), the ledger's triggers and types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from eventsourcing.persistence import StoredEvent
+
+from projections.store import eventsourcing_compat as compat
+from projections.store import quarantine_log
+from projections.store.base import (
+    MONITOR_APPLICATION,
+    ChainedRow,
+    FindingFilter,
+    FindingRow,
+    MonitorSnapshot,
+    NewEntry,
+    QuarantinedLine,
+    StoredEntry,
+    Tip,
+    chain_rows,
+    schema_fingerprint,
+)
+from projections.store.cursors import Cursor, instant
+from projections.store.schema import Types, quarantine_chain_columns, tables_ddl
+
+Clock = Callable[[], datetime]
+# A step run in the ledger recorder's transaction after the events' rows (``ledger_recorder``):
+# the cases' status rows, a quarantine dismissal's link.
+AlsoRecord = Callable[[Cursor, Sequence[StoredEvent], Mapping[str, Any]], None]
+
+MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
+MONITOR_LOCK_KEY = 0x7265676C6D6F6E69  # "reglmoni": serialises monitor transactions
+
+
+def no_clock() -> datetime:
+    """The clock of a store opened without one: the time must then come with every append."""
+    raise AssertionError("this store was opened without a clock: pass clock= to open_store (ops.wiring does)")
+
+
+SELECT_TIP = (
+    "SELECT notification_id, recorded_at, chain_hash FROM ledger_events"
+    " ORDER BY notification_id DESC LIMIT 1"
+)
+SELECT_ENTRIES = (
+    "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash, originator_version"
+    " FROM ledger_events WHERE notification_id > ? ORDER BY notification_id LIMIT ?"
+)
+INSERT_FINDINGS = (
+    "INSERT INTO findings (finding_id, rule_id, severity, event_id, subject, occurred_at,"
+    " detected_at, position, message, parameters, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+SELECT_RECORDS = "SELECT kind, key, state FROM monitor_state ORDER BY kind, key"
+INSERT_SNAPSHOTS = (
+    "INSERT INTO monitor_snapshots (position, records, record_count, state_digest)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (position) DO NOTHING"
+)
+PRUNE_SNAPSHOTS = (
+    "DELETE FROM monitor_snapshots WHERE position NOT IN"
+    " (SELECT position FROM monitor_snapshots ORDER BY position DESC LIMIT ?)"
+)
+SELECT_SNAPSHOT = (
+    "SELECT position, records, record_count, state_digest FROM monitor_snapshots"
+    " WHERE position <= ? ORDER BY position DESC LIMIT 1"
+)
+SELECT_FINGERPRINT = "SELECT value FROM regledger_meta WHERE key = 'schema'"
+SAVE_FINGERPRINT = (
+    "INSERT INTO regledger_meta (key, value) VALUES ('schema', ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What a statement written once needs to know of its store."""
+
+    types: Types
+    casts: Mapping[str, str]  # how a parameter of a type is written where the store must be told
+    in_texts: str  # "is in the list of texts bound here"
+    unlimited: int | None  # LIMIT's "no limit"
+
+    def findings_statement(self) -> str:
+        # Every filter is a fixed fragment whose value is bound as a parameter; a NULL
+        # parameter switches its fragment off.
+        text, instant_, texts = self.casts["text"], self.casts["instant"], self.casts["texts"]
+        return (
+            "SELECT seq, finding_id, rule_id, severity, event_id, subject, occurred_at,"  # noqa: S608  # constants
+            " detected_at, position, message, parameters, evidence FROM findings"
+            f" WHERE (?{texts} IS NULL OR rule_id {self.in_texts})"
+            f" AND (?{text} IS NULL OR subject = ?{text})"
+            f" AND (?{instant_} IS NULL OR occurred_at >= ?{instant_})"
+            f" AND (?{instant_} IS NULL OR occurred_at <= ?{instant_})"
+            f" AND (?{text} IS NULL OR COALESCE((SELECT c.status FROM finding_cases c"
+            f" WHERE c.finding_id = findings.finding_id), 'open') = ?{text})"
+            " ORDER BY seq LIMIT ? OFFSET ?"
+        )
+
+
+def read_tip(c: Cursor) -> Tip:
+    c.execute(SELECT_TIP)
+    row = c.fetchone()
+    return Tip.empty() if row is None else Tip(row[0], bytes(row[2]), instant(row[1]))
+
+
+def latest(changes: Sequence[tuple[str, str, str | None]]) -> dict[tuple[str, str], str | None]:
+    """Each (kind, key)'s last change in a batch: None deletes it."""
+    return {(kind, key): state for kind, key, state in changes}
+
+
+class ChainedRecorder:
+    """What the stores' ledger recorders add to eventsourcing's: explicit gap-free positions
+    (eventsourcing notification ids), ``recorded_at`` and a hash chain, and ``also``, a step run
+    in the same transaction after the rows. Mixed in before the library's recorder class."""
+
+    clock: Clock = staticmethod(no_clock)  # a plain callable, never bound
+    also: AlsoRecord | None = None
+
+    # --- what a store's recorder provides --------------------------------------------------
+    def appending(self) -> AbstractContextManager[Cursor]:
+        """The write transaction of an append."""
+        raise NotImplementedError
+
+    def lock_ledger(self, c: Cursor) -> None:
+        raise NotImplementedError
+
+    def insert_rows(self, c: Cursor, rows: Sequence[ChainedRow]) -> None:
+        """Insert rows already numbered and hashed (by ``append_rows``, or by an import)."""
+        raise NotImplementedError
+
+    # --- written once -------------------------------------------------------------------------
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self.appending() as c:
+            entries = [(str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events]
+            rows = self.append_rows(c, entries, kwargs.get("recorded_at") or self.clock())
+            if self.also is not None:
+                self.also(c, stored_events, kwargs)
+            return [row.position for row in rows]
+
+    def append_rows(
+        self, c: Cursor, entries: Sequence[tuple[str, int, str, bytes]], recorded_at: datetime
+    ) -> list[ChainedRow]:
+        self.lock_ledger(c)
+        rows = chain_rows(read_tip(c), entries, recorded_at)
+        self.insert_rows(c, rows)
+        return rows
+
+
+class LedgerWriter:
+    """One ingest transaction: the ledger's tip held until commit, entities and quarantine."""
+
+    def __init__(self, c: Cursor, store: SqlStore):
+        self.c = c
+        self.store = store
+        store.recorder.lock_ledger(c)
+        self.tip = read_tip(c)
+
+    def existing(self, event_ids: Collection[str]) -> Mapping[str, bytes]:
+        return self.store.existing_with(self.c, event_ids)
+
+    def load_entities(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
+        return self.store.load_entities_with(self.c, keys)
+
+    def append(self, entries: Sequence[NewEntry], recorded_at: datetime) -> list[ChainedRow]:
+        rows = self.store.recorder.append_rows(self.c, [(e.event_id, 1, e.type, e.state) for e in entries], recorded_at)
+        self._moved_to(rows)
+        return rows
+
+    def import_rows(self, rows: Sequence[ChainedRow]) -> None:
+        """Append rows exported from another store, keeping their positions, times and hashes."""
+        self.store.recorder.insert_rows(self.c, rows)
+        self._moved_to(rows)
+
+    def _moved_to(self, rows: Sequence[ChainedRow]) -> None:
+        if rows:
+            last = rows[-1]
+            self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
+
+    def clear_entities(self) -> None:
+        self.c.execute("DELETE FROM ledger_entities")
+
+    def save_entities(self, changes: Sequence[tuple[str, str, str]]) -> None:
+        self.store.upsert_records(self.c, "ledger_entities", latest(changes))  # type: ignore[arg-type]  # no deletes
+
+    def quarantine(self, lines: Sequence[QuarantinedLine], received_at: datetime) -> None:
+        quarantine_log.append_lines(self.c, lines, received_at)
+
+
+class MonitorWriter:
+    """One monitor transaction: findings, state records and tracking commit together."""
+
+    def __init__(self, c: Cursor, store: SqlStore):
+        self.c = c
+        self.store = store
+
+    def tracked_position(self) -> int:
+        return compat.max_tracking_id(self.store.tracking, self.c.raw, MONITOR_APPLICATION)
+
+    def record(
+        self,
+        findings: Sequence[Mapping[str, Any]],
+        changes: Sequence[tuple[str, str, str | None]],
+        position: int,
+    ) -> None:
+        t = self.c.time
+        self.c.executemany(INSERT_FINDINGS, [
+            (
+                f["finding_id"], f["rule_id"], f["severity"], f["event_id"], f["subject"],
+                t(f["occurred_at"]), t(f["detected_at"]), f["position"], f["message"],
+                f["parameters"], f["evidence"],
+            )
+            for f in findings
+        ])
+        last = latest(changes)
+        self.store.upsert_records(self.c, "monitor_state", {k: s for k, s in last.items() if s is not None})
+        self.store.delete_records(self.c, "monitor_state", [k for k, s in last.items() if s is None])
+        compat.insert_tracking(self.store.tracking, self.c.raw, MONITOR_APPLICATION, position)
+
+    def add_snapshots(self, snapshots: Sequence[MonitorSnapshot], kept: int) -> None:
+        if not snapshots:
+            return
+        self.c.executemany(INSERT_SNAPSHOTS, [(s.position, s.records, s.record_count, s.state_digest) for s in snapshots])
+        self.c.execute(PRUNE_SNAPSHOTS, (kept,))
+
+
+class SqlStore:
+    """A store: schema, transactions and reads written once over a store module's primitives."""
+
+    kind: Literal["sqlite", "postgresql"]
+    dialect: Dialect
+    ledger_ddl: tuple[str, ...]  # the ledger table and its append-only triggers
+    tracking_ddl: tuple[str, ...]  # eventsourcing's tracking table, made here: start-up is one transaction
+    record_triggers: tuple[str, ...]  # the quarantine's append-only triggers
+    recorder: Any  # a ChainedRecorder of the store's kind
+    tracking: compat.TrackingRecorder
+    clock: Clock = staticmethod(no_clock)  # a plain callable, never bound
+
+    # --- what a store module provides -------------------------------------------------------
+    def reading(self, *, snapshot: bool = False) -> AbstractContextManager[Cursor]:
+        """One read transaction; with ``snapshot`` every statement in it sees the same state."""
+        raise NotImplementedError
+
+    def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> AbstractContextManager[Cursor]:
+        """One write transaction, serialised with the other writers holding ``lock_key`` (and
+        with the ledger's writers with ``ledger_lock``)."""
+        raise NotImplementedError
+
+    def ledger_recorder(self, also: AlsoRecord | None = None) -> Any:
+        """A ledger recorder on this store that runs ``also`` in each append's transaction."""
+        raise NotImplementedError
+
+    def has_table(self, c: Cursor, name: str) -> bool:
+        raise NotImplementedError
+
+    def quarantine_columns(self, c: Cursor) -> set[str]:
+        raise NotImplementedError
+
+    def existing_with(self, c: Cursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
+        """The stored state of each event id already in the ledger."""
+        raise NotImplementedError
+
+    def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
+        raise NotImplementedError
+
+    def upsert_records(self, c: Cursor, table: str, states: Mapping[tuple[str, str], str]) -> None:
+        """Set the state of each (kind, key) of ``table`` (ledger_entities, monitor_state)."""
+        raise NotImplementedError
+
+    def delete_records(self, c: Cursor, table: str, keys: Sequence[tuple[str, str]]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # --- the schema ---------------------------------------------------------------------------
+    @classmethod
+    def schema(cls) -> tuple[str, ...]:
+        """Every statement of the schema: its fingerprint identifies it."""
+        return (*cls.tables_ddl(), *quarantine_chain_columns(cls.dialect.types), *cls.record_triggers)
+
+    @classmethod
+    def tables_ddl(cls) -> tuple[str, ...]:
+        return tables_ddl(cls.dialect.types, cls.ledger_ddl, cls.tracking_ddl)
+
+    @classmethod
+    def fingerprint(cls) -> str:
+        return schema_fingerprint(cls.schema())
+
+    def migrate(self) -> None:
+        with self.writing(MIGRATION_LOCK_KEY) as c:
+            for statement in self.tables_ddl():
+                c.execute(statement)
+            columns = self.quarantine_columns(c)
+            quarantine_log.upgrade(c, columns, quarantine_chain_columns(self.dialect.types), self.clock)
+            for statement in self.record_triggers:
+                c.execute(statement)
+            c.execute(SAVE_FINGERPRINT, (self.fingerprint(),))
+
+    def is_migrated(self) -> bool:
+        """True when the store holds exactly this code's schema."""
+        with self.reading() as c:
+            if not self.has_table(c, "regledger_meta"):
+                return False
+            c.execute(SELECT_FINGERPRINT)
+            row = c.fetchone()
+            return row is not None and row[0] == self.fingerprint()
+
+    # --- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def writer(self) -> Iterator[LedgerWriter]:
+        with self.writing() as c:
+            yield LedgerWriter(c, self)
+
+    @contextmanager
+    def monitor_writer(self) -> Iterator[MonitorWriter]:
+        # One monitor at a time: a second one waits for the lock, then sees the first one's
+        # position. (A lock on the tracking row would lock nothing before the first is written.)
+        with self.writing(MONITOR_LOCK_KEY) as c:
+            yield MonitorWriter(c, self)
+
+    # --- reads --------------------------------------------------------------------------------
+    def tip(self) -> Tip:
+        with self.reading() as c:
+            return read_tip(c)
+
+    def read_entries(self, after: int, limit: int) -> list[StoredEntry]:
+        with self.reading() as c:
+            c.execute(SELECT_ENTRIES, (after, limit))
+            return [
+                StoredEntry(r[0], r[1], r[2], bytes(r[3]), instant(r[4]), bytes(r[5]), r[6]) for r in c.fetchall()
+            ]
+
+    def load_entities(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
+        with self.reading() as c:
+            return self.load_entities_with(c, keys)
+
+    def stored_states(self, event_ids: Collection[str]) -> Mapping[str, bytes]:
+        with self.reading() as c:
+            return self.existing_with(c, event_ids)
+
+    def tracked_position(self, application: str = MONITOR_APPLICATION) -> int:
+        return self.tracking.max_tracking_id(application) or 0
+
+    def monitor_records(self) -> Iterator[tuple[str, str, str]]:
+        with self.reading() as c:
+            c.execute(SELECT_RECORDS)
+            rows = c.fetchall()
+        for row in rows:
+            yield row[0], row[1], row[2]
+
+    def monitor_snapshot(self, at_most: int) -> MonitorSnapshot | None:
+        with self.reading() as c:
+            c.execute(SELECT_SNAPSHOT, (at_most,))
+            row = c.fetchone()
+        return None if row is None else MonitorSnapshot(row[0], bytes(row[1]), row[2], row[3])
+
+    def text_list(self, values: Sequence[str]) -> Any:
+        """A list of texts as one parameter (``Dialect.in_texts``)."""
+        raise NotImplementedError
+
+    def findings(self, where: FindingFilter) -> list[FindingRow]:
+        with self.reading() as c:
+            rules = self.text_list(list(where.rule_ids)) if where.rule_ids else None
+            since, until = c.time(where.since), c.time(where.until)
+            limit = self.dialect.unlimited if where.limit is None else where.limit
+            c.execute(self.dialect.findings_statement(), (
+                rules, rules, where.subject, where.subject, since, since, until, until,
+                where.case_status, where.case_status, limit, where.offset,
+            ))
+            return [
+                FindingRow(r[0], r[1], r[2], r[3], r[4], r[5], instant(r[6]), instant(r[7]), r[8], r[9], r[10], r[11])
+                for r in c.fetchall()
+            ]
+
+    def quarantined(self, limit: int, offset: int) -> list[dict[str, Any]]:
+        with self.reading() as c:
+            return quarantine_log.listed(c, limit, offset)
