@@ -2,78 +2,63 @@
 transaction, on the portable cursors of ``projections.store.cursors`` (``?`` placeholders, rows
 as tuples, instants converted).
 
-A store module (``sqlite``, ``postgres``) subclasses ``SqlStore`` and ``ChainedRecorder`` with
-only what differs: connection set-up, transactions and locks, list parameters and bulk writes
+The writing side is in ``writers``. A store module (``sqlite``, ``postgres``) subclasses
+``SqlStore`` and ``writers.ChainedRecorder`` with only what differs: connection set-up, transactions and locks, list parameters and bulk writes
 (JSON against arrays, ``executemany`` against ``COPY``), the ledger's triggers and types.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
-
-from eventsourcing.persistence import StoredEvent
 
 from projections.store import eventsourcing_compat as compat
 from projections.store import quarantine_log
 from projections.store.base import (
     MONITOR_APPLICATION,
-    ChainedRow,
     FindingFilter,
     FindingRow,
     MonitorSnapshot,
-    NewEntry,
-    QuarantinedLine,
     StoredEntry,
     Tip,
-    chain_rows,
     schema_fingerprint,
 )
 from projections.store.cursors import Cursor, instant
 from projections.store.schema import Types, quarantine_chain_columns, tables_ddl
+from projections.store.writers import (
+    AlsoRecord,
+    ChainedRecorder,
+    Clock,
+    LedgerWriter,
+    MonitorWriter,
+    no_clock,
+    read_tip,
+)
 
-Clock = Callable[[], datetime]
-# A step run in the ledger recorder's transaction after the events' rows (``ledger_recorder``):
-# the cases' status rows, a quarantine dismissal's link.
-AlsoRecord = Callable[[Cursor, Sequence[StoredEvent], Mapping[str, Any]], None]
+__all__ = ["AlsoRecord", "ChainedRecorder", "Clock", "Dialect", "SqlStore", "no_clock"]
 
 MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
 MONITOR_LOCK_KEY = 0x7265676C6D6F6E69  # "reglmoni": serialises monitor transactions
 
 
-def no_clock() -> datetime:
-    """The clock of a store opened without one: the time must then come with every append."""
-    raise AssertionError("this store was opened without a clock: pass clock= to open_store (ops.wiring does)")
-
-
-SELECT_TIP = (
-    "SELECT notification_id, recorded_at, chain_hash FROM ledger_events"
-    " ORDER BY notification_id DESC LIMIT 1"
-)
 SELECT_ENTRIES = (
     "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash, originator_version"
     " FROM ledger_events WHERE notification_id > ? ORDER BY notification_id LIMIT ?"
 )
-INSERT_FINDINGS = (
-    "INSERT INTO findings (finding_id, rule_id, severity, event_id, subject, occurred_at,"
-    " detected_at, position, message, parameters, evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-)
 SELECT_RECORDS = "SELECT kind, key, state FROM monitor_state ORDER BY kind, key"
-INSERT_SNAPSHOTS = (
-    "INSERT INTO monitor_snapshots (position, records, record_count, state_digest)"
-    " VALUES (?, ?, ?, ?) ON CONFLICT (position) DO NOTHING"
-)
-PRUNE_SNAPSHOTS = (
-    "DELETE FROM monitor_snapshots WHERE position NOT IN"
-    " (SELECT position FROM monitor_snapshots ORDER BY position DESC LIMIT ?)"
-)
 SELECT_SNAPSHOT = (
     "SELECT position, records, record_count, state_digest FROM monitor_snapshots"
     " WHERE position <= ? ORDER BY position DESC LIMIT 1"
 )
+# The two tables of (kind, key) -> state records.
+UPSERT_RECORDS = {
+    table: "INSERT INTO " + table + " (kind, key, state) VALUES (?,?,?)"  # noqa: S608  # constants
+    " ON CONFLICT (kind, key) DO UPDATE SET state = excluded.state"
+    for table in ("ledger_entities", "monitor_state")
+}
+DELETE_RECORDS = {table: "DELETE FROM " + table + " WHERE kind = ? AND key = ?" for table in UPSERT_RECORDS}  # noqa: S608  # constants
 SELECT_FINGERPRINT = "SELECT value FROM regledger_meta WHERE key = 'schema'"
 SAVE_FINGERPRINT = (
     "INSERT INTO regledger_meta (key, value) VALUES ('schema', ?)"
@@ -87,8 +72,12 @@ class Dialect:
 
     types: Types
     casts: Mapping[str, str]  # how a parameter of a type is written where the store must be told
-    in_texts: str  # "is in the list of texts bound here"
+    in_texts: str  # "is in the list of texts bound here" (``SqlStore.text_list``)
+    texts_per_statement_max: int  # how many texts one list parameter may hold
     unlimited: int | None  # LIMIT's "no limit"
+
+    def existing_statement(self) -> str:
+        return "SELECT originator_id, state FROM ledger_events WHERE originator_version = 1 AND originator_id " + self.in_texts  # noqa: S608  # constants
 
     def findings_statement(self) -> str:
         # Every filter is a fixed fragment whose value is bound as a parameter; a NULL
@@ -105,132 +94,6 @@ class Dialect:
             f" WHERE c.finding_id = findings.finding_id), 'open') = ?{text})"
             " ORDER BY seq LIMIT ? OFFSET ?"
         )
-
-
-def read_tip(c: Cursor) -> Tip:
-    c.execute(SELECT_TIP)
-    row = c.fetchone()
-    return Tip.empty() if row is None else Tip(row[0], bytes(row[2]), instant(row[1]))
-
-
-def latest(changes: Sequence[tuple[str, str, str | None]]) -> dict[tuple[str, str], str | None]:
-    """Each (kind, key)'s last change in a batch: None deletes it."""
-    return {(kind, key): state for kind, key, state in changes}
-
-
-class ChainedRecorder:
-    """What the stores' ledger recorders add to eventsourcing's: explicit gap-free positions
-    (eventsourcing notification ids), ``recorded_at`` and a hash chain, and ``also``, a step run
-    in the same transaction after the rows. Mixed in before the library's recorder class."""
-
-    clock: Clock = staticmethod(no_clock)  # a plain callable, never bound
-    also: AlsoRecord | None = None
-
-    # --- what a store's recorder provides --------------------------------------------------
-    def appending(self) -> AbstractContextManager[Cursor]:
-        """The write transaction of an append."""
-        raise NotImplementedError
-
-    def lock_ledger(self, c: Cursor) -> None:
-        raise NotImplementedError
-
-    def insert_rows(self, c: Cursor, rows: Sequence[ChainedRow]) -> None:
-        """Insert rows already numbered and hashed (by ``append_rows``, or by an import)."""
-        raise NotImplementedError
-
-    # --- written once -------------------------------------------------------------------------
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        with self.appending() as c:
-            entries = [(str(s.originator_id), s.originator_version, s.topic, s.state) for s in stored_events]
-            rows = self.append_rows(c, entries, kwargs.get("recorded_at") or self.clock())
-            if self.also is not None:
-                self.also(c, stored_events, kwargs)
-            return [row.position for row in rows]
-
-    def append_rows(
-        self, c: Cursor, entries: Sequence[tuple[str, int, str, bytes]], recorded_at: datetime
-    ) -> list[ChainedRow]:
-        self.lock_ledger(c)
-        rows = chain_rows(read_tip(c), entries, recorded_at)
-        self.insert_rows(c, rows)
-        return rows
-
-
-class LedgerWriter:
-    """One ingest transaction: the ledger's tip held until commit, entities and quarantine."""
-
-    def __init__(self, c: Cursor, store: SqlStore):
-        self.c = c
-        self.store = store
-        store.recorder.lock_ledger(c)
-        self.tip = read_tip(c)
-
-    def existing(self, event_ids: Collection[str]) -> Mapping[str, bytes]:
-        return self.store.existing_with(self.c, event_ids)
-
-    def load_entities(self, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
-        return self.store.load_entities_with(self.c, keys)
-
-    def append(self, entries: Sequence[NewEntry], recorded_at: datetime) -> list[ChainedRow]:
-        rows = self.store.recorder.append_rows(self.c, [(e.event_id, 1, e.type, e.state) for e in entries], recorded_at)
-        self._moved_to(rows)
-        return rows
-
-    def import_rows(self, rows: Sequence[ChainedRow]) -> None:
-        """Append rows exported from another store, keeping their positions, times and hashes."""
-        self.store.recorder.insert_rows(self.c, rows)
-        self._moved_to(rows)
-
-    def _moved_to(self, rows: Sequence[ChainedRow]) -> None:
-        if rows:
-            last = rows[-1]
-            self.tip = Tip(last.position, last.chain_hash, last.recorded_at)
-
-    def clear_entities(self) -> None:
-        self.c.execute("DELETE FROM ledger_entities")
-
-    def save_entities(self, changes: Sequence[tuple[str, str, str]]) -> None:
-        self.store.upsert_records(self.c, "ledger_entities", latest(changes))  # type: ignore[arg-type]  # no deletes
-
-    def quarantine(self, lines: Sequence[QuarantinedLine], received_at: datetime) -> None:
-        quarantine_log.append_lines(self.c, lines, received_at)
-
-
-class MonitorWriter:
-    """One monitor transaction: findings, state records and tracking commit together."""
-
-    def __init__(self, c: Cursor, store: SqlStore):
-        self.c = c
-        self.store = store
-
-    def tracked_position(self) -> int:
-        return compat.max_tracking_id(self.store.tracking, self.c.raw, MONITOR_APPLICATION)
-
-    def record(
-        self,
-        findings: Sequence[Mapping[str, Any]],
-        changes: Sequence[tuple[str, str, str | None]],
-        position: int,
-    ) -> None:
-        t = self.c.time
-        self.c.executemany(INSERT_FINDINGS, [
-            (
-                f["finding_id"], f["rule_id"], f["severity"], f["event_id"], f["subject"],
-                t(f["occurred_at"]), t(f["detected_at"]), f["position"], f["message"],
-                f["parameters"], f["evidence"],
-            )
-            for f in findings
-        ])
-        last = latest(changes)
-        self.store.upsert_records(self.c, "monitor_state", {k: s for k, s in last.items() if s is not None})
-        self.store.delete_records(self.c, "monitor_state", [k for k, s in last.items() if s is None])
-        compat.insert_tracking(self.store.tracking, self.c.raw, MONITOR_APPLICATION, position)
-
-    def add_snapshots(self, snapshots: Sequence[MonitorSnapshot], kept: int) -> None:
-        if not snapshots:
-            return
-        self.c.executemany(INSERT_SNAPSHOTS, [(s.position, s.records, s.record_count, s.state_digest) for s in snapshots])
-        self.c.execute(PRUNE_SNAPSHOTS, (kept,))
 
 
 class SqlStore:
@@ -265,19 +128,16 @@ class SqlStore:
     def quarantine_columns(self, c: Cursor) -> set[str]:
         raise NotImplementedError
 
-    def existing_with(self, c: Cursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
-        """The stored state of each event id already in the ledger."""
-        raise NotImplementedError
-
     def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
         raise NotImplementedError
 
     def upsert_records(self, c: Cursor, table: str, states: Mapping[tuple[str, str], str]) -> None:
-        """Set the state of each (kind, key) of ``table`` (ledger_entities, monitor_state)."""
-        raise NotImplementedError
+        """Set the state of each (kind, key) of ``table`` (ledger_entities, monitor_state); a
+        store may do it in bulk its own way."""
+        c.executemany(UPSERT_RECORDS[table], [(kind, key, state) for (kind, key), state in states.items()])
 
     def delete_records(self, c: Cursor, table: str, keys: Sequence[tuple[str, str]]) -> None:
-        raise NotImplementedError
+        c.executemany(DELETE_RECORDS[table], keys)
 
     def close(self) -> None:
         raise NotImplementedError
@@ -367,6 +227,15 @@ class SqlStore:
     def text_list(self, values: Sequence[str]) -> Any:
         """A list of texts as one parameter (``Dialect.in_texts``)."""
         raise NotImplementedError
+
+    def existing_with(self, c: Cursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
+        """The stored state of each event id already in the ledger."""
+        found: dict[str, bytes] = {}
+        ids, step = list(event_ids), self.dialect.texts_per_statement_max
+        for start in range(0, len(ids), step):
+            c.execute(self.dialect.existing_statement(), (self.text_list(ids[start : start + step]),))
+            found.update((row[0], bytes(row[1])) for row in c.fetchall())
+        return found
 
     def findings(self, where: FindingFilter) -> list[FindingRow]:
         with self.reading() as c:

@@ -38,7 +38,7 @@ from projections.store.portable import (
     SqlStore,
     no_clock,
 )
-from projections.store.schema import Types
+from projections.store.schema import Types, ledger_table, tracking_table
 
 __all__ = ["MIGRATION_LOCK_KEY", "MONITOR_LOCK_KEY", "LedgerPostgresRecorder", "PostgresStore"]
 
@@ -50,18 +50,15 @@ TYPES = Types(
     text="text", integer="bigint", blob="bytea", instant="timestamptz",
     serial_key="bigserial PRIMARY KEY", without_rowid="", raw_index="USING hash ",  # a B-tree entry cannot hold 4 KiB
 )
+# Lists travel as binary arrays (``%b``): psycopg's text-format array dumper escapes each
+# element in Python and cost more than the statements themselves.
 DIALECT = Dialect(
     TYPES, casts={"text": "::text", "instant": "::timestamptz", "texts": "::text[]"},
-    in_texts="= ANY(?::text[])", unlimited=None,
+    in_texts="= ANY(%b::text[])", texts_per_statement_max=100_000, unlimited=None,
 )
 
 LEDGER_DDL = (
-    "CREATE TABLE IF NOT EXISTS ledger_events ("
-    " originator_id text NOT NULL, originator_version bigint NOT NULL,"
-    " topic text NOT NULL, state bytea NOT NULL,"
-    " notification_id bigint NOT NULL, recorded_at timestamptz NOT NULL,"
-    " chain_hash bytea NOT NULL,"
-    " PRIMARY KEY (originator_id, originator_version))",
+    ledger_table(TYPES, unique_position=""),
     "CREATE UNIQUE INDEX IF NOT EXISTS ledger_events_notification_id_idx"
     " ON ledger_events (notification_id)",
     "CREATE OR REPLACE FUNCTION regledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS"
@@ -71,10 +68,8 @@ LEDGER_DDL = (
     "CREATE OR REPLACE TRIGGER ledger_events_no_truncate BEFORE TRUNCATE"
     " ON ledger_events FOR EACH STATEMENT EXECUTE FUNCTION regledger_refuse_change()",
 )
-# eventsourcing's single-row tracking table
 TRACKING_DDL = (
-    "CREATE TABLE IF NOT EXISTS notification_tracking ("
-    " application_name text, notification_id bigint, PRIMARY KEY (application_name))",
+    tracking_table(TYPES, TRACKING_TABLE),
     "INSERT INTO notification_tracking VALUES ('__migration__', 1) ON CONFLICT DO NOTHING",
 )
 # Created after an older store's quarantine was chained (the upgrade updates its rows). An
@@ -142,10 +137,6 @@ def ensure_database(conninfo: Mapping[str, Any]) -> None:
                 conn.execute(SQL("CREATE DATABASE {}").format(Identifier(conninfo["dbname"])))
 
 
-# Lists travel as binary arrays (``%b``): psycopg's text-format array dumper escapes each
-# element in Python and cost more than the statements themselves.
-
-
 class PostgresStore(SqlStore):
     kind: Literal["sqlite", "postgresql"] = "postgresql"
     dialect = DIALECT
@@ -209,13 +200,6 @@ class PostgresStore(SqlStore):
 
     def text_list(self, values: Sequence[str]) -> Any:
         return list(values)
-
-    def existing_with(self, c: Cursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
-        c.raw.execute(
-            "SELECT originator_id, state FROM ledger_events WHERE originator_id = ANY(%b::text[]) AND originator_version = 1",
-            (list(event_ids),),
-        )
-        return {row["originator_id"]: bytes(row["state"]) for row in c.raw.fetchall()}
 
     def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
         c.raw.execute(

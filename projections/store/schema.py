@@ -1,7 +1,7 @@
 """Every table of the store, written once in the type names of either store (``Types``).
 
-Only the ledger's own table with its append-only triggers and eventsourcing's tracking table
-stay in the store modules: the triggers are a different language on each store. The text of
+Only the append-only triggers (a different language on each store) and the seeding of
+eventsourcing's tracking table stay in the store modules. The text of
 every statement is part of the stored schema's fingerprint (``base.schema_fingerprint``), so it
 renders exactly as each store's schema was first written: a store made by older code opens
 without migrating.
@@ -25,6 +25,26 @@ class Types:
     serial_key: str  # an auto-incremented primary key
     without_rowid: str  # the suffix of a table clustered on its primary key
     raw_index: str  # how the quarantine's lines (up to 4 KiB) are indexed
+
+
+def ledger_table(t: Types, unique_position: str) -> str:
+    """eventsourcing's stored events with a gap-free position (``notification_id``, unique:
+    ``unique_position`` inline, or an index of the store's own), ``recorded_at`` and a hash chain."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS ledger_events ( originator_id {t.text} NOT NULL,"
+        f" originator_version {t.integer} NOT NULL, topic {t.text} NOT NULL, state {t.blob} NOT NULL,"
+        f" notification_id {t.integer} NOT NULL{unique_position}, recorded_at {t.instant} NOT NULL,"
+        f" chain_hash {t.blob} NOT NULL, PRIMARY KEY (originator_id, originator_version))"
+    )
+
+
+def tracking_table(t: Types, name: str) -> str:
+    """eventsourcing's single-row tracking table (its name differs per store), created with
+    the schema so that start-up is one transaction."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} ( application_name {t.text}, notification_id {t.integer},"
+        f" PRIMARY KEY (application_name)){t.without_rowid}"
+    )
 
 
 def core_ddl(t: Types) -> tuple[str, ...]:

@@ -34,29 +34,25 @@ from projections.store.portable import (
     SqlStore,
     no_clock,
 )
-from projections.store.schema import Types
+from projections.store.schema import Types, ledger_table, tracking_table
 
 __all__ = ["LedgerSQLiteRecorder", "SQLiteStore", "from_text", "to_text", "write_transaction"]
 
 SQLITE_LOCK_TIMEOUT_S = 30
 OPEN_ATTEMPTS_MAX, OPEN_RETRY_S = 20, 0.05
-KEYS_PER_STATEMENT_MAX = 500
+KEYS_PER_STATEMENT_MAX = 500  # a JSON list parameter
 
 TYPES = Types(
     text="TEXT", integer="INTEGER", blob="BLOB", instant="TEXT",
     serial_key="INTEGER PRIMARY KEY AUTOINCREMENT", without_rowid=" WITHOUT ROWID", raw_index="",
 )
 DIALECT = Dialect(
-    TYPES, casts={"text": "", "instant": "", "texts": ""}, in_texts="IN (SELECT value FROM json_each(?))", unlimited=-1,
+    TYPES, casts={"text": "", "instant": "", "texts": ""}, in_texts="IN (SELECT value FROM json_each(?))",
+    texts_per_statement_max=KEYS_PER_STATEMENT_MAX, unlimited=-1,
 )
 
 LEDGER_DDL = (
-    "CREATE TABLE IF NOT EXISTS ledger_events ("
-    " originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
-    " topic TEXT NOT NULL, state BLOB NOT NULL,"
-    " notification_id INTEGER NOT NULL UNIQUE, recorded_at TEXT NOT NULL,"
-    " chain_hash BLOB NOT NULL,"
-    " PRIMARY KEY (originator_id, originator_version))",
+    ledger_table(TYPES, unique_position=" UNIQUE"),
     "CREATE TRIGGER IF NOT EXISTS ledger_events_no_update BEFORE UPDATE ON ledger_events"
     " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS ledger_events_no_delete BEFORE DELETE ON ledger_events"
@@ -69,13 +65,7 @@ LEDGER_DDL = (
     " AND originator_version = NEW.originator_version)"
     " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only: that position or event is stored'); END",
 )
-# eventsourcing's single-row tracking table
-TRACKING_DDL = (
-    "CREATE TABLE IF NOT EXISTS tracking ("
-    " application_name TEXT, notification_id INTEGER,"
-    " PRIMARY KEY (application_name)) WITHOUT ROWID",
-    "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)",
-)
+TRACKING_DDL = (tracking_table(TYPES, "tracking"), "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)")
 # Created after an older store's quarantine was chained (the upgrade updates its rows).
 RECORD_TRIGGERS_DDL = tuple(
     statement
@@ -95,13 +85,11 @@ INSERT_LEDGER = (
     "INSERT INTO ledger_events (originator_id, originator_version, topic, state,"
     " notification_id, recorded_at, chain_hash) VALUES (?,?,?,?,?,?,?)"
 )
-# The two tables of (kind, key) -> state records.
-UPSERT_RECORDS = {
-    table: "INSERT INTO " + table + " (kind, key, state) VALUES (?,?,?)"  # noqa: S608  # constants
-    " ON CONFLICT (kind, key) DO UPDATE SET state = excluded.state"
-    for table in ("ledger_entities", "monitor_state")
-}
-DELETE_RECORDS = {table: "DELETE FROM " + table + " WHERE kind = ? AND key = ?" for table in UPSERT_RECORDS}  # noqa: S608  # constants
+SELECT_NOTIFICATIONS = (
+    "SELECT notification_id, originator_id, originator_version, topic, state FROM ledger_events"
+    " WHERE notification_id >= ? AND notification_id <= ?"
+    " AND (? IS NULL OR topic IN (SELECT value FROM json_each(?))) ORDER BY notification_id LIMIT ?"
+)
 
 
 @contextmanager
@@ -154,19 +142,12 @@ class LedgerSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
         self, start: int | None, limit: int, stop: int | None = None, topics: Sequence[str] = (),
         *, inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
+        """eventsourcing's own reads ``rowid``; here positions are the notification ids."""
         low = 0 if start is None else (start if inclusive_of_start else start + 1)
-        params: list[Any] = [low, stop if stop is not None else 2**62]
-        statement = (
-            "SELECT notification_id, originator_id, originator_version, topic, state"
-            " FROM ledger_events WHERE notification_id >= ? AND notification_id <= ?"
-        )
-        if topics:
-            statement += " AND topic IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(list(topics)))
-        statement += " ORDER BY notification_id LIMIT ?"
-        params.append(limit)
+        listed = json.dumps(list(topics)) if topics else None
+        params = (low, stop if stop is not None else 2**62, listed, listed, limit)
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, params)
+            c.execute(SELECT_NOTIFICATIONS, params)
             return [
                 Notification(
                     id=row["notification_id"], originator_id=self.convert_originator_id(row["originator_id"]),
@@ -231,18 +212,6 @@ class SQLiteStore(SqlStore):
     def text_list(self, values: Sequence[str]) -> Any:
         return json.dumps(list(values))
 
-    def existing_with(self, c: Cursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
-        found: dict[str, bytes] = {}
-        ids = list(event_ids)
-        for start in range(0, len(ids), KEYS_PER_STATEMENT_MAX):
-            c.raw.execute(
-                "SELECT originator_id, state FROM ledger_events"
-                " WHERE originator_version = 1 AND originator_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(ids[start : start + KEYS_PER_STATEMENT_MAX]),),
-            )
-            found.update((row[0], bytes(row[1])) for row in c.raw.fetchall())
-        return found
-
     def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
         found: dict[tuple[str, str], str] = {}
         pairs = [list(k) for k in keys]
@@ -255,12 +224,6 @@ class SQLiteStore(SqlStore):
             )
             found.update(((row[0], row[1]), row[2]) for row in c.raw.fetchall())
         return found
-
-    def upsert_records(self, c: Cursor, table: str, states: Mapping[tuple[str, str], str]) -> None:
-        c.raw.executemany(UPSERT_RECORDS[table], [(kind, key, state) for (kind, key), state in states.items()])
-
-    def delete_records(self, c: Cursor, table: str, keys: Sequence[tuple[str, str]]) -> None:
-        c.raw.executemany(DELETE_RECORDS[table], keys)
 
     def close(self) -> None:
         self.datastore.close()
