@@ -2,9 +2,10 @@
 transaction, on the portable cursors of ``projections.store.cursors`` (``?`` placeholders, rows
 as tuples, instants converted).
 
-The writing side is in ``writers``. A store module (``sqlite``, ``postgres``) subclasses
-``SqlStore`` and ``writers.ChainedRecorder`` with only what differs: connection set-up, transactions and locks, list parameters and bulk writes
-(JSON against arrays, ``executemany`` against ``COPY``), the ledger's triggers and types.
+The schema is in ``schema``, the writing side in ``writers``. A store module (``sqlite``,
+``postgres``) subclasses ``SqlStore`` and ``writers.ChainedRecorder`` with only what differs:
+connection set-up, transactions and locks, list parameters and bulk writes (JSON against
+arrays, ``executemany`` against ``COPY``), the triggers and the type names.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ __all__ = ["AlsoRecord", "ChainedRecorder", "Clock", "Dialect", "SqlStore", "no_
 MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
 MONITOR_LOCK_KEY = 0x7265676C6D6F6E69  # "reglmoni": serialises monitor transactions
 
-
 SELECT_ENTRIES = (
     "SELECT notification_id, originator_id, topic, state, recorded_at, chain_hash, originator_version"
     " FROM ledger_events WHERE notification_id > ? ORDER BY notification_id LIMIT ?"
@@ -75,6 +75,8 @@ class Dialect:
     in_texts: str  # "is in the list of texts bound here" (``SqlStore.text_list``)
     texts_per_statement_max: int  # how many texts one list parameter may hold
     unlimited: int | None  # LIMIT's "no limit"
+    table_exists: str  # a row when the table named by the parameter exists
+    quarantine_columns: str  # the names of the quarantine table's columns (an older store's differ)
 
     def existing_statement(self) -> str:
         return "SELECT originator_id, state FROM ledger_events WHERE originator_version = 1 AND originator_id " + self.in_texts  # noqa: S608  # constants
@@ -122,12 +124,6 @@ class SqlStore:
         """A ledger recorder on this store that runs ``also`` in each append's transaction."""
         raise NotImplementedError
 
-    def has_table(self, c: Cursor, name: str) -> bool:
-        raise NotImplementedError
-
-    def quarantine_columns(self, c: Cursor) -> set[str]:
-        raise NotImplementedError
-
     def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
         raise NotImplementedError
 
@@ -160,7 +156,8 @@ class SqlStore:
         with self.writing(MIGRATION_LOCK_KEY) as c:
             for statement in self.tables_ddl():
                 c.execute(statement)
-            columns = self.quarantine_columns(c)
+            c.execute(self.dialect.quarantine_columns)
+            columns = {row[0] for row in c.fetchall()}
             quarantine_log.upgrade(c, columns, quarantine_chain_columns(self.dialect.types), self.clock)
             for statement in self.record_triggers:
                 c.execute(statement)
@@ -169,7 +166,8 @@ class SqlStore:
     def is_migrated(self) -> bool:
         """True when the store holds exactly this code's schema."""
         with self.reading() as c:
-            if not self.has_table(c, "regledger_meta"):
+            c.execute(self.dialect.table_exists, ("regledger_meta",))
+            if c.fetchone() is None:
                 return False
             c.execute(SELECT_FINGERPRINT)
             row = c.fetchone()

@@ -55,6 +55,9 @@ TYPES = Types(
 DIALECT = Dialect(
     TYPES, casts={"text": "::text", "instant": "::timestamptz", "texts": "::text[]"},
     in_texts="= ANY(%b::text[])", texts_per_statement_max=100_000, unlimited=None,
+    table_exists="SELECT 1 WHERE to_regclass(?) IS NOT NULL",
+    quarantine_columns="SELECT column_name FROM information_schema.columns"
+    " WHERE table_schema = current_schema() AND table_name = 'quarantine'",
 )
 
 LEDGER_DDL = (
@@ -185,18 +188,6 @@ class PostgresStore(SqlStore):
             if lock_key is not None:
                 curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
             yield PortablePostgres(curs)
-
-    def has_table(self, c: Cursor, name: str) -> bool:
-        c.execute("SELECT to_regclass(?) IS NOT NULL", (name,))
-        row = c.fetchone()
-        return bool(row and row[0])
-
-    def quarantine_columns(self, c: Cursor) -> set[str]:
-        c.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = 'quarantine'"
-        )
-        return {row[0] for row in c.fetchall()}
 
     def text_list(self, values: Sequence[str]) -> Any:
         return list(values)

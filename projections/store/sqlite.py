@@ -49,6 +49,8 @@ TYPES = Types(
 DIALECT = Dialect(
     TYPES, casts={"text": "", "instant": "", "texts": ""}, in_texts="IN (SELECT value FROM json_each(?))",
     texts_per_statement_max=KEYS_PER_STATEMENT_MAX, unlimited=-1,
+    table_exists="SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+    quarantine_columns="SELECT name FROM pragma_table_info('quarantine')",
 )
 
 LEDGER_DDL = (
@@ -200,14 +202,6 @@ class SQLiteStore(SqlStore):
         """``BEGIN IMMEDIATE`` serialises every writer: no lock to take besides."""
         with write_transaction(self.datastore) as c:
             yield PortableSQLite(c)
-
-    def has_table(self, c: Cursor, name: str) -> bool:
-        c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,))
-        return c.fetchone() is not None
-
-    def quarantine_columns(self, c: Cursor) -> set[str]:
-        c.execute("PRAGMA table_info(quarantine)")
-        return {row[1] for row in c.fetchall()}
 
     def text_list(self, values: Sequence[str]) -> Any:
         return json.dumps(list(values))

@@ -35,6 +35,7 @@ Clock = Callable[[], datetime]
 # the cases' status rows, a quarantine dismissal's link.
 AlsoRecord = Callable[[Cursor, Sequence[StoredEvent], Mapping[str, Any]], None]
 
+
 def no_clock() -> datetime:
     """The clock of a store opened without one: the time must then come with every append."""
     raise AssertionError("this store was opened without a clock: pass clock= to open_store (ops.wiring does)")
@@ -56,6 +57,8 @@ PRUNE_SNAPSHOTS = (
     "DELETE FROM monitor_snapshots WHERE position NOT IN"
     " (SELECT position FROM monitor_snapshots ORDER BY position DESC LIMIT ?)"
 )
+
+
 def read_tip(c: Cursor) -> Tip:
     c.execute(SELECT_TIP)
     row = c.fetchone()
