@@ -99,14 +99,20 @@ def write_transaction(datastore: SQLiteDatastore) -> Iterator[SQLiteCursor]:
     """``BEGIN IMMEDIATE``: take the write lock first, so a read inside never goes stale."""
     with datastore.get_connection(commit=True) as conn:
         c = conn.cursor()
-        c.execute("BEGIN IMMEDIATE")
         try:
-            yield c
-        except BaseException:
-            conn.rollback()
-            raise
-        else:
-            conn.commit()
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                conn.rollback()
+                raise
+            else:
+                conn.commit()
+        finally:
+            # Closed by its own thread: a cursor left to the garbage collector is reset by
+            # whichever thread collects it, which then waits for this connection's mutex,
+            # held by a writer of this store busy-waiting for that thread's write lock.
+            c.sqlite_cursor.close()
 
 
 class LedgerSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
