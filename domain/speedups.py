@@ -1,6 +1,6 @@
 """The domain layer's speed-ups, in one place: each builds a small immutable value without
 the constructor Python generates for it, for values built on every event. Nothing else in
-the domain (or the monitor engine, which uses ``new_tuple``) bypasses a constructor.
+the domain bypasses a constructor (the projections layer's own: ``projections.speedups``).
 
 ``quick_init``: a frozen, slotted dataclass built about twice as fast. The ``__init__`` that
 ``dataclass(frozen=True)`` generates sets every field with ``object.__setattr__(self, name,
@@ -11,14 +11,9 @@ instead, with the same parameters, in the same order, with the same defaults; th
 otherwise untouched (still frozen: assignment raises; ``replace``, equality, hashing and
 ``repr`` as generated).
 
-``new_tuple``: ``tuple.__new__``, which is what a ``NamedTuple``'s generated ``__new__``
-calls, less a Python frame: ``new_tuple(Context, (...))`` builds the monitor's ``Context``,
-one per event, with every field given in order (no defaults are filled in).
-
 Measured 2026-12-06 on the shared 2-core machine (CPU time, best of 7 x 300,000):
 ``Order(...)`` (7 fields) 367 ns with ``quick_init`` against 675 ns as the dataclass
-generates it (1.8x); ``Context`` (6 fields) 95 ns by ``new_tuple`` against 193 ns by
-``Context(...)`` (2.0x). The monitor engine alone over the first 8,000 simulated events
+generates it (1.8x). The monitor engine alone over the first 8,000 simulated events
 (``ops.bench.stream``), decoded beforehand, instructions counted by valgrind (callgrind,
 ``PYTHONHASHSEED=0``; this VM's clock varies by about 3% between runs): 883.4M with
 ``quick_init``, 917.7M without (-3.7%). Earlier figures: ``ops/bench/RESULTS.md``, 2026-12-04.
@@ -57,7 +52,3 @@ def quick_init(cls: type[T]) -> type[T]:
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init  # type: ignore[method-assign]  # (mypy keeps the signature the dataclass declares)
     return cls
-
-
-# ``new_tuple(cls, values)``: a named tuple built without its generated ``__new__`` (see above).
-new_tuple = tuple.__new__

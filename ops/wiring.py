@@ -13,12 +13,13 @@ from projections.audit import AuditIndex
 from projections.cases import case_recorder
 from projections.monitor.runner import MonitorRunner
 from projections.replica import REPLAY_WAIT_MAX_S, current_lsn, route_writes, wait_for_replay
-from projections.store import POSTGRES_PREFIXES, open_store
+from projections.store import POSTGRES_PREFIXES
+from projections.store import open_store as open_store_at
 from projections.store.base import Store
 from projections.store.postgres import PostgresStore
 from projections.tokens import TokenStore
 
-__all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_read_store", "open_store"]
+__all__ = ["build_audit_index", "build_cases", "build_ledger", "build_monitor", "open_read_store", "open_store", "wall_clock"]
 
 
 def open_read_store(url: str, read_url: str | None) -> Store:
@@ -31,7 +32,7 @@ def open_read_store(url: str, read_url: str | None) -> Store:
     primary = open_store(url)
     try:
         # Opened as it is: a standby cannot migrate, it replays what its primary did.
-        routed = route_writes(PostgresStore(read_url), primary)
+        routed = route_writes(PostgresStore(read_url, clock=wall_clock), primary)
     except BaseException:
         primary.close()
         raise
@@ -42,13 +43,16 @@ def open_read_store(url: str, read_url: str | None) -> Store:
         raise StoreUnavailable(f"the read replica {read_url!r} does not hold this version's schema: is it a standby of --db?")
     return routed
 
-def utc_now() -> datetime:
-    """The wall clock, read here and injected: ``domain`` and ``policies`` never read it."""
-    return datetime.now(UTC)
-
 
 def wall_clock() -> datetime:
+    """The wall clock, read here and injected: ``domain``, ``policies`` and ``projections``
+    never read it."""
     return datetime.now(UTC)
+
+
+def open_store(url: str, *, create: bool = False) -> Store:
+    """A store stamping what comes without a time of its own with the wall clock."""
+    return open_store_at(url, create=create, clock=wall_clock)
 
 
 def build_ledger(store: Store) -> Ledger:
@@ -73,4 +77,4 @@ def known_officers(store: Store) -> frozenset[str]:
 def build_cases(store: Store, actor_source: str | None = None) -> Cases:
     """``actor_source``: where the actor names given to the cases come from (recorded)."""
     policy = CasePolicy(load_settings().names("four_eyes_severities"), known_officers(store))
-    return Cases(case_recorder(store), clock=utc_now, policy=policy, actor_source=actor_source)
+    return Cases(case_recorder(store), clock=wall_clock, policy=policy, actor_source=actor_source)

@@ -3,7 +3,8 @@ statements: ``?`` placeholders (rewritten to ``%s`` for psycopg), rows as tuples
 converted (SQLite keeps fixed-width UTC text, PostgreSQL ``timestamptz``).
 
 Statements written for it must be valid on both: ``ON CONFLICT ... DO UPDATE SET x =
-excluded.x``, no ``INSERT OR ...``, no literal ``?`` or ``%``.
+excluded.x``, no ``INSERT OR ...``, no literal ``?`` or ``%``. The store itself is written on
+the same surface (``projections.store.portable``).
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from projections.store.base import Store
-from projections.store.cursors import Cursor, PortablePostgres, PortableSQLite, instant, to_text
-from projections.store.postgres import PostgresStore
-from projections.store.sqlite import SQLiteStore, write_transaction
+from projections.store.cursors import Cursor, instant, to_text
+from projections.store.portable import SqlStore
 
 
 class Sql:
     """The portable surface of one store."""
 
     def __init__(self, store: Store):
-        assert isinstance(store, SQLiteStore | PostgresStore), f"unknown store {store!r}"
+        assert isinstance(store, SqlStore), f"unknown store {store!r}"
         self.store = store
         self.kind = store.kind
 
@@ -58,14 +58,8 @@ class Sql:
         """One read transaction; with ``snapshot`` every statement in it sees the same state
         of the store (SQLite's deferred transactions in WAL mode always do; on PostgreSQL it
         takes repeatable read)."""
-        if isinstance(self.store, SQLiteStore):
-            with self.store.datastore.transaction(commit=False) as c:
-                yield PortableSQLite(c)
-        else:
-            with self.store.datastore.transaction(commit=False) as curs:
-                if snapshot:
-                    curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                yield PortablePostgres(curs)
+        with self.store.reading(snapshot=snapshot) as c:
+            yield c
 
     @contextmanager
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> Iterator[Cursor]:
@@ -73,21 +67,10 @@ class Sql:
         PostgreSQL ``lock_key`` takes a transaction advisory lock that serialises the writers
         of one projection, and ``ledger_lock`` the ledger's own lock (no append, no case
         action meanwhile)."""
-        if isinstance(self.store, SQLiteStore):
-            with write_transaction(self.store.datastore) as c:
-                yield PortableSQLite(c)
-        else:
-            with self.store.datastore.transaction(commit=True) as curs:
-                if ledger_lock:
-                    self.store.recorder._lock_table(curs)
-                if lock_key is not None:
-                    curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
-                yield PortablePostgres(curs)
+        with self.store.writing(lock_key, ledger_lock=ledger_lock) as c:
+            yield c
 
     @staticmethod
     def raw_cursor(cursor: Cursor) -> Any:
         """The driver's cursor under a portable one (for recorder calls)."""
-        if isinstance(cursor, PortableSQLite):
-            return cursor.c
-        assert isinstance(cursor, PortablePostgres)
-        return cursor.curs
+        return cursor.raw

@@ -97,7 +97,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
-    from projections.store import open_store
+    from ops.wiring import open_store  # with the wall clock, as every command opens it
 
     opened = open_store(store_url, create=True)
     yield opened

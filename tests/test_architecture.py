@@ -28,7 +28,7 @@ ALLOWED = {
 }
 OURS = set(ALLOWED)
 NOT_IN_PURE_CODE = {"psycopg", "sqlite3", "os", "structlog", "logging", "time", "random", "socket", "subprocess"}
-# Reading the wall clock: ops reads it and passes it in (ops.wiring.utc_now, ``at=`` arguments).
+# Reading the wall clock: ops reads it and passes it in (ops.wiring.wall_clock, ``at=`` arguments).
 CLOCK_READINGS = {
     "datetime.datetime.now", "datetime.datetime.utcnow", "datetime.datetime.today", "datetime.date.today",
     "time.time", "time.time_ns",

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from domain.cases.application import Cases, FindingRef
-from ops.wiring import utc_now
+from ops.wiring import wall_clock
 from policies.registry import RULES
 from projections.cases import case_recorder
 from projections.store.base import FindingFilter, Store
@@ -39,7 +39,7 @@ def percentile(samples_ms: list[float], share: float) -> float:
 
 def acknowledge_some(store: Store) -> int:
     """Acknowledge one finding in ``CASE_SHARE`` (at most ``CASES_MAX``); how many."""
-    cases = Cases(case_recorder(store), clock=utc_now, actor_source="bench")  # no officers to check: a bench
+    cases = Cases(case_recorder(store), clock=wall_clock, actor_source="bench")  # no officers to check: a bench
     chosen = store.findings(FindingFilter())[::CASE_SHARE][:CASES_MAX]
     for row in chosen:
         cases.acknowledge(FindingRef.of(row), "bench")

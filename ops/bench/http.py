@@ -23,7 +23,7 @@ from ops.bench.stores import STORES, write_lines
 from ops.bench.stream import simulated_stream
 from ops.lines import open_inputs
 from ops.pipeline import IngestPipeline
-from projections.store import open_store
+from ops.wiring import open_store
 from projections.tokens import TokenStore
 
 BATCH_EVENTS = 1_000

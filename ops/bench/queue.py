@@ -32,10 +32,10 @@ import psycopg
 from ops.bench.findings import percentile
 from ops.bench.stores import fresh_postgres
 from ops.queue import RULE_IDS, SEVERITIES
+from ops.wiring import open_store
 from policies.registry import RULES_BY_ID
 from projections.queue import QueueQuery, catch_up_owners, queue_page
 from projections.sql import Sql
-from projections.store import open_store
 from projections.store.base import Store
 
 FINDINGS = 100_000

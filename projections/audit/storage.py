@@ -9,13 +9,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import Tracking
 from psycopg.sql import SQL
 
 from projections.sql import Sql
+from projections.store import eventsourcing_compat as compat
 from projections.store.base import Store
-from projections.store.postgres import PostgresStore
-from projections.store.sqlite import SQLiteStore
+from projections.store.portable import SqlStore
 
 COPY_EVENTS = SQL(
     "COPY audit_events (position, event_id, type, source, occurred_at, recorded_at)"
@@ -39,7 +38,7 @@ class AuditWriter:
         self.sql, self.cursor, self.tracking = sql, cursor, tracking
 
     def tracked_position(self) -> int:
-        return self.tracking._max_tracking_id(AUDIT_APPLICATION, Sql.raw_cursor(self.cursor)) or 0
+        return compat.max_tracking_id(self.tracking, self.cursor.raw, AUDIT_APPLICATION)
 
     def record(
         self, events: Sequence[EventRow], subjects: Sequence[SubjectRow],
@@ -49,7 +48,7 @@ class AuditWriter:
             self._record_postgres(events, subjects, owners)
         else:
             self._record_sqlite(events, subjects, owners)
-        self.tracking._insert_tracking(Sql.raw_cursor(self.cursor), Tracking(AUDIT_APPLICATION, position))
+        compat.insert_tracking(self.tracking, self.cursor.raw, AUDIT_APPLICATION, position)
 
     def _record_sqlite(
         self, events: Sequence[EventRow], subjects: Sequence[SubjectRow], owners: Sequence[OwnerRow]
@@ -118,7 +117,7 @@ def load_owners(
 
 class AuditStorage:
     def __init__(self, store: Store):
-        assert isinstance(store, SQLiteStore | PostgresStore), f"unknown store {store!r}"
+        assert isinstance(store, SqlStore), f"unknown store {store!r}"
         self.store = store
         self.sql = Sql(store)
 

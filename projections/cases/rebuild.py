@@ -16,8 +16,8 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.cases import Case, Cases, CaseSummary, is_case_topic
 from projections.cases.recorders import (
-    UPSERT_STATUS_SQLITE,
-    UPSERT_WORKFLOW_SQLITE,
+    UPSERT_STATUS,
+    UPSERT_WORKFLOW,
     case_recorder,
     status_row,
     workflow_row,
@@ -62,5 +62,5 @@ def replace_case_statuses(store: Store) -> None:
 
 
 def _write(sql: Sql, cursor: Cursor, summaries: list[CaseSummary]) -> None:
-    cursor.executemany(UPSERT_STATUS_SQLITE, [status_row(s, sql.time(s.updated_at)) for s in summaries])
-    cursor.executemany(UPSERT_WORKFLOW_SQLITE, [workflow_row(s) for s in summaries])
+    cursor.executemany(UPSERT_STATUS, [status_row(s, sql.time(s.updated_at)) for s in summaries])
+    cursor.executemany(UPSERT_WORKFLOW, [workflow_row(s) for s in summaries])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from domain.errors import InvalidRequest
 from projections.store.base import Store
+from projections.store.portable import Clock, no_clock
 from projections.store.postgres import PostgresStore
 from projections.store.sqlite import SQLiteStore
 
@@ -21,8 +22,10 @@ def sqlite_path(url: str) -> str:
     return path
 
 
-def open_store(url: str, *, create: bool = False) -> Store:
-    """Open a store; with ``create`` make the database and its schema when missing."""
+def open_store(url: str, *, create: bool = False, clock: Clock = no_clock) -> Store:
+    """Open a store; with ``create`` make the database and its schema when missing. ``clock``
+    stamps what is written without a time of its own (an append through the library's
+    interface, a migration's carried-over links); ``ops.wiring`` passes the wall clock."""
     if url.startswith(SQLITE_PREFIX):
         path = sqlite_path(url)
         if not create and path != ":memory:" and not Path(path).exists():
@@ -33,9 +36,9 @@ def open_store(url: str, *, create: bool = False) -> Store:
             # creating ./tmp would start a second ledger beside the one meant (/tmp/x.db).
             hint = " (an absolute path takes four slashes: sqlite:////path/file.db)" if not Path(path).is_absolute() else ""
             raise InvalidRequest(f"no folder {str(folder.resolve())!r} for the ledger {path!r}: create it first{hint}")
-        store: Store = SQLiteStore(path)
+        store: Store = SQLiteStore(path, clock=clock)
     elif url.startswith(POSTGRES_PREFIXES):
-        store = PostgresStore(url, create=create)
+        store = PostgresStore(url, create=create, clock=clock)
     else:
         raise InvalidRequest(
             f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://..."

@@ -29,25 +29,9 @@ ENTRIES_PER_PAGE_MAX = 5_000
 MONITOR_APPLICATION = "monitor"
 
 # The officers' queue (projections.queue) sorts by severity through this expression; the
-# stores index the very same text, so a severity-sorted page reads the index in order.
+# stores index the very same text (schema.queue_ddl), so a severity-sorted page reads the
+# index in order.
 SEVERITY_RANK = "(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END)"
-
-
-def queue_ddl(text: str, integer: str, table_suffix: str) -> tuple[str, ...]:
-    """The officers' queue's indexes and its owners table (projections.queue), in one store's
-    types: findings by newest detection, time, severity and rank; cases by status and assignee;
-    each finding filed under its subject's owners (a client, a contract)."""
-    return (
-        "CREATE INDEX IF NOT EXISTS findings_detected_idx ON findings (detected_at, seq)",
-        "CREATE INDEX IF NOT EXISTS findings_occurred_idx ON findings (occurred_at, seq)",
-        "CREATE INDEX IF NOT EXISTS findings_severity_detected_idx ON findings (severity, detected_at, seq)",
-        "CREATE INDEX IF NOT EXISTS findings_severity_rank_idx ON findings (" + SEVERITY_RANK
-        + ", detected_at DESC, seq DESC)",
-        "CREATE INDEX IF NOT EXISTS finding_cases_status_idx ON finding_cases (status, finding_id)",
-        "CREATE INDEX IF NOT EXISTS finding_cases_assignee_idx ON finding_cases (assignee, finding_id)",
-        "CREATE TABLE IF NOT EXISTS finding_owners (owner " + text + " NOT NULL, seq " + integer
-        + " NOT NULL, PRIMARY KEY (owner, seq))" + table_suffix,
-    )
 
 
 def schema_fingerprint(statements: Sequence[str]) -> str:

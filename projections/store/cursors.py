@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 
@@ -30,6 +31,11 @@ class Cursor(Protocol):
     def time(self, moment: datetime | None) -> Any: ...
     def lock(self, table: str) -> None: ...
 
+    @property
+    def raw(self) -> Any:
+        """The driver's cursor underneath (for the few statements that differ per store)."""
+        ...
+
 
 def instant(value: Any) -> datetime:
     """An instant as read from a row of either store."""
@@ -41,6 +47,10 @@ class PortableSQLite:
 
     def __init__(self, c: Any):
         self.c = c
+
+    @property
+    def raw(self) -> Any:
+        return self.c
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.c.execute(statement, tuple(params))
@@ -68,20 +78,29 @@ class PortablePostgres:
 
     def __init__(self, curs: Any):
         self.curs = curs
+        # Rows as tuples straight from the driver, in the same transaction (same connection)
+        # as eventsourcing's cursor, which reads rows as dicts.
+        self.tuples = curs.connection.cursor(row_factory=tuple_row)
+
+    @property
+    def raw(self) -> Any:
+        return self.curs
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.curs.execute(statement.replace("?", "%s"), tuple(params))
+        # No parameters, no placeholders: a statement may then hold a literal ``%`` (DDL).
+        self.tuples.execute(statement.replace("?", "%s"), tuple(params) if params else None)
 
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            self.curs.executemany(statement.replace("?", "%s"), [tuple(r) for r in rows])
+            self.tuples.executemany(statement.replace("?", "%s"), [tuple(r) for r in rows])
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r.values()) for r in self.curs.fetchall()]
+        rows: list[tuple[Any, ...]] = self.tuples.fetchall()
+        return rows
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        row = self.curs.fetchone()
-        return None if row is None else tuple(row.values())
+        row: tuple[Any, ...] | None = self.tuples.fetchone()
+        return row
 
     def time(self, moment: datetime | None) -> Any:
         return moment

@@ -8,7 +8,7 @@ is stable until commit and two writers cannot fork the chain.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -236,10 +236,11 @@ def iter_table(read: Any, table: str) -> Iterator[QuarantineRecord | QuarantineL
 
 
 # --- upgrading a store made by older code ---------------------------------------------------------
-def upgrade_legacy(c: Cursor, legacy_resubmissions: bool, recorded_at: datetime) -> None:
+def upgrade_legacy(c: Cursor, legacy_resubmissions: bool, clock: Callable[[], datetime]) -> None:
     """Chain the rows an older store holds, in id order as they are (ids and gaps kept), then
-    turn each ``resubmitted_as`` into a link row. Runs in the migration's transaction, before
-    the append-only triggers exist, on a table whose chain columns were just added."""
+    turn each ``resubmitted_as`` into a link row recorded at ``clock()``. Runs in the
+    migration's transaction, before the append-only triggers exist, on a table whose chain
+    columns were just added."""
     last_id, previous = 0, GENESIS_HASH
     while True:  # in pages: an old quarantine can be large, and raw lines up to 4 KiB each
         c.execute(
@@ -258,19 +259,21 @@ def upgrade_legacy(c: Cursor, legacy_resubmissions: bool, recorded_at: datetime)
         if len(rows) < RECORDS_PER_PAGE_MAX:
             break
     if legacy_resubmissions:
+        recorded_at = clock()
         c.execute("SELECT id, resubmitted_as FROM quarantine WHERE resubmitted_as IS NOT NULL ORDER BY id")
         for quarantine_id, event_id in c.fetchall():
             append_link(c, quarantine_id, RESUBMITTED, actor=LEGACY_ACTOR, recorded_at=recorded_at,
                         event_id=event_id, reason=LEGACY_REASON)
 
 
-def upgrade(c: Cursor, columns: set[str], add_columns: tuple[str, str], recorded_at: datetime) -> None:
+def upgrade(c: Cursor, columns: set[str], add_columns: tuple[str, str], clock: Callable[[], datetime]) -> None:
     """Bring an older store's mutable quarantine (found with ``columns``) to the chained one;
-    ``add_columns`` are the store's two ``ALTER TABLE`` statements adding the chain columns."""
+    ``add_columns`` are the store's two ``ALTER TABLE`` statements adding the chain columns;
+    ``clock`` is read only when there are legacy resubmissions to carry over."""
     if "chain_hash" not in columns:
         for column in add_columns:
             c.execute(column)
-        upgrade_legacy(c, "resubmitted_as" in columns, recorded_at)
+        upgrade_legacy(c, "resubmitted_as" in columns, clock)
     if "resubmitted_as" in columns:
         c.execute("ALTER TABLE quarantine DROP COLUMN resubmitted_as")
 

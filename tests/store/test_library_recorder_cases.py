@@ -13,6 +13,7 @@ import pytest
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 from psycopg.sql import SQL, Identifier
 
+from ops.wiring import wall_clock
 from projections.store.postgres import PostgresStore
 from projections.store.sqlite import SQLiteStore
 from tests.conftest import PG_ADMIN_URL, require_postgres
@@ -43,7 +44,7 @@ class TestLedgerSQLiteRecorder(TextIds, ApplicationRecorderTestCase):  # type: i
         self.directory.cleanup()
 
     def create_recorder(self):  # type: ignore[no-untyped-def]
-        store = SQLiteStore(os.path.join(self.directory.name, f"{uuid.uuid4().hex}.db"))
+        store = SQLiteStore(os.path.join(self.directory.name, f"{uuid.uuid4().hex}.db"), clock=wall_clock)
         store.migrate()
         self.stores.append(store)
         return store.recorder
@@ -68,7 +69,7 @@ class TestLedgerPostgresRecorder(TextIds, ApplicationRecorderTestCase):  # type:
     def create_recorder(self):  # type: ignore[no-untyped-def]
         name = f"regledger_r_{uuid.uuid4().hex[:12]}"
         self.names.append(name)
-        store = PostgresStore(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}", create=True, pool_size=4)
+        store = PostgresStore(f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}", create=True, pool_size=4, clock=wall_clock)
         store.migrate()
         self.stores.append(store)
         return store.recorder

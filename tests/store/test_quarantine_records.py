@@ -17,10 +17,13 @@ from domain.errors import InvalidRequest
 from domain.ledger import InputLine, Ledger
 from domain.ledger_storage import NewEntry
 from domain.quarantine import QUARANTINE_TAG, RecordBreak, record_hash
+from ops.wiring import (
+    open_store,  # with the wall clock: an upgrade stamps the links it carries over
+)
 from policies.registry import parameter_catalogue
 from projections.quarantine import dismiss, quarantined_line, settle, verify_quarantine
 from projections.sql import Sql
-from projections.store import open_store, quarantine_log
+from projections.store import quarantine_log
 from projections.store.base import Store
 from tests.evidence.tamper import Dba
 
