@@ -57,7 +57,7 @@ log = structlog.get_logger("regledger.prefetch")
 # with the commands' collector tuning): 11 us saved per event, so the child pays from about
 # 65,000 entries.
 PREFETCH_ENTRIES_MIN: Final = 75_000
-ENTRIES_PER_PAGE_MAX: Final = 2_000  # read in process, as projections.asof always did
+IN_PROCESS_ENTRIES_PER_PAGE_MAX: Final = 2_000  # read in process, as projections.asof always did
 CHILD_ENTRIES_PER_PAGE: Final = 4_000  # read by the child: one batch per page
 BATCHES_IN_FLIGHT_MAX: Final = 4  # batches waiting in the queue: memory stays flat
 POLL_S: Final = 1.0  # how often a blocked side checks that the other is still alive
@@ -107,7 +107,7 @@ def _cores() -> int:
 
 def _in_process(store: Store, after: int, through: int) -> Generator[RecordedEvent, None, None]:
     while after < through:
-        entries = store.read_entries(after, min(ENTRIES_PER_PAGE_MAX, through - after))
+        entries = store.read_entries(after, min(IN_PROCESS_ENTRIES_PER_PAGE_MAX, through - after))
         if not entries:
             return
         after = entries[-1].position
