@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import psycopg
 import structlog
+from eventsourcing.persistence import DataError as StoreDataError
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -247,6 +249,15 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, handler(404))
     app.add_exception_handler(StoreUnavailable, handler(503))
     app.add_exception_handler(RegledgerError, handler(400))
+
+    async def value_refused_by_the_store(request: Request, exc: Exception) -> JSONResponse:
+        # A value no route's own checks caught that the database cannot hold or compare (a
+        # NUL character on PostgreSQL): the request's fault, said as such, never a 500.
+        return JSONResponse({"detail": "a value in the request cannot be stored or compared (a control character such as NUL?)"},
+                            status_code=400)
+
+    app.add_exception_handler(psycopg.DataError, value_refused_by_the_store)
+    app.add_exception_handler(StoreDataError, value_refused_by_the_store)
 
 
 def install_request_log(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from domain.cases import Cases, CaseSummary, FindingRef
 from domain.errors import InvalidRequest, NotFound
 from domain.quarantine import entry_label, parse_entry
-from domain.values import ACTOR_CHARS_MAX, NOTE_CHARS_MAX
+from domain.values import ACTOR_CHARS_MAX, ID_PATTERN, NOTE_CHARS_MAX, Id
 from ops.api.deps import (
     POSITION_MAX,
     CaseWorker,
@@ -43,6 +43,10 @@ from projections.tokens import Principal
 EntryPath = Annotated[str, Path(max_length=32, description="a quarantine entry: Q-000017, or 17")]
 
 
+# A finding id in a path: an Id (``F-`` and hex for the monitor's), refused with 422 otherwise,
+# on both stores alike (PostgreSQL cannot even compare a text holding NUL).
+FindingIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
+
 class CaseAction(BaseModel):
     """What an officer does to a finding's case; the actor comes from the token (or the
     console session). ``text`` is the comment, the note, or the reason (reject, escalate,
@@ -63,7 +67,7 @@ class CaseAction(BaseModel):
 class Grouping(BaseModel):
     """Several findings grouped into one investigation, in one transaction."""
 
-    finding_ids: list[str] = Field(min_length=1, max_length=INVESTIGATION_FINDINGS_MAX)
+    finding_ids: list[Id] = Field(min_length=1, max_length=INVESTIGATION_FINDINGS_MAX)
     reason: str | None = Field(default=None, max_length=NOTE_CHARS_MAX)
 
 
@@ -97,7 +101,7 @@ class Dismissal(BaseModel):
 class BulkCaseAction(BaseModel):
     """Acknowledge or assign several findings' cases at once (the alert queue's checkboxes)."""
 
-    finding_ids: list[str] = Field(min_length=1, max_length=BULK_FINDINGS_MAX)
+    finding_ids: list[Id] = Field(min_length=1, max_length=BULK_FINDINGS_MAX)
     action: Literal["acknowledge", "assign"] = Field(description="'ack' is accepted for acknowledge")
     assignee: str | None = Field(default=None, max_length=ACTOR_CHARS_MAX)
     text: str | None = Field(default=None, max_length=NOTE_CHARS_MAX, description="a note")
@@ -174,12 +178,12 @@ def register_feature_routes(app: FastAPI) -> None:
         )
 
     @app.get("/v1/findings/{finding_id}/explain", tags=["findings"])
-    async def get_explanation(request: Request, finding_id: str, principal: Reader) -> dict[str, Any]:
+    async def get_explanation(request: Request, finding_id: FindingIdPath, principal: Reader) -> dict[str, Any]:
         """Why a finding fired: rule, parameters, triggering event, the state it judged."""
         return await run_in_threadpool(explanation, store_of(request), finding_id)
 
     @app.post("/v1/findings/{finding_id}/case", tags=["cases"])
-    def post_case_action(request: Request, finding_id: str, body: CaseAction, principal: CaseWorker) -> dict[str, Any]:
+    def post_case_action(request: Request, finding_id: FindingIdPath, body: CaseAction, principal: CaseWorker) -> dict[str, Any]:
         """Acknowledge, assign (to a known officer), comment, resolve (with a code; for a
         severity under four-eyes closing this asks for approval), approve or reject (a second,
         different officer), escalate (with a reason), reopen, or group into an investigation."""
