@@ -14,7 +14,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from policies.finding import Finding, finding_id
+from policies.finding import Finding, JsonParameter, finding_id
+
+SILENT_AFTER_S_DEFAULT = 120.0  # the firm's server sends a keepalive at least every wal_sender_timeout / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A setting of the regulator's follower (``regledger supervise run``) that decides an alert."""
+
+    name: str
+    type: str
+    default: str
+    option: str  # the option of ``supervise run`` that sets it
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +35,7 @@ class Reserved:
     title: str
     severity: str
     obligation: str
+    parameters: tuple[Parameter, ...] = ()
 
 
 CHAIN = Reserved(
@@ -40,15 +53,18 @@ FOUR_EYES = Reserved(
     "SUP-03", "Case closed without four-eyes record", "high",
     "A case the firm's four-eyes policy required two officers to close is closed without a "
     "second officer's approval on the ledger.",
+    (Parameter("four_eyes_severities", "list[str]", "REGLEDGER_FOUR_EYES_SEVERITIES", "--four-eyes-severities"),),
 )
 FEED = Reserved(
     "SUP-04", "Supervisory feed late or silent", "high",
     "The firm's replication feed has delivered nothing for longer than the threshold, or no "
     "replication worker is running: the regulator's copy may be incomplete. Changes are kept "
     "on the firm's side (its replication slot) and arrive once the feed resumes.",
+    (Parameter("silent_after_s", "seconds", f"{SILENT_AFTER_S_DEFAULT:g}", "--silent-after-s"),),
 )
 RESERVED: tuple[Reserved, ...] = (CHAIN, FINDINGS, FOUR_EYES, FEED)
 RULE_IDS = tuple(r.rule_id for r in RESERVED)
+RESERVED_BY_ID = {r.rule_id: r for r in RESERVED}
 TITLES = {r.rule_id: r.title for r in RESERVED}
 
 # SUP-01's kinds: what happened at the named position.
@@ -74,9 +90,11 @@ FINDING_KINDS = {
 
 
 def _build(rule: Reserved, key: str, firm: str, event_id: str, at: datetime, detected_at: datetime,
-           position: int, message: str, evidence: Mapping[str, object]) -> Finding:
+           position: int, message: str, evidence: Mapping[str, object],
+           parameters: Mapping[str, JsonParameter] | None = None) -> Finding:
+    """The id is derived from ``key`` only: the parameters in force are recorded beside it."""
     return Finding(finding_id(rule.rule_id, key, firm), rule.rule_id, rule.severity, event_id or firm, firm,
-                   at, detected_at, position, message, {}, {"firm": firm, **evidence})
+                   at, detected_at, position, message, dict(parameters or {}), {"firm": firm, **evidence})
 
 
 def chain_alert(firm: str, kind: str, position: int, event_id: str, at: datetime,
@@ -100,16 +118,20 @@ def finding_alert(firm: str, kind: str, row: Mapping[str, object]) -> Finding:
                   {"kind": kind, "finding_id": the_id, "rule_id": rule_id, "subject": str(row["subject"])})
 
 
-def case_alert(firm: str, kind: str, position: int, finding: str, actor: str, at: datetime) -> Finding:
+def case_alert(firm: str, kind: str, position: int, finding: str, actor: str, at: datetime,
+               four_eyes_severities: frozenset[str] | None = None) -> Finding:
     """SUP-03 for the case action at ledger ``position`` that closed ``finding``."""
+    parameters = None if four_eyes_severities is None else {"four_eyes_severities": sorted(four_eyes_severities)}
     return _build(FOUR_EYES, f"{kind}@{position}", firm, finding, at, at, position,
                   f"firm {firm}: the case of finding {finding} was closed at ledger position {position} by {actor}:"
-                  f" {CASE_KINDS[kind]}", {"kind": kind, "finding_id": finding, "actor": actor})
+                  f" {CASE_KINDS[kind]}", {"kind": kind, "finding_id": finding, "actor": actor}, parameters)
 
 
-def feed_alert(firm: str, since: datetime, now: datetime, position: int, reason: str) -> Finding:
+def feed_alert(firm: str, since: datetime, now: datetime, position: int, reason: str,
+               silent_after_s: float | None = None) -> Finding:
     """SUP-04 for the episode that began at ``since`` (one alert per episode)."""
     silent_s = max(0, round((now - since).total_seconds()))
+    parameters = None if silent_after_s is None else {"silent_after_s": f"{silent_after_s:g}"}
     return _build(FEED, f"since:{since.isoformat()}", firm, firm, since, now, position,
                   f"firm {firm}: supervisory feed {reason} for {silent_s} s; the regulator's copy ends at position {position}",
-                  {"reason": reason, "since": since.isoformat(), "silent_s": silent_s})
+                  {"reason": reason, "since": since.isoformat(), "silent_s": silent_s}, parameters)

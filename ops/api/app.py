@@ -104,7 +104,7 @@ def create_app(database_url: str, behind_tls: bool | None = None, read_database_
     # the gate runs inside the request log, so that what it refuses is logged too
     app.add_middleware(Gate, behind_tls=tls)
     install_request_log(app)
-    install_read_routing(app)
+    install_read_routing(app, tls)
     add_core_routes(app)
     register_feature_routes(app)
     register_evidence_routes(app)

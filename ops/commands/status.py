@@ -25,8 +25,7 @@ def status_of(db: str | None, read_db: str | None) -> dict[str, Any]:
     try:
         primary = primary_of(store)
         found: dict[str, Any] = {"position": primary.tip().position, "monitor_position": primary.tracked_position()}
-        if read_url:
-            found["replica"] = lag(store, primary).as_json()
+        found["replica"] = lag(store, primary).as_json() if read_url else None
         return found
     finally:
         store.close()
@@ -35,7 +34,9 @@ def status_of(db: str | None, read_db: str | None) -> dict[str, Any]:
 def status_text(found: dict[str, Any]) -> str:
     lines = [f"ledger at position {found['position']}, monitor at position {found['monitor_position']}"]
     replica = found.get("replica")
-    if replica is not None:
+    if replica is None:
+        lines.append("no read replica: none is configured (--read-db or REGLEDGER_READ_DATABASE_URL), every read goes to --db")
+    else:
         if not replica["in_recovery"]:
             lines.append("read replica: NOT a standby (pg_is_in_recovery() is false): reads go to another primary")
         lines.append(

@@ -1,4 +1,4 @@
-"""``regledger supervise``: the regulator's node (issue 23, ops/deploy/SUPERVISION.md).
+"""``regledger supervise``: the regulator's node (issue 23, ops/deploy/REPLICATION.md).
 
 On the firm's side ``publish`` (the publication and the supervisor's role) and ``digest``
 (a signed digest published beside the ledger); on the regulator's side ``subscribe`` (one
@@ -21,6 +21,7 @@ from ops import keys
 from ops.options import DbOption, database_url
 from ops.settings import load_settings
 from ops.wiring import open_store
+from policies.supervisory import SILENT_AFTER_S_DEFAULT
 from projections.evidence.attest import checkpoint_at
 from projections.store.postgres import ensure_database
 from projections.supervise.feed import Feed, check_firm, subscribe
@@ -30,7 +31,6 @@ from projections.supervise.publication import publish, publish_digest
 log = structlog.get_logger("regledger.supervise")
 RUN_POLL_S = 1.0
 RUN_RETRY_MAX_S = 30.0
-SILENT_AFTER_S = 120.0  # the firm's server sends a keepalive at least every wal_sender_timeout / 2
 
 FirmOption = Annotated[str, typer.Option("--firm", help="the firm's id on the regulator's side (a-z, 0-9, _)")]
 FeedOption = Annotated[str, typer.Option("--feed", help="the regulator's feed database of this firm: postgresql://...")]
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         public_key: Annotated[str, typer.Option("--public-key", help="the firm's public key (PEM): its digests must verify")],
         db: DbOption = None,
         once: Annotated[bool, typer.Option("--once", help="one pass, then exit (exit 3 when it recorded alerts)")] = False,
-        silent_after_s: Annotated[float, typer.Option(min=0, help="SUP-04 once the feed is stopped or silent this long")] = SILENT_AFTER_S,
+        silent_after_s: Annotated[float, typer.Option(min=0, help="SUP-04 once the feed is stopped or silent this long")] = SILENT_AFTER_S_DEFAULT,
         poll_s: Annotated[float, typer.Option(min=0.01, help="seconds between passes with nothing new")] = RUN_POLL_S,
         four_eyes: Annotated[str | None, typer.Option(
             "--four-eyes-severities", help="severities whose cases need two officers to close: SUP-03 otherwise"

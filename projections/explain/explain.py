@@ -30,6 +30,7 @@ from projections.audit.query import (
     owners_of,
 )
 from projections.explain.citations import citation, plain_obligation
+from projections.explain.supervisory import explain_alert, is_supervisory
 from projections.store.base import FindingRow, Store
 
 EVIDENCE_PER_SUBJECT_MAX = 200
@@ -68,6 +69,8 @@ def rule_json(rule: Rule) -> dict[str, Any]:
 
 
 def explain(store: Store, finding: FindingRow) -> dict[str, Any]:
+    if is_supervisory(finding.rule_id):
+        return explain_alert(store, finding)
     trigger = event_at(store, finding.event_id)
     if trigger is None:
         raise NotFound(f"the triggering event {finding.event_id!r} is not in the ledger")

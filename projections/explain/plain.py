@@ -71,6 +71,8 @@ def plain(x: dict[str, Any]) -> dict[str, Any]:
 def _plain(x: dict[str, Any]) -> dict[str, Any]:
     finding, rule = x["finding"], x["rule"]
     rule_id = finding["rule_id"]
+    if "supervision" in x:
+        return _plain_alert(x)
     cited = None if rule_id.startswith("SYS-") else citation(rule_id)
     judged = x.get("judged_state") or {}
     clients = judged.get("clients") or []
@@ -89,6 +91,47 @@ def _plain(x: dict[str, Any]) -> dict[str, Any]:
         "arithmetic": [line for client in clients for line in arithmetic(rule_id, client)],
         "parameters": parameters(x),
         "events": [event_line(e, x["triggering_event"]["event_id"]) for e in x["evidence_events"]],
+    }
+
+
+def _plain_alert(x: dict[str, Any]) -> dict[str, Any]:
+    """A supervisory alert (SUP-01..SUP-04): what the regulator's follower saw on the firm's
+    feed, the position or finding concerned, its settings, and what to do next."""
+    finding, rule, s = x["finding"], x["rule"], x["supervision"]
+    trigger = (x["triggering_event"] or {}).get("event_id")
+    options = {p["name"]: p["option"] for p in rule["parameters_declared"]}
+    concerned = s["concerned"]
+    lines = [f"ledger position {concerned['position']}"
+             + (f": {concerned['what']}" if concerned.get("what") else "")]
+    if concerned.get("regulator_copy"):
+        lines.append(f"the regulator's copy {concerned['regulator_copy']}")
+    if concerned.get("finding"):
+        f = concerned["finding"]
+        held = "the regulator's store holds it" if f["held_by_the_regulator"] else "the regulator's store does not hold it"
+        lines.append(f"finding {f['finding_id']} ({f['rule_id']} on {f['subject']}): {held}")
+    return {
+        "finding_id": finding["finding_id"],
+        "headline": f"{finding['rule_id']} {rule['title']} ({finding['severity']})",
+        "requires": rule["obligation"],
+        "citation": "the regulator's supervisory checks (regledger supervise run), not a rule of the rulebook",
+        "citation_note": None,
+        "happened": finding["message"],
+        "occurred_at": when(finding["occurred_at"]),
+        "detected_at": when(finding["detected_at"]),
+        "subject": finding["subject"],
+        "client_id": None,
+        "case_status": x.get("case", {}).get("status", "open"),
+        "arithmetic": [],
+        "seen": [f"{k}: {_fact(v)}" for k, v in s["seen"].items()],
+        "concerned": lines,
+        "parameters": [
+            {"name": f"{rule['rule_id']}.{name}", "value": ", ".join(value) if isinstance(value, list) else str(value),
+             "since": f"the regulator's setting (regledger supervise run {options.get(name, '')})".replace(" )", ")"),
+             "set_by": None}
+            for name, value in (x["parameters_in_force"] or {}).items()
+        ],
+        "next_steps": s["next_steps"],
+        "events": [event_line(e, trigger or "") for e in x["evidence_events"]],
     }
 
 
@@ -212,6 +255,9 @@ def as_text(p: dict[str, Any]) -> str:
             + (f"; client {p['client_id']}" if p["client_id"] else "") + f"; case {p['case_status']}"]
     if p["arithmetic"]:
         out += ["", "The arithmetic", *(f"  {line}" for line in p["arithmetic"])]
+    if "seen" in p:
+        out += ["", "What the regulator's follower saw", *(f"  {line}" for line in p["seen"])]
+        out += ["", "What it concerns", *(f"  {line}" for line in p["concerned"])]
     out += ["", "Parameters in force"]
     for q in p["parameters"] or [{"name": "none", "value": "", "since": "", "set_by": None}]:
         source = "" if q["set_by"] is None else (
@@ -222,4 +268,8 @@ def as_text(p: dict[str, Any]) -> str:
     for e in p["events"]:
         mark = "  <- triggered the finding" if e["trigger"] else ""
         out.append(f"  {e['position']:>8}  {e['occurred_at']}  {e['type']}  {e['event_id']}{mark}")
+    if not p["events"]:
+        out.append("  none: the alert is about the feed or a row the regulator's copy does not hold")
+    if "next_steps" in p:
+        out += ["", "What the regulator should do next", *(f"  - {step}" for step in p["next_steps"])]
     return "\n".join(out) + "\n"

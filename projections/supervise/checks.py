@@ -125,7 +125,7 @@ def four_eyes_alert(firm: str, position: int, fact: CaseFact, severity: str | No
         kind = "self-approved"
     else:
         return None
-    return case_alert(firm, kind, position, fact.finding_id, fact.actor, fact.at)
+    return case_alert(firm, kind, position, fact.finding_id, fact.actor, fact.at, four_eyes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,4 +149,4 @@ def feed_state(firm: str, *, enabled: bool, running: bool, last_message_at: date
         return FeedState(True, None, None)
     since = unhealthy_since or (last_message_at if reason == "silent" and last_message_at is not None else now)
     late = (now - since).total_seconds() >= silent_after_s
-    return FeedState(False, since, feed_alert(firm, since, now, position, reason) if late else None)
+    return FeedState(False, since, feed_alert(firm, since, now, position, reason, silent_after_s) if late else None)

@@ -24,6 +24,8 @@ from projections.supervise.publication import PUBLICATION
 
 FIRM_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
 JOURNAL_ROWS_PER_CYCLE_MAX = 5_000
+# More than a pass reads, so that a backlog of entries consumed before pruning existed shrinks.
+JOURNAL_PRUNE_ROWS_PER_CYCLE_MAX = 2 * JOURNAL_ROWS_PER_CYCLE_MAX
 LEDGER_ROWS_PER_CYCLE_MAX = 5_000
 
 # The published tables as the subscriber holds them: the publisher's columns and primary keys,
@@ -155,12 +157,20 @@ class Feed:
                         row["unhealthy_since"])
 
     def save(self, progress: Progress) -> None:
-        self.conn.execute(
-            "UPDATE supervision.progress SET journal_seq = %s, digests_checked = %s, compared_upto = %s,"
-            " cases_checked = %s, unhealthy_since = %s WHERE firm = %s",
-            (progress.journal_seq, progress.digests_checked, progress.compared_upto, progress.cases_checked,
-             progress.unhealthy_since, self.firm),
-        )
+        """The follower's progress, and the journal entries it has consumed pruned (at most
+        JOURNAL_PRUNE_ROWS_PER_CYCLE_MAX, oldest first) in the same transaction: a crash before
+        the commit keeps both, so the next pass reads those entries again and records their
+        alerts once (their ids are content-derived); after it, no entry is read again."""
+        with self.conn.transaction():
+            self.conn.execute(
+                "DELETE FROM supervision.journal WHERE seq IN (SELECT seq FROM supervision.journal WHERE seq <= %s"
+                " ORDER BY seq LIMIT %s)", (progress.journal_seq, JOURNAL_PRUNE_ROWS_PER_CYCLE_MAX))
+            self.conn.execute(
+                "UPDATE supervision.progress SET journal_seq = %s, digests_checked = %s, compared_upto = %s,"
+                " cases_checked = %s, unhealthy_since = %s WHERE firm = %s",
+                (progress.journal_seq, progress.digests_checked, progress.compared_upto, progress.cases_checked,
+                 progress.unhealthy_since, self.firm),
+            )
 
     def journal(self, after: int) -> list[dict[str, Any]]:
         return self.rows("SELECT seq, table_name, op, old, new FROM supervision.journal WHERE seq > %s ORDER BY seq LIMIT %s",

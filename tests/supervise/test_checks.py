@@ -124,7 +124,8 @@ def test_a_stopped_feed_is_sup_04_once_stopped_for_the_threshold_one_alert_per_e
     assert not first.healthy and first.alert is None and first.unhealthy_since == T0
     later = feed_state("firm_a", enabled=True, running=False, last_message_at=None, unhealthy_since=first.unhealthy_since,
                        now=T0 + timedelta(seconds=60), silent_after_s=60, position=9)
-    assert later.alert == feed_alert("firm_a", T0, T0 + timedelta(seconds=60), 9, "stopped (no replication worker)")
+    assert later.alert == feed_alert("firm_a", T0, T0 + timedelta(seconds=60), 9, "stopped (no replication worker)", 60)
+    assert later.alert is not None and later.alert.parameters == {"silent_after_s": "60"}  # the threshold it was judged by
     again = feed_state("firm_a", enabled=True, running=False, last_message_at=None, unhealthy_since=T0,
                        now=T0 + timedelta(seconds=90), silent_after_s=60, position=9)
     assert again.alert is not None and again.alert.finding_id == later.alert.finding_id
@@ -143,6 +144,7 @@ def test_a_case_closed_by_one_officer_is_sup_03_only_under_four_eyes_severities(
     resolved = CaseFact("CaseResolved", "F-1", "alice", T0, {"code": "remediated"})
     alert = four_eyes_alert("firm_a", 12, resolved, "high", frozenset({"critical", "high"}))
     assert alert is not None and (alert.rule_id, alert.position, alert.evidence["kind"]) == ("SUP-03", 12, "one-officer")
+    assert alert.parameters == {"four_eyes_severities": ["critical", "high"]}
     assert four_eyes_alert("firm_a", 12, resolved, "low", frozenset({"critical", "high"})) is None
     approved = CaseFact("CaseResolutionApproved", "F-1", "bob", T0, {"requested_by": "alice", "code": "remediated"})
     assert four_eyes_alert("firm_a", 13, approved, "high", frozenset({"high"})) is None

@@ -118,21 +118,22 @@ def test_a_read_after_a_write_reads_the_primary_when_the_standby_has_not_replaye
     routed = open_read_store(primary_url, standby_url)
     routing = ReadRouting(routed, wait_s=0.5)
     try:
-        routing.note_write()
-        assert routing.store_for_read() is routed, "replayed within the wait: the standby answers"
+        routing.note_write("alice")
+        assert routing.store_for_read("alice") is routed, "replayed within the wait: the standby answers"
         with routed.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
             curs.execute("SELECT pg_wal_replay_pause()")
         try:
             CliRunner().invoke(app, ["ingest", str(SCENARIOS / "perp-day.jsonl"), "--db", primary_url])
-            routing.note_write()
-            chosen = routing.store_for_read()
+            routing.note_write("alice")
+            chosen = routing.store_for_read("alice")
             assert chosen is primary_of(routed), "not replayed within the wait: the primary answers"
+            assert routing.store_for_read("bob") is routed, "another officer's read neither waits nor reads the primary"
             assert chosen.tip().position > routed.tip().position
             assert lag(routed, primary_of(routed)).lag_bytes > 0
         finally:
             with routed.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
                 curs.execute("SELECT pg_wal_replay_resume()")
         assert wait_for_replay(routed, current_lsn(primary_of(routed)), REPLAY_WAIT_S)
-        assert routing.store_for_read() is routed
+        assert routing.store_for_read("alice") is routed
     finally:
         routed.close()
