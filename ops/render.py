@@ -37,9 +37,18 @@ FINDING_TABLE_COLUMNS = ("finding_id", "rule_id", "severity", "subject", "detect
 
 
 class Format(StrEnum):
+    """``--format`` of the commands that print rows: JSON, CSV or a table."""
+
     json = "json"
     csv = "csv"
     table = "table"
+
+
+class TextFormat(StrEnum):
+    """``--format`` of the commands that print JSON or text for a reader."""
+
+    json = "json"
+    text = "text"
 
 
 def hk_time(moment: datetime) -> str:
@@ -48,7 +57,7 @@ def hk_time(moment: datetime) -> str:
 
 
 def case_action_json(action: Any) -> dict[str, Any]:
-    """A case action (``projections.cases.CaseAction``) with its times in Hong Kong time, as
+    """A case action (``projections.cases.RecordedCaseAction``) with its times in Hong Kong time, as
     findings show theirs: one zone in everything an officer reads."""
     return {**action.as_json(), "recorded_at": hk_time(action.recorded_at), "at": hk_time(action.fact.at)}
 

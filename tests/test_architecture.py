@@ -368,3 +368,57 @@ def test_a_bound_defined_twice_is_caught() -> None:
     modules = {"a": "PAGE_ROWS_MAX = 1_000\nRETRY_MIN_S, RETRY_MAX_S = 1, 2", "b": "PAGE_ROWS_MAX: int = 1_000",
                "c": "MIN_HAIRCUT = ('MF-05', 'min_haircut')\nRETRY_MAX_S = 3"}
     assert bounds_defined_more_than_once(modules) == {"PAGE_ROWS_MAX": ["a", "b"], "RETRY_MAX_S": ["a", "c"]}
+
+
+# --- one class, one name --------------------------------------------------------------------
+# A class name defined in two modules of the four packages reads as one thing in two places
+# (STYLE.md). The names that must stay so, each with the modules defining it and why:
+SHARED_CLASS_NAMES: dict[str, tuple[set[str], str]] = {
+    "Dismissal": (
+        {"domain.quarantine_decisions", "ops.api.routes"},
+        "ops.api.routes' request body is public: /openapi.json names its schema after the class",
+    ),
+}
+
+
+def class_names(source: str) -> list[str]:
+    """Every class a module defines, a nested one by its qualified name (``Case.Created``)."""
+    names: list[str] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                names.append(prefix + child.name)
+                visit(child, f"{prefix}{child.name}.")
+            else:
+                visit(child, prefix)
+
+    visit(ast.parse(source), "")
+    return names
+
+
+def classes_defined_more_than_once(modules: dict[str, str]) -> dict[str, set[str]]:
+    """Class name -> the modules defining it, for each defined in more than one."""
+    where: dict[str, set[str]] = {}
+    for module, source in modules.items():
+        for name in class_names(source):
+            where.setdefault(name, set()).add(module)
+    return {name: found for name, found in sorted(where.items()) if len(found) > 1}
+
+
+def test_no_class_name_is_defined_in_two_modules_but_the_listed_ones() -> None:
+    modules = {module: source for _, source, module, _ in sources(*ALLOWED)}
+    # Equal, not a subset: an entry no longer needed is taken off the list.
+    assert classes_defined_more_than_once(modules) == {
+        name: found for name, (found, _why) in SHARED_CLASS_NAMES.items()
+    }
+
+
+def test_a_class_defined_in_two_modules_is_caught_and_a_nested_one_by_its_qualified_name() -> None:
+    modules = {
+        "domain.book.entities": "class Client:\n    pass\nclass Case:\n    class Created:\n        pass",
+        "ops.simulate.accounts": "from dataclasses import dataclass\n@dataclass\nclass Client:\n    client_id: str",
+        "domain.cases.case": "class Created:\n    pass\nclass Other:\n    class Created:\n        pass",
+    }
+    assert class_names(modules["domain.cases.case"]) == ["Created", "Other", "Other.Created"]
+    assert classes_defined_more_than_once(modules) == {"Client": {"domain.book.entities", "ops.simulate.accounts"}}

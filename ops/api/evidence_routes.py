@@ -27,7 +27,7 @@ from projections.evidence.attest import (
     verify_log,
 )
 from projections.evidence.drift import check_projections
-from projections.evidence.replay import Window, as_row, diff, replay
+from projections.evidence.replay import ReplayWindow, as_row, diff, replay
 from projections.quarantine import verify_quarantine
 
 
@@ -117,7 +117,7 @@ def register_evidence_routes(app: FastAPI) -> None:
 
         def run() -> Any:
             store = store_of(request)
-            done = replay(store, Window(body.as_of, body.known_at), overrides)
+            done = replay(store, ReplayWindow(body.as_of, body.known_at), overrides)
             if body.diff:
                 changes = diff(store, done)
                 added = [finding_json(r) for r in changes.added]

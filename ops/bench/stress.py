@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ops.bench.tick import Feed
+from ops.bench.tick import EngineFeed
 from projections.asof.replay import Replay
 from projections.stress.fast import FastLadder
 from projections.stress.run import StressRun
@@ -29,8 +29,8 @@ WORST_MOVE = (Decimal("-0.106"), "2025-10-21")  # the PAXG swing of the issue, a
 Report = Callable[[str], None]
 
 
-def book(clients: int, positions: int) -> Feed:
-    feed = Feed()
+def book(clients: int, positions: int) -> EngineFeed:
+    feed = EngineFeed()
     feed.reference_data()
     feed.send("AssetListed", asset="ETH", asset_kind="virtual_asset", retail_spot_approved=True)
     feed.send("PriceObserved", asset="ETH", price="20000", price_source="feed")
@@ -69,7 +69,7 @@ Lap = tuple[float, float]  # wall, CPU seconds
 
 
 @dataclass(frozen=True, slots=True)
-class Figures:
+class StressBenchFigures:
     clients: int
     positions: int
     build_s: float
@@ -93,7 +93,7 @@ class Figures:
         return seconds / (self.clients + self.positions) * 1e6
 
 
-def measure(clients: int = CLIENTS, positions: int = POSITIONS) -> Figures:
+def measure(clients: int = CLIENTS, positions: int = POSITIONS) -> StressBenchFigures:
     started = time.perf_counter()
     feed = book(clients, positions)
     built = time.perf_counter() - started
@@ -113,12 +113,12 @@ def measure(clients: int = CLIENTS, positions: int = POSITIONS) -> Figures:
     laddered = clock.lap()
     keys = ("total_shortfall_after", "margin_call_count", "liquidations", "loss_sharing")
     assert [[q[k] for k in keys] for q in quick] == [[r[k] for k in keys] for r in results], "fast != engine"
-    return Figures(clients, positions, built, valued, sloped, fast_s, laddered,
+    return StressBenchFigures(clients, positions, built, valued, sloped, fast_s, laddered,
                    [r["total_shortfall_after"] for r in results], [r["margin_call_count"] for r in results],
                    [r["liquidations"] for r in results])
 
 
-def markdown(f: Figures) -> str:
+def markdown(f: StressBenchFigures) -> str:
     wall, cpu = f.fast_total_s
     verdict = (f"{'met' if wall < GOAL_S else 'NOT met'} on the wall clock ({wall:.2f} s), "
                f"{'met' if cpu < GOAL_S else 'NOT met'} in CPU time ({cpu:.2f} s)")

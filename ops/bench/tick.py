@@ -23,7 +23,7 @@ PI = {"portfolio": "9000000", "total_assets": None, "assessed_on": "2026-01-15"}
 Report = Callable[[str], None]
 
 
-class Feed:
+class EngineFeed:
     """Events straight into an engine, one position and one millisecond apart."""
 
     def __init__(self) -> None:
@@ -72,9 +72,9 @@ class Feed:
                   buy_order_id=f"B{n}", sell_order_id=f"S{n}", quantity="1", price="500000")
 
 
-def short_book(clients: int) -> Feed:
+def short_book(clients: int) -> EngineFeed:
     """Each client short below a BTC price between 100,000 and 400,000."""
-    feed = Feed()
+    feed = EngineFeed()
     feed.reference_data()
     for n in range(clients):
         feed.client(f"C{n}")
@@ -87,10 +87,10 @@ def short_book(clients: int) -> Feed:
     return feed
 
 
-def maintenance_book(clients: int) -> Feed:
+def maintenance_book(clients: int) -> EngineFeed:
     """Each client long one contract (0.01 BTC) below maintenance at a BTC price between
     about 100,000 and 400,000, against one market maker holding the short side."""
-    feed = Feed()
+    feed = EngineFeed()
     feed.reference_data()
     feed.btc_perp_with_maker("1000000000")
     for n in range(clients):
@@ -100,7 +100,7 @@ def maintenance_book(clients: int) -> Feed:
     return feed
 
 
-def seconds_per_tick(feed: Feed) -> float:
+def seconds_per_tick(feed: EngineFeed) -> float:
     feed.engine.drain_changes()
     ticks = [feed.event("PriceObserved", asset="BTC", price=str(500_000 + n % 2 * 1_000),
                         price_source="feed") for n in range(TICKS)]

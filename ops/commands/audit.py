@@ -12,7 +12,7 @@ import typer
 
 from ops.options import DbOption, ReadDbOption, database_url, parse_time, read_database_url
 from ops.queries import explanation, state_of
-from ops.render import flat_rows, hk_time, to_csv, to_json, to_table
+from ops.render import Format, flat_rows, hk_time, to_csv, to_json, to_table
 from ops.wiring import build_audit_index, open_read_store
 from projections.audit import AuditQuery, audit_events
 from projections.audit.query import AUDIT_PAGE_MAX
@@ -21,12 +21,6 @@ from projections.store.base import Store
 
 log = structlog.get_logger("regledger.audit")
 AUDIT_COLUMNS = ("position", "event_id", "type", "occurred_at", "recorded_at", "source", "data")
-
-
-class Format(StrEnum):
-    json = "json"
-    csv = "csv"
-    table = "table"
 
 
 class StateFormat(StrEnum):

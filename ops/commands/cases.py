@@ -12,7 +12,6 @@ so a flag can never put another officer's name on the ledger."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -22,7 +21,7 @@ from domain.errors import InvalidRequest, NotFound
 from ops.options import DbOption, database_url
 from ops.queries import case_json
 from ops.queue import bulk_case_action
-from ops.render import finding_json, hk_time, to_json, to_table
+from ops.render import TextFormat, finding_json, hk_time, to_json, to_table
 from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_cases, open_store
 from projections.cases import (
@@ -54,12 +53,7 @@ def operator(actor: str | None) -> str:
     return configured
 
 
-class Output(StrEnum):
-    json = "json"
-    text = "text"
-
-
-OutputOption = Annotated[Output, typer.Option("--format")]
+OutputOption = Annotated[TextFormat, typer.Option("--format")]
 
 
 def summary_json(summary: CaseSummary) -> dict[str, Any]:
@@ -72,11 +66,11 @@ def summary_json(summary: CaseSummary) -> dict[str, Any]:
     }
 
 
-def _act(db: str | None, finding_id: str, output: Output, action: Callable[[Cases, FindingRef], CaseSummary]) -> None:
+def _act(db: str | None, finding_id: str, output: TextFormat, action: Callable[[Cases, FindingRef], CaseSummary]) -> None:
     _act_on_all(db, [finding_id], output, lambda cases, refs: [action(cases, refs[0])])
 
 
-def _act_on_all(db: str | None, finding_ids: list[str], output: Output,
+def _act_on_all(db: str | None, finding_ids: list[str], output: TextFormat,
                 action: Callable[[Cases, list[FindingRef]], list[CaseSummary]]) -> None:
     store = open_store(database_url(db))
     try:
@@ -85,7 +79,7 @@ def _act_on_all(db: str | None, finding_ids: list[str], output: Output,
     finally:
         store.close()
     for summary in summaries:
-        if output is Output.json:
+        if output is TextFormat.json:
             typer.echo(to_json(summary_json(summary)))
         else:
             typer.echo(f"case of {summary.finding_id}: {summary_text(summary)}; version {summary.version}")
@@ -100,7 +94,7 @@ def summary_text(summary: CaseSummary) -> str:
     return f"{summary.status}{code}{asked}{extra}{group}"
 
 
-def _bulk(db: str | None, finding_ids: list[str], output: Output, actor: str, action: str,
+def _bulk(db: str | None, finding_ids: list[str], output: TextFormat, actor: str, action: str,
           assignee: str | None, note: str | None) -> None:
     """Several findings at once: each outcome is shown; exit 1 when any was not done (the
     others stay done, as ingest keeps the valid lines of a file with rejections)."""
@@ -109,7 +103,7 @@ def _bulk(db: str | None, finding_ids: list[str], output: Output, actor: str, ac
         outcomes = bulk_case_action(store, finding_ids, actor, action, assignee, note, ACTOR_SOURCE)
     finally:
         store.close()
-    if output is Output.json:
+    if output is TextFormat.json:
         typer.echo(to_json(outcomes))
     else:
         for o in outcomes:
@@ -132,7 +126,7 @@ def register(app: typer.Typer) -> None:
         finding_ids: Annotated[list[str], typer.Argument(help="one finding id or several")],
         actor: ActorOption = None,
         note: Annotated[str | None, typer.Option(help="why, what next")] = None,
-        db: DbOption = None, output: OutputOption = Output.text,
+        db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Acknowledge findings: someone is looking at them."""
         if len(finding_ids) == 1:
@@ -147,7 +141,7 @@ def register(app: typer.Typer) -> None:
     def assign(
         finding_ids: Annotated[list[str], typer.Argument(help="one finding id or several")],
         to: Annotated[str, typer.Option("--to", help="the officer who takes the cases (a known officer)")],
-        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Assign findings' cases to an officer."""
         if len(finding_ids) == 1:
@@ -159,7 +153,7 @@ def register(app: typer.Typer) -> None:
     def comment(
         finding_id: Annotated[str, typer.Argument()],
         text: Annotated[str, typer.Option("--text", help="the comment")],
-        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Add a comment to the case."""
         _act(db, finding_id, output, lambda cases, f: cases.comment(f, operator(actor), text))
@@ -169,7 +163,7 @@ def register(app: typer.Typer) -> None:
         finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
         code: Annotated[str | None, typer.Option("--code", help=" | ".join(RESOLUTION_CODES))] = None,
         note: Annotated[str | None, typer.Option(help="what was done")] = None,
-        db: DbOption = None, output: OutputOption = Output.text,
+        db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Resolve the case with a resolution code. For a severity under four-eyes closing
         (REGLEDGER_FOUR_EYES_SEVERITIES, by default critical,high) this asks a second officer's
@@ -181,7 +175,7 @@ def register(app: typer.Typer) -> None:
     def reopen(
         finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
         reason: Annotated[str | None, typer.Option(help="why it is reopened")] = None,
-        db: DbOption = None, output: OutputOption = Output.text,
+        db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Reopen a resolved case."""
         _act(db, finding_id, output, lambda cases, f: cases.reopen(f, operator(actor), reason))
@@ -190,7 +184,7 @@ def register(app: typer.Typer) -> None:
     def approve(
         finding_id: Annotated[str, typer.Argument()], actor: ActorOption = None,
         note: Annotated[str | None, typer.Option(help="what was checked")] = None,
-        db: DbOption = None, output: OutputOption = Output.text,
+        db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Approve a resolution another officer asked for: the case is resolved."""
         _act(db, finding_id, output, lambda cases, f: cases.approve(f, operator(actor), note))
@@ -199,7 +193,7 @@ def register(app: typer.Typer) -> None:
     def reject(
         finding_id: Annotated[str, typer.Argument()],
         reason: Annotated[str, typer.Option(help="why the resolution is not approved")],
-        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Reject a resolution another officer asked for: the case returns to where it was."""
         _act(db, finding_id, output, lambda cases, f: cases.reject(f, operator(actor), reason))
@@ -208,7 +202,7 @@ def register(app: typer.Typer) -> None:
     def escalate(
         finding_id: Annotated[str, typer.Argument()],
         reason: Annotated[str, typer.Option(help="why it goes up (to whom, what is needed)")],
-        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Escalate the case with a reason: its status becomes escalated."""
         _act(db, finding_id, output, lambda cases, f: cases.escalate(f, operator(actor), reason))
@@ -218,7 +212,7 @@ def register(app: typer.Typer) -> None:
         finding_ids: Annotated[list[str], typer.Argument(help="the findings to group")],
         investigation: Annotated[str, typer.Option("--investigation", help="the investigation id, e.g. INV-2026-014")],
         reason: Annotated[str | None, typer.Option(help="why these belong together")] = None,
-        actor: ActorOption = None, db: DbOption = None, output: OutputOption = Output.text,
+        actor: ActorOption = None, db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """Group several findings into one investigation (all or none)."""
         _act_on_all(db, finding_ids, output,
@@ -227,7 +221,7 @@ def register(app: typer.Typer) -> None:
     @case.command("show")
     def show(
         finding_id: Annotated[str, typer.Argument()],
-        db: DbOption = None, output: OutputOption = Output.text,
+        db: DbOption = None, output: OutputOption = TextFormat.text,
     ) -> None:
         """The finding, the case's status and every action on it, with ledger positions."""
 
@@ -240,7 +234,7 @@ def register(app: typer.Typer) -> None:
             result = {"finding": finding_json(row), **case_json(store, finding_id)}
         finally:
             store.close()
-        if output is Output.json:
+        if output is TextFormat.json:
             typer.echo(to_json(result))
             return
         typer.echo(f"{row.finding_id} {row.rule_id} {row.severity} {row.subject}: {row.message}")

@@ -8,7 +8,6 @@ input (store, digest, proof, key) cannot be read at all.
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -35,7 +34,7 @@ from domain.evidence.proofs import (
 )
 from ops import keys
 from ops.options import DbOption, database_url
-from ops.render import to_json
+from ops.render import TextFormat, to_json
 from ops.settings import load_settings
 from ops.wiring import open_store
 from projections.evidence.attest import (
@@ -45,11 +44,6 @@ from projections.evidence.attest import (
 )
 
 EXIT_INTACT, EXIT_TAMPERED = 0, 1
-
-
-class Output(StrEnum):
-    json = "json"
-    text = "text"
 
 
 def checkpoint_json(c: Checkpoint) -> dict[str, Any]:
@@ -136,7 +130,7 @@ def register(app: typer.Typer) -> None:
         digest_file: Annotated[str, typer.Option("--digest", help="the digest the proof is against")],
         public_key_file: Annotated[str, typer.Option("--public-key", help="the firm's PEM public key")],
         since: Annotated[str | None, typer.Option("--since", help="the earlier digest (consistency proofs)")] = None,
-        output: Annotated[Output, typer.Option("--format")] = Output.text,
+        output: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
         event_file: Annotated[str | None, typer.Option("--event", help="the event's file (an evidence pack's events/N.json): must be the proven row's bytes")] = None,
     ) -> None:
         """Check a proof offline: only the proof, the digest(s) and the public key; no database."""
@@ -158,7 +152,7 @@ def register(app: typer.Typer) -> None:
             claim = f"the ledger digested at position {growth.new_size} extends the one at position {growth.old_size}"
         else:
             raise EvidenceUnreadable(f"proof {proof_file}: not a proof regledger writes")
-        if output is Output.json:
+        if output is TextFormat.json:
             typer.echo(to_json({"valid": not problems, "claim": claim, "problems": problems}))
         elif problems:
             typer.echo("proof INVALID: " + "; ".join(problems))

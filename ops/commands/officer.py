@@ -17,7 +17,10 @@ from projections.explain.catalogue import as_text as rules_text
 from projections.explain.catalogue import catalogue
 
 
-class Format(StrEnum):
+class OfficerFormat(StrEnum):
+    """``--format`` of the reading commands: text, their default, listed first in ``--help``
+    (``ops.render.TextFormat`` lists json first)."""
+
     text = "text"
     json = "json"
 
@@ -26,7 +29,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def rules(
         db: DbOption = None,
-        output: Annotated[Format, typer.Option("--format")] = Format.text,
+        output: Annotated[OfficerFormat, typer.Option("--format")] = OfficerFormat.text,
     ) -> None:
         """The rule catalogue: id, title, severity, citation, the obligation in plain words,
         and each parameter in force with its amendments (from the ledger)."""
@@ -35,13 +38,13 @@ def register(app: typer.Typer) -> None:
             found = catalogue(store)
         finally:
             store.close()
-        typer.echo(to_json(found) if output is Format.json else rules_text(found), nl=output is Format.json)
+        typer.echo(to_json(found) if output is OfficerFormat.json else rules_text(found), nl=output is OfficerFormat.json)
 
     @app.command()
     def client(
         client_id: Annotated[str, typer.Argument(help="a client, or anything of one (account, pledge, loan, order ...)")],
         db: DbOption = None,
-        output: Annotated[Format, typer.Option("--format")] = Format.text,
+        output: Annotated[OfficerFormat, typer.Option("--format")] = OfficerFormat.text,
     ) -> None:
         """One client now: identity and classification, accounts, lending value, debt and
         shortfall, perpetual equity and margins, its findings and cases, recent activity."""
@@ -50,4 +53,4 @@ def register(app: typer.Typer) -> None:
             view = client_view(store, client_id)
         finally:
             store.close()
-        typer.echo(to_json(view) if output is Format.json else client_text(view), nl=output is Format.json)
+        typer.echo(to_json(view) if output is OfficerFormat.json else client_text(view), nl=output is OfficerFormat.json)

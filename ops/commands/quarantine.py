@@ -28,17 +28,12 @@ from ops.options import EXIT_OK, EXIT_REJECTED, DbOption, database_url
 from ops.pipeline import IngestPipeline
 from ops.quarantine_view import dismissal_json, listed_json, quarantine_json, reasons_text
 from ops.queries import resubmit_quarantined
-from ops.render import Format, to_csv, to_json, to_table
+from ops.render import Format, TextFormat, to_csv, to_json, to_table
 from ops.wiring import open_store
 from projections.quarantine import dismiss, quarantine_page, quarantined_line
 
 app = typer.Typer(help="Rejected input lines, kept with their reasons.", no_args_is_help=True)
 QuarantineStatus = StrEnum("QuarantineStatus", {s: s for s in QUARANTINE_STATUSES})  # type: ignore[misc]  # a choice per status
-
-
-class Output(StrEnum):
-    json = "json"
-    text = "text"
 
 
 def default_actor() -> str:
@@ -97,7 +92,7 @@ def quarantine_list(
 def show(
     entry: Annotated[str, typer.Argument(help="the entry from quarantine list: Q-000017, or 17")],
     db: DbOption = None,
-    output: Annotated[Output, typer.Option("--format")] = Output.text,
+    output: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """One rejected line, with its reasons, status, every time it was received, the
     earlier rejected lines that caused it, its links and the line exactly as received."""
@@ -110,7 +105,7 @@ def show(
     if row is None:
         raise NotFound(f"no quarantined line {entry_label(quarantine_id)}")
     shown = quarantine_json(row)
-    if output is Output.json:
+    if output is TextFormat.json:
         typer.echo(to_json(shown))
         return
     where = f"{shown['origin']}" + (f" line {shown['line']}" if shown["line"] is not None else "")
@@ -141,7 +136,7 @@ def resubmit(
     entry: Annotated[str, typer.Argument(help="the entry being corrected: Q-000017, or 17")],
     file: Annotated[str, typer.Option("--file", help="the corrected line: a file, or - for standard input")] = "-",
     db: DbOption = None,
-    output: Annotated[Output, typer.Option("--format")] = Output.text,
+    output: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
     actor: Annotated[str | None, typer.Option("--actor", help="who resubmits (default: the OS user)")] = None,
 ) -> None:
     """Ingest a corrected line like ``ingest`` does and link it to the quarantined one.
@@ -158,7 +153,7 @@ def resubmit(
     for r in summary.rejections:
         event = f" event {r.event_id}" if r.event_id else ""
         typer.echo(f"{r.origin}{event}: " + "; ".join(map(str, r.reasons)), err=True)
-    if output is Output.json:
+    if output is TextFormat.json:
         typer.echo(to_json(result))
     elif result["resubmitted_as"]:
         how = "accepted" if summary.accepted else "already stored"
@@ -173,7 +168,7 @@ def dismiss_line(
     actor: Annotated[str, typer.Option("--actor", help="who dismisses it")],
     reason: Annotated[str, typer.Option("--reason", help="why it needs no resubmission")],
     db: DbOption = None,
-    output: Annotated[Output, typer.Option("--format")] = Output.text,
+    output: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
 ) -> None:
     """Record that a rejected line needs no resubmission, and why (a new link row; the
     line itself never changes) and an event on the ledger, covered by its signed digests.
@@ -184,7 +179,7 @@ def dismiss_line(
         link = dismiss(store, quarantine_id, actor=actor, reason=reason, at=datetime.now(UTC))
     finally:
         store.close()
-    if output is Output.json:
+    if output is TextFormat.json:
         typer.echo(to_json(dismissal_json(quarantine_id, link)))
     else:
         typer.echo(f"quarantine entry {entry_label(quarantine_id)} dismissed by {link.actor}: {link.reason}"

@@ -5,7 +5,6 @@ findings recorded for the same events. Deterministic: the same inputs print the 
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -13,18 +12,12 @@ import typer
 from domain.errors import InvalidRequest
 from domain.parameters import coerce_parameter
 from ops.options import DbOption, database_url, parse_time
-from ops.render import finding_json, to_csv, to_json, to_table
+from ops.render import Format, finding_json, to_csv, to_json, to_table
 from ops.wiring import open_store
 from policies.registry import RULES, parameter_catalogue
-from projections.evidence.replay import Window, as_row, diff, last_catalogue_position, replay
+from projections.evidence.replay import ReplayWindow, as_row, diff, last_catalogue_position, replay
 
 COLUMNS = ("finding_id", "rule_id", "severity", "event_id", "subject", "occurred_at", "detected_at", "message")
-
-
-class Format(StrEnum):
-    json = "json"
-    csv = "csv"
-    table = "table"
 
 
 def parse_override(text: str) -> tuple[tuple[str, str], object]:
@@ -79,7 +72,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rebuild the monitor from the log in memory and print the findings it gives."""
         overrides = parse_overrides(sets or [])
-        window = Window(parse_time(as_of, "--as-of", end_of_day=True), parse_time(known_at, "--known-at", end_of_day=True))
+        window = ReplayWindow(parse_time(as_of, "--as-of", end_of_day=True), parse_time(known_at, "--known-at", end_of_day=True))
         store = open_store(database_url(db))
         try:
             done = replay(store, window, overrides)

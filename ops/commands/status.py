@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from ops.options import DbOption, ReadDbOption, database_url, read_database_url
-from ops.render import to_json
+from ops.render import TextFormat, to_json
 from ops.wiring import open_read_store, open_store
 from projections.replica import lag, primary_of
-
-
-class Output(StrEnum):
-    json = "json"
-    text = "text"
 
 
 def status_of(db: str | None, read_db: str | None) -> dict[str, Any]:
@@ -51,8 +45,8 @@ def register(app: typer.Typer) -> None:
     def status(
         db: DbOption = None,
         read_db: ReadDbOption = None,
-        output: Annotated[Output, typer.Option("--format")] = Output.text,
+        output: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
     ) -> None:
         """Where the ledger and the monitor stand, and the read replica's lag behind the primary."""
         found = status_of(db, read_db)
-        typer.echo(to_json(found) if output is Output.json else status_text(found))
+        typer.echo(to_json(found) if output is TextFormat.json else status_text(found))

@@ -14,12 +14,11 @@ from ops import keys
 from ops.commands.evidence import (
     EXIT_INTACT,
     EXIT_TAMPERED,
-    Output,
     checkpoint_json,
     load_digest,
 )
 from ops.options import DbOption, ReadDbOption, database_url, read_database_url
-from ops.render import to_json
+from ops.render import TextFormat, to_json
 from ops.wiring import open_read_store
 from projections.evidence.attest import verify_log
 from projections.evidence.drift import Drift, check_projections
@@ -35,7 +34,7 @@ def register(app: typer.Typer) -> None:
         digest_file: Annotated[str | None, typer.Option("--digest", help="a digest the ledger must still hold")] = None,
         public_key_file: Annotated[str | None, typer.Option("--public-key", help="the public key that signed it")] = None,
         projections: Annotated[bool, typer.Option("--projections", help="also rebuild every read model from the log and compare it with the stored one")] = False,
-        output: Annotated[Output, typer.Option("--format")] = Output.text,
+        output: Annotated[TextFormat, typer.Option("--format")] = TextFormat.text,
     ) -> None:
         """Recompute the hash chains of the ledger and of the quarantine and name the first bad
         position or row; exit 0 only when intact."""
@@ -47,7 +46,7 @@ def register(app: typer.Typer) -> None:
             public = keys.public_key(public_key_file)
             if not signature_valid(signed, public):
                 reason = f"the digest {digest_file} is not signed by this public key"
-                typer.echo(to_json({"intact": False, "reason": reason}) if output is Output.json else f"NOT VERIFIED: {reason}")
+                typer.echo(to_json({"intact": False, "reason": reason}) if output is TextFormat.json else f"NOT VERIFIED: {reason}")
                 raise typer.Exit(EXIT_TAMPERED)
         store = open_read_store(database_url(db), read_database_url(read_db))
         try:
@@ -69,7 +68,7 @@ def register(app: typer.Typer) -> None:
         }
         if drift is not None:
             report["projections"] = drift.as_json()
-        typer.echo(to_json(report) if output is Output.json else verify_text(report, drift))
+        typer.echo(to_json(report) if output is TextFormat.json else verify_text(report, drift))
         raise typer.Exit(EXIT_INTACT if intact else EXIT_TAMPERED)
 
 

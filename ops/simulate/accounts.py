@@ -31,7 +31,7 @@ class ContractSpec:
 
 
 @dataclass(slots=True)
-class Position:
+class SimulatedPosition:
     """A perpetual position in cash-flow form: equity needs no average entry price, since
     realised plus unrealised PnL since the position was last flat is k x (q x m - cost)."""
 
@@ -39,25 +39,25 @@ class Position:
     cost: Decimal  # sum of signed quantity x price over its fills since it was last flat
 
 
-def fill(position: Position | None, signed: Decimal, price: Decimal, size: Decimal) -> tuple[Position | None, Decimal]:
+def fill(position: SimulatedPosition | None, signed: Decimal, price: Decimal, size: Decimal) -> tuple[SimulatedPosition | None, Decimal]:
     """The position after a fill, and the PnL realised when it closes flat (else 0)."""
     with exact():
         quantity = signed + (position.quantity if position is not None else ZERO)
         cost = signed * price + (position.cost if position is not None else ZERO)
         if quantity == 0:
             return None, -size * cost
-        return Position(quantity, cost), ZERO
+        return SimulatedPosition(quantity, cost), ZERO
 
 
 @dataclass(slots=True)
-class Pledge:
+class SimulatedPledge:
     asset: str
     quantity: Decimal
     haircut: Decimal
 
 
 @dataclass(slots=True, eq=False)
-class Client:
+class SimulatedClient:
     client_id: str
     client_type: str
     investor_class: str
@@ -72,7 +72,7 @@ class Client:
     marginable: Decimal = ZERO
     loan_balance: Decimal = ZERO
     collateral: str = "BTC"
-    pledges: dict[str, Pledge] = field(default_factory=dict)
+    pledges: dict[str, SimulatedPledge] = field(default_factory=dict)
     loans: dict[str, Decimal] = field(default_factory=dict)
     borrows: bool = False
     coverage_target: Decimal = Decimal(2)  # lending value over debt the client borrows up to
@@ -85,7 +85,7 @@ class Client:
     leverage: Decimal = Decimal("0.3")  # share of the most its equity allows
     margin: dict[str, Decimal] = field(default_factory=dict)
     realised: Decimal = ZERO  # PnL of positions closed flat
-    positions: dict[str, Position] = field(default_factory=dict)
+    positions: dict[str, SimulatedPosition] = field(default_factory=dict)
     resting: str | None = None
     below: bool = False
     liquidation_pending: bool = False
@@ -97,20 +97,20 @@ class Client:
 
 
 # --- VA margin financing ---------------------------------------------------------------------
-def effective_haircut(pledge: Pledge) -> Decimal:
+def effective_haircut(pledge: SimulatedPledge) -> Decimal:
     return max(pledge.haircut, MIN_HAIRCUT)
 
 
-def securities_value(c: Client) -> Decimal:
+def securities_value(c: SimulatedClient) -> Decimal:
     return c.marginable if c.account_open else ZERO
 
 
-def debt(c: Client) -> Decimal:
+def debt(c: SimulatedClient) -> Decimal:
     with exact():
         return sum(c.loans.values(), ZERO) + (c.loan_balance if c.account_open else ZERO)
 
 
-def collateral_units(c: Client) -> Decimal:
+def collateral_units(c: SimulatedClient) -> Decimal:
     """Sum of quantity x (1 - haircut) over the open eligible pledges: LV per unit of price."""
     with exact():
         return sum(
@@ -120,16 +120,16 @@ def collateral_units(c: Client) -> Decimal:
         )
 
 
-def lending_value(c: Client, price: Decimal) -> Decimal:
+def lending_value(c: SimulatedClient, price: Decimal) -> Decimal:
     with exact():
         return securities_value(c) + collateral_units(c) * price
 
 
-def is_short(c: Client, price: Decimal) -> bool:
+def is_short(c: SimulatedClient, price: Decimal) -> bool:
     return debt(c) > lending_value(c, price)
 
 
-def short_threshold(c: Client) -> Fraction | None:
+def short_threshold(c: SimulatedClient) -> Fraction | None:
     """The collateral price below which the client is short; None when its debt is covered
     whatever the price (or uncovered whatever the price: see ``is_short``)."""
     units = collateral_units(c)
@@ -140,12 +140,12 @@ def short_threshold(c: Client) -> Fraction | None:
 
 
 # --- perpetual contracts ---------------------------------------------------------------------
-def margin_balance(c: Client, prices: Mapping[str, Decimal]) -> Decimal:
+def margin_balance(c: SimulatedClient, prices: Mapping[str, Decimal]) -> Decimal:
     with exact():
         return sum((net * prices[asset] for asset, net in c.margin.items()), ZERO) + c.realised
 
 
-def equity(c: Client, prices: Mapping[str, Decimal], contracts: Mapping[str, ContractSpec]) -> Decimal:
+def equity(c: SimulatedClient, prices: Mapping[str, Decimal], contracts: Mapping[str, ContractSpec]) -> Decimal:
     with exact():
         total = margin_balance(c, prices)
         for contract_id, p in c.positions.items():
@@ -167,19 +167,19 @@ def requirement(
     return total
 
 
-def held(c: Client) -> dict[str, Decimal]:
+def held(c: SimulatedClient) -> dict[str, Decimal]:
     return {contract_id: p.quantity for contract_id, p in c.positions.items()}
 
 
 def is_below_maintenance(
-    c: Client, prices: Mapping[str, Decimal], contracts: Mapping[str, ContractSpec]
+    c: SimulatedClient, prices: Mapping[str, Decimal], contracts: Mapping[str, ContractSpec]
 ) -> bool:
     if not c.positions:
         return False
     return equity(c, prices, contracts) < requirement(held(c), prices, contracts, maintenance=True)
 
 
-def below_threshold(c: Client, prices: Mapping[str, Decimal], spec: ContractSpec) -> tuple[str, Fraction] | None:
+def below_threshold(c: SimulatedClient, prices: Mapping[str, Decimal], spec: ContractSpec) -> tuple[str, Fraction] | None:
     """For a client holding one position: ("long", T) when it is below maintenance exactly
     while the mark is under T, ("short", T) while the mark is over T."""
     position = c.positions.get(spec.contract_id)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ops.simulate import accounts as acc
-from ops.simulate.accounts import Client, Pledge
+from ops.simulate.accounts import SimulatedClient, SimulatedPledge
 from ops.simulate.timeline import DAY_MS, HOUR_MS, MINUTE_MS, is_business_day
 from ops.simulate.world import World, cents_down, cents_up, round_down, text, units_down, units_up
 
@@ -25,7 +25,7 @@ CREDIT_LIMITS = (Decimal(5_000_000), Decimal(10_000_000), Decimal(20_000_000), D
 THOUSAND = Decimal(1000)
 
 
-def open_account(w: World, c: Client) -> None:
+def open_account(w: World, c: SimulatedClient) -> None:
     c.account_id = f"A-{c.client_id}"
     c.account_open = True
     c.credit_limit = w.rng.choice(CREDIT_LIMITS)
@@ -36,7 +36,7 @@ def open_account(w: World, c: Client) -> None:
     report(w, c)
 
 
-def report(w: World, c: Client) -> None:
+def report(w: World, c: SimulatedClient) -> None:
     assert c.account_id is not None
     w.emit("SecuritiesMarginPositionReported", {
         "client_id": c.client_id, "account_id": c.account_id,
@@ -62,24 +62,24 @@ def daily_reports(w: World) -> None:
         report(w, c)
 
 
-def pledge(w: World, c: Client, value_hkd: Decimal, haircut: Decimal, asset: str | None = None) -> str:
+def pledge(w: World, c: SimulatedClient, value_hkd: Decimal, haircut: Decimal, asset: str | None = None) -> str:
     asset = asset or c.collateral
     quantity = units_up(Fraction(value_hkd) / Fraction(w.prices[asset]))
     pledge_id = w.new_id("P")
     w.emit("CollateralPledged", {"pledge_id": pledge_id, "client_id": c.client_id, "asset": asset,
                                  "quantity": text(quantity), "haircut": text(haircut)}, "custody")
-    c.pledges[pledge_id] = Pledge(asset, quantity, haircut)
+    c.pledges[pledge_id] = SimulatedPledge(asset, quantity, haircut)
     w.refresh_broker(c)
     return pledge_id
 
 
-def start_borrowing(w: World, c: Client) -> None:
+def start_borrowing(w: World, c: SimulatedClient) -> None:
     value = Decimal(w.rng.randint(1_000, 8_000)) * THOUSAND
     pledge(w, c, value, w.rng.choice(HAIRCUTS))
     w.poisson(0.8, lambda: activity(w, c))
 
 
-def activity(w: World, c: Client) -> None:
+def activity(w: World, c: SimulatedClient) -> None:
     if c.open_call is not None or c.call_pending:
         return
     if c.short:  # still short after a call was met: call again
@@ -100,7 +100,7 @@ def activity(w: World, c: Client) -> None:
         review_limit(w, c)
 
 
-def headroom(w: World, c: Client) -> Decimal:
+def headroom(w: World, c: SimulatedClient) -> Decimal:
     """What the client may still draw within its credit limit and its target coverage."""
     lending = acc.lending_value(c, w.prices[c.collateral])
     owed = acc.debt(c)
@@ -109,7 +109,7 @@ def headroom(w: World, c: Client) -> Decimal:
     return max(Decimal(0), round_down(min(by_value, by_limit), THOUSAND))
 
 
-def draw(w: World, c: Client, amount: Decimal | None = None, account_id: str | None = None) -> str | None:
+def draw(w: World, c: SimulatedClient, amount: Decimal | None = None, account_id: str | None = None) -> str | None:
     if not c.account_open or c.account_id is None:
         return None
     if amount is None:
@@ -127,7 +127,7 @@ def draw(w: World, c: Client, amount: Decimal | None = None, account_id: str | N
     return loan_id
 
 
-def repay(w: World, c: Client, amount: Decimal | None = None) -> None:
+def repay(w: World, c: SimulatedClient, amount: Decimal | None = None) -> None:
     if not c.loans:
         return
     for loan_id in sorted(c.loans):
@@ -149,12 +149,12 @@ def repay(w: World, c: Client, amount: Decimal | None = None) -> None:
     w.refresh_broker(c)
 
 
-def _largest_pledge(c: Client) -> str | None:
+def _largest_pledge(c: SimulatedClient) -> str | None:
     eligible = [(p.quantity, pid) for pid, p in c.pledges.items() if p.asset == c.collateral and p.quantity > 0]
     return max(eligible)[1] if eligible else None
 
 
-def release(w: World, c: Client) -> None:
+def release(w: World, c: SimulatedClient) -> None:
     pledge_id = _largest_pledge(c)
     if pledge_id is None:
         return
@@ -172,14 +172,14 @@ def release(w: World, c: Client) -> None:
     w.refresh_broker(c)
 
 
-def _reduce(c: Client, pledge_id: str, quantity: Decimal) -> None:
+def _reduce(c: SimulatedClient, pledge_id: str, quantity: Decimal) -> None:
     p = c.pledges[pledge_id]
     p.quantity -= quantity
     if p.quantity == 0:
         del c.pledges[pledge_id]
 
 
-def rotate_wallet(w: World, c: Client) -> None:
+def rotate_wallet(w: World, c: SimulatedClient) -> None:
     pledge_id = _largest_pledge(c)
     if pledge_id is None:
         return
@@ -190,7 +190,7 @@ def rotate_wallet(w: World, c: Client) -> None:
     }, "custody")
 
 
-def review_limit(w: World, c: Client) -> None:
+def review_limit(w: World, c: SimulatedClient) -> None:
     if c.account_id is None or not c.account_open:
         return
     floor = acc.debt(c) * Decimal("1.3")
@@ -200,7 +200,7 @@ def review_limit(w: World, c: Client) -> None:
     set_limit(w, c, new, reason)
 
 
-def set_limit(w: World, c: Client, limit: Decimal, reason: str) -> None:
+def set_limit(w: World, c: SimulatedClient, limit: Decimal, reason: str) -> None:
     assert c.account_id is not None
     w.emit("CreditLimitChanged", {"client_id": c.client_id, "account_id": c.account_id,
                                   "credit_limit": text(limit), "reason": reason}, SOURCE)
@@ -208,7 +208,7 @@ def set_limit(w: World, c: Client, limit: Decimal, reason: str) -> None:
 
 
 # --- margin calls ----------------------------------------------------------------------------
-def became_short(w: World, c: Client) -> None:
+def became_short(w: World, c: SimulatedClient) -> None:
     if c.open_call is not None or c.call_pending:
         return
     c.call_pending = True
@@ -220,7 +220,7 @@ def became_short(w: World, c: Client) -> None:
     w.tl.after(delay, lambda: issue_call(w, c))
 
 
-def issue_call(w: World, c: Client, force: bool = False) -> None:
+def issue_call(w: World, c: SimulatedClient, force: bool = False) -> None:
     c.call_pending = False
     price = w.prices[c.collateral]
     shortfall = acc.debt(c) - acc.lending_value(c, price)
@@ -242,7 +242,7 @@ def issue_call(w: World, c: Client, force: bool = False) -> None:
     w.refresh_broker(c)
 
 
-def resolve_call(w: World, c: Client) -> None:
+def resolve_call(w: World, c: SimulatedClient) -> None:
     assert c.open_call is not None
     price = w.prices[c.collateral]
     resolution = "withdrawn"
@@ -260,19 +260,19 @@ def resolve_call(w: World, c: Client) -> None:
     w.refresh_broker(c)
 
 
-def _gap(w: World, c: Client) -> Fraction:
+def _gap(w: World, c: SimulatedClient) -> Fraction:
     """How far the lending value is below the restored coverage of the debt."""
     price = w.prices[c.collateral]
     return RESTORED_COVERAGE * Fraction(acc.debt(c)) - Fraction(acc.lending_value(c, price))
 
 
-def _top_up(w: World, c: Client) -> None:
+def _top_up(w: World, c: SimulatedClient) -> None:
     haircut = max(HAIRCUTS)
     value = _gap(w, c) / (1 - Fraction(haircut))
     pledge(w, c, cents_up(value) + THOUSAND, haircut)
 
 
-def _repay_to_cover(w: World, c: Client) -> bool:
+def _repay_to_cover(w: World, c: SimulatedClient) -> bool:
     """Repay so that lending value covers the debt again; False when VA loans cannot."""
     need = cents_up(_gap(w, c) / RESTORED_COVERAGE)
     if need <= 0 or need > sum(c.loans.values(), Decimal(0)):
@@ -281,7 +281,7 @@ def _repay_to_cover(w: World, c: Client) -> bool:
     return True
 
 
-def _sell_to_cover(w: World, c: Client) -> bool:
+def _sell_to_cover(w: World, c: SimulatedClient) -> bool:
     """Sell pledged collateral and repay loans with the proceeds."""
     pledge_id = _largest_pledge(c)
     if pledge_id is None:

@@ -17,7 +17,7 @@ Key = tuple[int, bool, int, str]  # (price rank, market maker, sequence, order i
 
 
 @dataclass(slots=True, eq=False)
-class Order:
+class SimulatedOrder:
     order_id: str
     client_id: str
     contract_id: str
@@ -35,7 +35,7 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    maker: Order
+    maker: SimulatedOrder
     quantity: Decimal
     price_cents: int
 
@@ -43,19 +43,19 @@ class Fill:
 class OrderBook:
     def __init__(self) -> None:
         self.sides: dict[str, SortedList] = {"buy": SortedList(), "sell": SortedList()}
-        self.orders: dict[str, Order] = {}
+        self.orders: dict[str, SimulatedOrder] = {}
 
-    def rest(self, order: Order) -> None:
+    def rest(self, order: SimulatedOrder) -> None:
         self.sides[order.side].add(order.key())
         self.orders[order.order_id] = order
 
-    def remove(self, order_id: str) -> Order | None:
+    def remove(self, order_id: str) -> SimulatedOrder | None:
         order = self.orders.pop(order_id, None)
         if order is not None:
             self.sides[order.side].remove(order.key())
         return order
 
-    def match(self, taker: Order) -> list[Fill]:
+    def match(self, taker: SimulatedOrder) -> list[Fill]:
         """Fill ``taker`` against the opposite side while it crosses; makers fully filled
         leave the book. The caller rests or cancels what remains of the taker."""
         opposite = self.sides["sell" if taker.side == "buy" else "buy"]
@@ -82,5 +82,5 @@ class OrderBook:
             return None
         return -keys[0][0] if side == "buy" else keys[0][0]
 
-    def resting_client_orders(self, side: str) -> list[Order]:
+    def resting_client_orders(self, side: str) -> list[SimulatedOrder]:
         return [o for o in (self.orders[k[3]] for k in self.sides[side]) if not o.market_maker]

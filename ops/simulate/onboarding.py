@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import partial
 
 from ops.simulate import broker, platform
-from ops.simulate.accounts import Client
+from ops.simulate.accounts import SimulatedClient
 from ops.simulate.market import ASSETS
 from ops.simulate.timeline import DAY_MS, HOUR_MS, MINUTE_MS
 from ops.simulate.world import World, text
@@ -46,14 +46,14 @@ def reference_data(w: World) -> None:
         w.emit("MarketMakerRegistered", {"mm_id": mm_id, "legal_entity": entity, "affiliate": affiliate,
                                          "controls": ALL_CONTROLS}, "compliance")
         w.market_makers[mm_id] = affiliate
-        account = Client(f"{mm_id}-ACC", "institutional", "professional", None, Decimal(0), None, mm_id=mm_id)
+        account = SimulatedClient(f"{mm_id}-ACC", "institutional", "professional", None, Decimal(0), None, mm_id=mm_id)
         onboard(w, account, knowledge=True, disclosures=("perpetuals",))
         account.contract = platform.CONTRACTS[0].contract_id
         w.mm_accounts.append(account)
         platform.deposit(w, account, "HKD", Decimal(2_000) * MILLION)
 
 
-def onboard(w: World, c: Client, *, knowledge: bool | None, disclosures: tuple[str, ...]) -> None:
+def onboard(w: World, c: SimulatedClient, *, knowledge: bool | None, disclosures: tuple[str, ...]) -> None:
     w.clients[c.client_id] = c
     w.emit("ClientOnboarded", {
         "client_id": c.client_id, "client_type": c.client_type, "investor_class": c.investor_class,
@@ -67,18 +67,18 @@ def onboard(w: World, c: Client, *, knowledge: bool | None, disclosures: tuple[s
                                               "version": "2026.1"}, "kyc")
 
 
-def evidence(c: Client) -> dict[str, str | None] | None:
+def evidence(c: SimulatedClient) -> dict[str, str | None] | None:
     if c.assessed_on is None:
         return None
     return {"portfolio": text(c.portfolio), "total_assets": None if c.total_assets is None else text(c.total_assets),
             "assessed_on": c.assessed_on.isoformat()}
 
 
-def new_client(w: World, number: int) -> Client:
+def new_client(w: World, number: int) -> SimulatedClient:
     rng = w.rng
     client_type = rng.choices(CLIENT_TYPES, CLIENT_TYPE_WEIGHTS)[0]
     professional = client_type == "institutional" or rng.random() < 0.6
-    c = Client(f"C{number:06d}", client_type, "professional" if professional else "retail",
+    c = SimulatedClient(f"C{number:06d}", client_type, "professional" if professional else "retail",
                None, Decimal(0), None)
     if professional and client_type != "institutional":
         c.assessed_on = w.tl.day() - timedelta(days=rng.randint(20, 300))
@@ -93,7 +93,7 @@ def new_client(w: World, number: int) -> Client:
     return c
 
 
-def onboard_client(w: World, c: Client) -> None:
+def onboard_client(w: World, c: SimulatedClient) -> None:
     knowledge = True if c.trades_perps else (None if c.investor_class == "retail" else False)
     disclosures = (("perpetuals",) if c.trades_perps else ()) + (("va_financing",) if c.borrows else ())
     onboard(w, c, knowledge=knowledge, disclosures=disclosures)
@@ -109,7 +109,7 @@ def onboard_client(w: World, c: Client) -> None:
             w.tl.at(max(due, w.tl.now_ms) + 10 * HOUR_MS, lambda: renew_evidence(w, c))
 
 
-def renew_evidence(w: World, c: Client) -> None:
+def renew_evidence(w: World, c: SimulatedClient) -> None:
     c.assessed_on = w.tl.day()
     w.emit("ClientReclassified", {"client_id": c.client_id, "investor_class": c.investor_class,
                                   "pi_assessment": evidence(c)}, "kyc")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ops.simulate import accounts as acc
-from ops.simulate.accounts import Client, ContractSpec, fill
-from ops.simulate.exchange import Order, OrderBook
+from ops.simulate.accounts import ContractSpec, SimulatedClient, fill
+from ops.simulate.exchange import OrderBook, SimulatedOrder
 from ops.simulate.market import BPS as BPS_SCALE
 from ops.simulate.timeline import HOUR_MS, MINUTE_MS, SECOND_MS
 from ops.simulate.world import World, cents_up, text
@@ -39,20 +39,20 @@ def list_contract(w: World, spec: ContractSpec) -> None:
     w.books[spec.contract_id] = OrderBook()
 
 
-def deposit(w: World, c: Client, asset: str, amount: Decimal, funding_source: str = "client_funds") -> None:
+def deposit(w: World, c: SimulatedClient, asset: str, amount: Decimal, funding_source: str = "client_funds") -> None:
     w.emit("PerpMarginDeposited", {"deposit_id": w.new_id("D"), "client_id": c.client_id, "asset": asset,
                                    "amount": text(amount), "funding_source": funding_source}, "treasury")
     c.margin[asset] = c.margin.get(asset, Decimal(0)) + amount
     w.refresh_perp(c)
 
 
-def start_trading(w: World, c: Client) -> None:
+def start_trading(w: World, c: SimulatedClient) -> None:
     c.contract = w.rng.choices([s.contract_id for s in CONTRACTS], CONTRACT_WEIGHTS)[0]
     deposit(w, c, w.rng.choice(MARGIN_ASSETS), Decimal(w.rng.randint(300, 8_000)) * 1000)
     w.poisson(5.0, lambda: activity(w, c))
 
 
-def activity(w: World, c: Client) -> None:
+def activity(w: World, c: SimulatedClient) -> None:
     if not c.active or c.below or c.liquidation_pending:
         return
     roll = w.rng.random()
@@ -64,7 +64,7 @@ def activity(w: World, c: Client) -> None:
         trade(w, c)
 
 
-def withdraw_excess(w: World, c: Client) -> None:
+def withdraw_excess(w: World, c: SimulatedClient) -> None:
     available = acc.equity(c, w.prices, w.contracts)
     needed = 2 * acc.requirement(acc.held(c), w.prices, w.contracts, maintenance=False)
     for asset in sorted(c.margin):
@@ -79,7 +79,7 @@ def withdraw_excess(w: World, c: Client) -> None:
             return
 
 
-def may_place(w: World, c: Client, contract_id: str, signed: Decimal) -> bool:
+def may_place(w: World, c: SimulatedClient, contract_id: str, signed: Decimal) -> bool:
     """PERP-04: equity covers the initial margin of the positions with the order filled."""
     quantities = acc.held(c)
     before = quantities.get(contract_id, Decimal(0))
@@ -91,7 +91,7 @@ def may_place(w: World, c: Client, contract_id: str, signed: Decimal) -> bool:
     return acc.equity(c, w.prices, w.contracts) >= needed
 
 
-def trade(w: World, c: Client) -> None:
+def trade(w: World, c: SimulatedClient) -> None:
     assert c.contract is not None
     spec = w.contracts[c.contract]
     cancel_resting(w, c)
@@ -132,10 +132,10 @@ def _away(mark_cents: int, side: str, bps: int) -> int:
 
 
 def place(
-    w: World, c: Client, contract_id: str, side: str, quantity: Decimal, limit_cents: int | None,
+    w: World, c: SimulatedClient, contract_id: str, side: str, quantity: Decimal, limit_cents: int | None,
     *, flagged: bool | None = None, match: bool = True,
-) -> Order:
-    order = Order(w.new_id("O"), c.client_id, contract_id, side, quantity, limit_cents,
+) -> SimulatedOrder:
+    order = SimulatedOrder(w.new_id("O"), c.client_id, contract_id, side, quantity, limit_cents,
                   c.mm_id is not None, w.events)
     w.emit("PerpOrderPlaced", {
         "order_id": order.order_id, "client_id": c.client_id, "contract_id": contract_id, "side": side,
@@ -160,12 +160,12 @@ def place(
     return order
 
 
-def cancel(w: World, order: Order) -> None:
+def cancel(w: World, order: SimulatedOrder) -> None:
     w.emit("PerpOrderCancelled", {"order_id": order.order_id}, SOURCE)
     w.books[order.contract_id].remove(order.order_id)
 
 
-def cancel_resting(w: World, c: Client) -> None:
+def cancel_resting(w: World, c: SimulatedClient) -> None:
     if c.resting is not None:
         order = w.books[c.contract or ""].orders.get(c.resting)
         if order is not None:
@@ -173,12 +173,12 @@ def cancel_resting(w: World, c: Client) -> None:
         c.resting = None
 
 
-def _expire(w: World, c: Client, order_id: str) -> None:
+def _expire(w: World, c: SimulatedClient, order_id: str) -> None:
     if c.resting == order_id:
         cancel_resting(w, c)
 
 
-def execute(w: World, taker: Order, maker: Order, quantity: Decimal, price_cents: int) -> str:
+def execute(w: World, taker: SimulatedOrder, maker: SimulatedOrder, quantity: Decimal, price_cents: int) -> str:
     buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
     trade_id = w.new_id("T")
     price = Decimal(price_cents).scaleb(-2)
@@ -201,7 +201,7 @@ def execute(w: World, taker: Order, maker: Order, quantity: Decimal, price_cents
     return trade_id
 
 
-def apply_fill(w: World, c: Client, contract_id: str, signed: Decimal, price: Decimal) -> None:
+def apply_fill(w: World, c: SimulatedClient, contract_id: str, signed: Decimal, price: Decimal) -> None:
     position, realised = fill(c.positions.get(contract_id), signed, price, w.contracts[contract_id].size)
     if position is None:
         c.positions.pop(contract_id, None)
@@ -230,7 +230,7 @@ def quote(w: World) -> None:
 
 
 # --- liquidations ----------------------------------------------------------------------------
-def became_below(w: World, c: Client) -> None:
+def became_below(w: World, c: SimulatedClient) -> None:
     if c.liquidation_pending:
         return
     c.liquidation_pending = True
@@ -242,7 +242,7 @@ def became_below(w: World, c: Client) -> None:
     w.tl.after(delay, lambda: liquidate(w, c))
 
 
-def liquidate(w: World, c: Client) -> None:
+def liquidate(w: World, c: SimulatedClient) -> None:
     c.liquidation_pending = False
     if not acc.is_below_maintenance(c, w.prices, w.contracts):
         return

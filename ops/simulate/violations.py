@@ -16,7 +16,7 @@ from functools import partial
 
 from ops.simulate import accounts as acc
 from ops.simulate import broker, platform
-from ops.simulate.accounts import Client
+from ops.simulate.accounts import SimulatedClient
 from ops.simulate.onboarding import ALL_CONTROLS, evidence, onboard
 from ops.simulate.timeline import DAY_MS, HOUR_MS, MINUTE_MS
 from ops.simulate.world import World, round_down, text
@@ -30,25 +30,25 @@ SMALL = Decimal(20_000)
 THOUSAND = Decimal(1_000)
 
 
-def _pick(w: World, candidates: list[Client]) -> Client | None:
+def _pick(w: World, candidates: list[SimulatedClient]) -> SimulatedClient | None:
     return w.rng.choice(candidates) if candidates else None
 
 
-def _borrower(w: World, ok: Callable[[Client], bool] = lambda c: True) -> Client | None:
+def _borrower(w: World, ok: Callable[[SimulatedClient], bool] = lambda c: True) -> SimulatedClient | None:
     return _pick(w, [c for c in w.clients.values() if c.borrows and c.account_open and not c.short
                      and c.open_call is None and not c.call_pending and ok(c)])
 
 
-def _trader(w: World, ok: Callable[[Client], bool] = lambda c: True) -> Client | None:
+def _trader(w: World, ok: Callable[[SimulatedClient], bool] = lambda c: True) -> SimulatedClient | None:
     return _pick(w, [c for c in w.clients.values() if c.trades_perps and c.active and c.mm_id is None
                      and not c.below and not c.liquidation_pending and ok(c)])
 
 
-def _mm(w: World, affiliate: bool) -> Client:
+def _mm(w: World, affiliate: bool) -> SimulatedClient:
     return next(m for m in w.mm_accounts if w.market_makers[m.mm_id or ""] is affiliate)
 
 
-def _probe(w: World, c: Client, side: str = "buy", quantity: int = 1, flagged: bool | None = None) -> bool:
+def _probe(w: World, c: SimulatedClient, side: str = "buy", quantity: int = 1, flagged: bool | None = None) -> bool:
     """An order far from the market, cancelled at once: judged, never filled."""
     contract = c.contract or platform.CONTRACTS[0].contract_id
     signed = Decimal(quantity if side == "buy" else -quantity)
@@ -62,7 +62,7 @@ def _probe(w: World, c: Client, side: str = "buy", quantity: int = 1, flagged: b
     return True
 
 
-def _covered(w: World, c: Client, factor: str) -> bool:
+def _covered(w: World, c: SimulatedClient, factor: str) -> bool:
     price = w.prices[c.collateral]
     return acc.lending_value(c, price) >= Decimal(factor) * (acc.debt(c) + 2 * SMALL)
 
@@ -102,7 +102,7 @@ def pi_03(w: World) -> bool:
 
 
 def pi_04(w: World) -> bool:
-    c = Client(w.new_id("CX"), "individual", "professional", w.tl.day() - timedelta(days=30),
+    c = SimulatedClient(w.new_id("CX"), "individual", "professional", w.tl.day() - timedelta(days=30),
                Decimal(20_000_000), None, trades_perps=False)
     c.contract = platform.CONTRACTS[0].contract_id
     onboard(w, c, knowledge=True, disclosures=())
@@ -168,7 +168,7 @@ def mf_06(w: World) -> bool:
     return True
 
 
-def _make_short(w: World, c: Client) -> None:
+def _make_short(w: World, c: SimulatedClient) -> None:
     """The securities system reports a loss: the client is short by a quarter."""
     lending = acc.lending_value(c, w.prices[c.collateral])
     c.loan_balance += round_down(lending * Decimal("1.25") - acc.debt(c), THOUSAND) + 5 * SMALL
@@ -279,7 +279,7 @@ def perp_05(w: World) -> bool:
     return True
 
 
-def _fat_finger(w: World, c: Client) -> int | None:
+def _fat_finger(w: World, c: SimulatedClient) -> int | None:
     """Contracts that, bought 10 % above the mark, pass PERP-04 but leave ``c`` below its
     maintenance margin; None when there are none."""
     assert c.contract is not None

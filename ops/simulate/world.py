@@ -14,7 +14,7 @@ from typing import Any
 from sortedcontainers import SortedList
 
 from ops.simulate import accounts as acc
-from ops.simulate.accounts import Client, ContractSpec
+from ops.simulate.accounts import ContractSpec, SimulatedClient
 from ops.simulate.config import SimConfig
 from ops.simulate.exchange import OrderBook
 from ops.simulate.market import Market, cents_price
@@ -61,12 +61,12 @@ class World:
         self.tl = Timeline(config.start)
         self.market = Market()
         self.prices: dict[str, Decimal] = {"HKD": Decimal(1)}
-        self.clients: dict[str, Client] = {}
+        self.clients: dict[str, SimulatedClient] = {}
         self.contracts: dict[str, ContractSpec] = {}
         self.delisted: set[str] = set()
         self.books: dict[str, OrderBook] = {}
         self.market_makers: dict[str, bool] = {}  # mm id -> affiliate
-        self.mm_accounts: list[Client] = []
+        self.mm_accounts: list[SimulatedClient] = []
         self.fund = Decimal(0)
         self.settlement_breaches: list[str] = []  # "counterparty" or "late", for the next trades
         self.funding_skip_until_ms: dict[str, int] = {}
@@ -80,8 +80,8 @@ class World:
         self._below_key: dict[str, tuple[str, str, Fraction]] = {}
         self._below_now: set[str] = set()
         # set by the broker and the platform: what to do when a status begins
-        self.on_short: Callable[[Client], None] = lambda c: None
-        self.on_below: Callable[[Client], None] = lambda c: None
+        self.on_short: Callable[[SimulatedClient], None] = lambda c: None
+        self.on_below: Callable[[SimulatedClient], None] = lambda c: None
 
     # --- emitting ------------------------------------------------------------------------------
     def emit(self, kind: str, data: dict[str, Any], source: str) -> None:
@@ -127,7 +127,7 @@ class World:
         self._price_moved(symbol)
 
     # --- statuses ------------------------------------------------------------------------------
-    def refresh_broker(self, c: Client) -> None:
+    def refresh_broker(self, c: SimulatedClient) -> None:
         """Re-index the client's short threshold and follow its status after an event."""
         old = self._short_key.pop(c.client_id, None)
         if old is not None:
@@ -139,7 +139,7 @@ class World:
             self._short_key[c.client_id] = key
         self._follow_short(c)
 
-    def _follow_short(self, c: Client) -> None:
+    def _follow_short(self, c: SimulatedClient) -> None:
         now = acc.is_short(c, self.prices.get(c.collateral, Decimal(0)))
         if now and not c.short:
             c.short = True
@@ -149,7 +149,7 @@ class World:
             c.short = False
             self._short_now.discard(c.client_id)
 
-    def refresh_perp(self, c: Client) -> None:
+    def refresh_perp(self, c: SimulatedClient) -> None:
         old = self._below_key.pop(c.client_id, None)
         if old is not None:
             self._below_index[(old[0], old[1])].remove((old[2], c.client_id))
@@ -161,7 +161,7 @@ class World:
                 self._below_key[c.client_id] = (c.contract, side, threshold)
         self._follow_below(c)
 
-    def _follow_below(self, c: Client) -> None:
+    def _follow_below(self, c: SimulatedClient) -> None:
         now = acc.is_below_maintenance(c, self.prices, self.contracts)
         if now and not c.below:
             c.below = True
@@ -172,7 +172,7 @@ class World:
             self._below_now.discard(c.client_id)
 
     def _price_moved(self, symbol: str) -> None:
-        touched: list[Client] = []
+        touched: list[SimulatedClient] = []
         if symbol in self._short_index:
             index = self._short_index[symbol]
             price = Fraction(self.prices[symbol])
@@ -201,8 +201,8 @@ class World:
             assert not acc.is_below_maintenance(mm, self.prices, self.contracts), "a market maker ran out of margin"
 
 
-def _unique(clients: Iterable[Client]) -> list[Client]:
-    seen: dict[str, Client] = {}
+def _unique(clients: Iterable[SimulatedClient]) -> list[SimulatedClient]:
+    seen: dict[str, SimulatedClient] = {}
     for c in clients:
         seen.setdefault(c.client_id, c)
     return list(seen.values())

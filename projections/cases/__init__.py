@@ -2,7 +2,7 @@
 model with the case events, and the queries over both."""
 
 from projections.cases.queries import (
-    CaseAction,
+    RecordedCaseAction,
     case_history,
     case_summary,
     find_finding,
@@ -11,4 +11,4 @@ from projections.cases.queries import (
 )
 from projections.cases.recorders import case_recorder
 
-__all__ = ["CaseAction", "case_history", "case_recorder", "case_summary", "find_finding", "finding_refs", "investigation_findings"]
+__all__ = ["RecordedCaseAction", "case_history", "case_recorder", "case_summary", "find_finding", "finding_refs", "investigation_findings"]

@@ -68,7 +68,7 @@ def investigation_findings(store: Store, investigation_id: str) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class CaseAction:
+class RecordedCaseAction:
     position: int
     recorded_at: datetime
     version: int
@@ -82,7 +82,7 @@ class CaseAction:
         }
 
 
-def case_history(store: Store, finding_id: str) -> list[CaseAction]:
+def case_history(store: Store, finding_id: str) -> list[RecordedCaseAction]:
     """The case's actions as the ledger holds them, with their positions."""
     sql = Sql(store)
     rows = sql.rows(
@@ -91,6 +91,6 @@ def case_history(store: Store, finding_id: str) -> list[CaseAction]:
         (str(case_id(finding_id)),),
     )
     return [
-        CaseAction(r[0], sql.instant(r[1]), r[2], decode_case_event(r[3], sql.blob(r[4])))
+        RecordedCaseAction(r[0], sql.instant(r[1]), r[2], decode_case_event(r[3], sql.blob(r[4])))
         for r in rows
     ]

@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from projections.queue.owners import TRACKING_KEY as OWNERS_TRACKING_KEY
-from projections.rebuild.models import READ_MODELS, Table, built_through, import_log, log_rows
+from projections.rebuild.models import (
+    READ_MODELS,
+    ComparedTable,
+    built_through,
+    import_log,
+    log_rows,
+)
 from projections.sql import Cursor, Sql
 from projections.store import open_store
 from projections.store.base import Store
@@ -105,7 +111,7 @@ def _shown(values: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _normalised(sql: Sql, table: Table) -> Callable[[Row], Row]:
+def _normalised(sql: Sql, table: ComparedTable) -> Callable[[Row], Row]:
     converters: list[Callable[[Any], Any] | None] = []
     for name in table.columns:
         if name in table.times:
@@ -124,7 +130,7 @@ def _normalised(sql: Sql, table: Table) -> Callable[[Row], Row]:
     return normalise
 
 
-def stored_rows(store: Store, table: Table, cursor: Cursor | None = None) -> list[Row]:
+def stored_rows(store: Store, table: ComparedTable, cursor: Cursor | None = None) -> list[Row]:
     sql = Sql(store)
     normalise = _normalised(sql, table)
     if cursor is None:
@@ -150,7 +156,7 @@ def _stored_models(store: Store) -> tuple[dict[str, int], dict[str, list[Row]], 
     return positions, rows, filed
 
 
-def first_difference(model: str, table: Table, stored: Sequence[Row], rebuilt: Sequence[Row]) -> Difference | None:
+def first_difference(model: str, table: ComparedTable, stored: Sequence[Row], rebuilt: Sequence[Row]) -> Difference | None:
     n = table.key_columns
     stored_keys = {r[:n] for r in stored}
     rebuilt_keys = {r[:n] for r in rebuilt}

@@ -28,7 +28,7 @@ Overrides = Mapping[tuple[str, str], object]
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class ReplayWindow:
     """``as_of`` keeps events whose ``occurred_at`` <= it, in ledger order (a late event counts
     where it was recorded), and leaves out the events that refer to what a left-out event
     created (``projections.asof``'s reading, shared so that replayed findings and as-of state
@@ -61,7 +61,7 @@ class _Recording(MonitorEngine):
 
 
 @dataclass(slots=True)
-class Replay:
+class FindingsReplay:
     findings: list[Finding] = field(default_factory=list)
     included: bytearray = field(default_factory=bytearray)
     events: int = 0  # processed
@@ -97,22 +97,22 @@ def known_until(store: Store, known_at: datetime) -> int:
 
 def replay(
     store: Store,
-    window: Window | None = None,
+    window: ReplayWindow | None = None,
     overrides: Overrides | None = None,
     *,
     prefetch: bool | None = None,
-) -> Replay:
+) -> FindingsReplay:
     """``prefetch``: read and decode in a second process (True), in this one (False), or by
     the ledger's length (None; ``projections.store.prefetch``)."""
-    window = window or Window()
+    window = window or ReplayWindow()
     through = None if window.known_at is None else known_until(store, window.known_at)
     engine = _Recording(overrides or {})
     if through == 0:
-        return Replay(through=0)
+        return FindingsReplay(through=0)
     done = replay_as_of(
         store, as_of=window.as_of, through=through, engine_factory=lambda: engine, prefetch=prefetch
     )
-    return Replay(
+    return FindingsReplay(
         engine.findings, engine.included, done.applied, through, done.left_out, done.left_out_count
     )
 
@@ -143,7 +143,7 @@ class Diff:
     removed: list[FindingRow]  # recorded, not replayed: in recorded order
 
 
-def diff(store: Store, done: Replay) -> Diff:
+def diff(store: Store, done: FindingsReplay) -> Diff:
     """Compare finding ids with the findings recorded for the same events. Reading: the
     recorded side is the findings detected at an event the replay processed (occurred and
     known within the window), so a cut-off alone does not show up as removals."""

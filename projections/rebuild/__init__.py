@@ -4,8 +4,8 @@ its rebuild; and every other table, with why it is not one."""
 from projections.rebuild.models import (
     NOT_READ_MODELS,
     READ_MODELS,
+    ComparedTable,
     ReadModel,
-    Table,
     import_log,
     positions,
     read_model_tables,
@@ -14,6 +14,6 @@ from projections.rebuild.models import (
 )
 
 __all__ = [
-    "NOT_READ_MODELS", "READ_MODELS", "ReadModel", "Table", "import_log", "positions",
+    "NOT_READ_MODELS", "READ_MODELS", "ReadModel", "ComparedTable", "import_log", "positions",
     "read_model_tables", "rebuild_read_models", "replace_read_models",
 ]

@@ -40,7 +40,7 @@ def _decompressed(blob: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class Table:
+class ComparedTable:
     """One table of a read model as a comparison reads it. Its first ``key_columns`` columns
     name a row; rows are compared in key order (sorted in Python: the two stores collate text
     differently), or in the order of ``in_order`` when that order is itself the model's."""
@@ -73,7 +73,7 @@ class Table:
 @dataclass(frozen=True, slots=True)
 class ReadModel:
     name: str
-    tables: tuple[Table, ...]
+    tables: tuple[ComparedTable, ...]
     # A tracked projection's application name in the tracking table, whose position is how
     # far it is built; None: the model is written with the events it summarises, so it is
     # always built through the tip.
@@ -175,7 +175,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
     # summarises, so always at the tip.
     ReadModel(
         "registry",
-        (Table("ledger_entities", ("kind", "key", "state"), 2),),
+        (ComparedTable("ledger_entities", ("kind", "key", "state"), 2),),
         None, None, _replace_registry,
     ),
     # The monitor: findings in detection order (``seq`` is only that order: a rebuild numbers
@@ -183,10 +183,10 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(
         "monitor",
         (
-            Table("findings", _FINDING_COLUMNS, 1, frozenset({"occurred_at", "detected_at"}), in_order="seq",
+            ComparedTable("findings", _FINDING_COLUMNS, 1, frozenset({"occurred_at", "detected_at"}), in_order="seq",
                   where=NOT_SUPERVISORY),
-            Table("monitor_state", ("kind", "key", "state"), 2),
-            Table(
+            ComparedTable("monitor_state", ("kind", "key", "state"), 2),
+            ComparedTable(
                 "monitor_snapshots", ("position", "records", "record_count", "state_digest"),
                 decode={"records": _decompressed},
             ),
@@ -196,16 +196,16 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(
         "audit index",
         (
-            Table(
+            ComparedTable(
                 "audit_events",
                 ("position", "event_id", "type", "source", "occurred_at", "recorded_at"),
                 1, frozenset({"occurred_at", "recorded_at"}),
             ),
-            Table(
+            ComparedTable(
                 "audit_subjects", ("subject", "position", "type", "source", "occurred_at"),
                 2, frozenset({"occurred_at"}),
             ),
-            Table("audit_owners", ("kind", "id", "owners"), 2),
+            ComparedTable("audit_owners", ("kind", "id", "owners"), 2),
         ),
         AUDIT_APPLICATION, _audit, _replace_tracked(AUDIT_LOCK_KEY),
     ),
@@ -213,13 +213,13 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(
         "case statuses",
         (
-            Table(
+            ComparedTable(
                 "finding_cases",
                 ("finding_id", "case_id", "status", "assignee", "resolution", "updated_at",
                  "updated_by", "version"),
                 1, frozenset({"updated_at"}),
             ),
-            Table("case_workflow", ("finding_id", "investigation_id", "requested_by"), 1),
+            ComparedTable("case_workflow", ("finding_id", "investigation_id", "requested_by"), 1),
         ),
         None, rebuild_case_statuses, _replace_cases,
     ),
@@ -229,7 +229,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
     ReadModel(
         "finding owners",
         (
-            Table("finding_owners", ("owner", "finding_id"), 2,
+            ComparedTable("finding_owners", ("owner", "finding_id"), 2,
                   source="finding_owners JOIN findings ON findings.seq = finding_owners.seq",
                   where=f"findings.{NOT_SUPERVISORY}"),
         ),

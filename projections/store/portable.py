@@ -32,8 +32,8 @@ from projections.store.writers import (
     AlsoRecord,
     ChainedRecorder,
     Clock,
-    LedgerWriter,
-    MonitorWriter,
+    SqlLedgerWriter,
+    SqlMonitorWriter,
     no_clock,
     read_tip,
 )
@@ -175,16 +175,16 @@ class SqlStore:
 
     # --- transactions -------------------------------------------------------------------------
     @contextmanager
-    def writer(self) -> Iterator[LedgerWriter]:
+    def writer(self) -> Iterator[SqlLedgerWriter]:
         with self.writing() as c:
-            yield LedgerWriter(c, self)
+            yield SqlLedgerWriter(c, self)
 
     @contextmanager
-    def monitor_writer(self) -> Iterator[MonitorWriter]:
+    def monitor_writer(self) -> Iterator[SqlMonitorWriter]:
         # One monitor at a time: a second one waits for the lock, then sees the first one's
         # position. (A lock on the tracking row would lock nothing before the first is written.)
         with self.writing(MONITOR_LOCK_KEY) as c:
-            yield MonitorWriter(c, self)
+            yield SqlMonitorWriter(c, self)
 
     # --- reads --------------------------------------------------------------------------------
     def tip(self) -> Tip:

@@ -1,7 +1,7 @@
 """The writing side of the store, written once for SQLite and PostgreSQL on portable cursors
 (``projections.store.cursors``): the ledger recorder's appends (``ChainedRecorder``, mixed into
-each store's eventsourcing recorder), one ingest's transaction (``LedgerWriter``) and one
-monitor transaction (``MonitorWriter``). What differs per store comes from the store
+each store's eventsourcing recorder), one ingest's transaction (``SqlLedgerWriter``) and one
+monitor transaction (``SqlMonitorWriter``). What differs per store comes from the store
 (``portable.SqlStore``): its locks, bulk writes and list parameters.
 """
 
@@ -108,7 +108,7 @@ class ChainedRecorder:
         return rows
 
 
-class LedgerWriter:
+class SqlLedgerWriter:
     """One ingest transaction: the ledger's tip held until commit, entities and quarantine."""
 
     def __init__(self, c: Cursor, store: SqlStore):
@@ -148,7 +148,7 @@ class LedgerWriter:
         quarantine_log.append_lines(self.c, lines, received_at)
 
 
-class MonitorWriter:
+class SqlMonitorWriter:
     """One monitor transaction: findings, state records and tracking commit together."""
 
     def __init__(self, c: Cursor, store: SqlStore):

@@ -19,7 +19,7 @@ from domain.errors import InvalidRequest
 from ops.commands.replay import parse_override, parse_overrides
 from ops.render import finding_json
 from ops.wiring import build_monitor
-from projections.evidence.replay import Window, as_row, diff, recorded_findings, replay
+from projections.evidence.replay import ReplayWindow, as_row, diff, recorded_findings, replay
 from projections.store import open_store
 from projections.store.base import Store
 from tests.conftest import SCENARIO_NAMES, SCENARIOS
@@ -76,8 +76,8 @@ def test_a_replay_without_options_gives_exactly_the_recorded_findings(store: Sto
 def test_as_of_keeps_the_events_that_occurred_by_then_in_ledger_order(store: Store) -> None:
     ingested(store)
     at_one = datetime.fromisoformat(f"2026-03-02T13:00:00{HK}")
-    assert replay(store, Window(as_of=at_one)).findings == []  # C1's hour is not over by then
-    done = replay(store, Window(as_of=at_one), HAIRCUT_70)
+    assert replay(store, ReplayWindow(as_of=at_one)).findings == []  # C1's hour is not over by then
+    done = replay(store, ReplayWindow(as_of=at_one), HAIRCUT_70)
     assert [(f.rule_id, f.event_id, f.detected_at.isoformat()) for f in done.findings] == [
         ("MF-05", "mf-day-0015", f"2026-03-02T09:00:14{HK}"),
         ("MF-07", "mf-day-0017", f"2026-03-02T12:00:17{HK}"),
@@ -87,10 +87,10 @@ def test_as_of_keeps_the_events_that_occurred_by_then_in_ledger_order(store: Sto
 
 def test_known_at_keeps_what_the_ledger_had_recorded_by_then(store: Store) -> None:
     ingested(store)  # recorded in batches of ten, one second apart from T0
-    done = replay(store, Window(known_at=T0 + timedelta(seconds=1)))
+    done = replay(store, ReplayWindow(known_at=T0 + timedelta(seconds=1)))
     assert (done.through, done.events) == (20, 20)
     assert [(f.rule_id, f.event_id) for f in done.findings] == [("MF-07", "mf-day-0018")]
-    assert replay(store, Window(known_at=T0 - timedelta(seconds=1))).findings == []
+    assert replay(store, ReplayWindow(known_at=T0 - timedelta(seconds=1))).findings == []
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def test_the_simulate_command_writes_the_file_it_names(tmp_path: Path) -> None:
 def test_a_partial_repayment_never_exceeds_what_is_owed() -> None:
     from decimal import Decimal
 
-    from ops.simulate.accounts import Client
+    from ops.simulate.accounts import SimulatedClient
     from ops.simulate.broker import repay
     from ops.simulate.world import World
 
@@ -104,7 +104,7 @@ def test_a_partial_repayment_never_exceeds_what_is_owed() -> None:
     world.chance = lambda probability: True  # type: ignore[method-assign]  # always "about half"
     for owed, paid, left in ((Decimal("836.84"), "836.84", None), (Decimal("1000"), "1000", None),
                              (Decimal("4500"), "2000", Decimal("2500"))):
-        client = Client("C1", "individual", "professional", None, Decimal(0), None, loans={"L1": owed})
+        client = SimulatedClient("C1", "individual", "professional", None, Decimal(0), None, loans={"L1": owed})
         repay(world, client)
         assert world.out[-1]["data"] == {"loan_id": "L1", "amount": paid}
         assert client.loans.get("L1") == left
