@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -63,7 +64,7 @@ def test_a_sup_01_names_its_position_and_the_same_rows_give_the_same_id() -> Non
 
 
 def test_journal_changes_to_ledger_rows_and_digests_are_sup_01() -> None:
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"table_name": "ledger_events", "op": "UPDATE", "old": {"notification_id": 3, "originator_id": "e3",
                                                                 "recorded_at": T0.isoformat()}, "new": {}},
         {"table_name": "ledger_events", "op": "DELETE", "old": {"notification_id": 4, "originator_id": "e4",
