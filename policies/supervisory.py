@@ -20,7 +20,7 @@ SILENT_AFTER_S_DEFAULT = 120.0  # the firm's server sends a keepalive at least e
 
 
 @dataclass(frozen=True, slots=True)
-class Parameter:
+class FollowerSetting:
     """A setting of the regulator's follower (``regledger supervise run``) that decides an alert."""
 
     name: str
@@ -35,7 +35,7 @@ class Reserved:
     title: str
     severity: str
     obligation: str
-    parameters: tuple[Parameter, ...] = ()
+    parameters: tuple[FollowerSetting, ...] = ()
 
 
 CHAIN = Reserved(
@@ -53,14 +53,14 @@ FOUR_EYES = Reserved(
     "SUP-03", "Case closed without four-eyes record", "high",
     "A case the firm's four-eyes policy required two officers to close is closed without a "
     "second officer's approval on the ledger.",
-    (Parameter("four_eyes_severities", "list[str]", "REGLEDGER_FOUR_EYES_SEVERITIES", "--four-eyes-severities"),),
+    (FollowerSetting("four_eyes_severities", "list[str]", "REGLEDGER_FOUR_EYES_SEVERITIES", "--four-eyes-severities"),),
 )
 FEED = Reserved(
     "SUP-04", "Supervisory feed late or silent", "high",
     "The firm's replication feed has delivered nothing for longer than the threshold, or no "
     "replication worker is running: the regulator's copy may be incomplete. Changes are kept "
     "on the firm's side (its replication slot) and arrive once the feed resumes.",
-    (Parameter("silent_after_s", "seconds", f"{SILENT_AFTER_S_DEFAULT:g}", "--silent-after-s"),),
+    (FollowerSetting("silent_after_s", "seconds", f"{SILENT_AFTER_S_DEFAULT:g}", "--silent-after-s"),),
 )
 RESERVED: tuple[Reserved, ...] = (CHAIN, FINDINGS, FOUR_EYES, FEED)
 RULE_IDS = tuple(r.rule_id for r in RESERVED)
