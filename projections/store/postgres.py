@@ -11,7 +11,7 @@ locks, binary ``COPY`` and ``NOTIFY``, and lists bound as binary arrays.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -26,16 +26,19 @@ from psycopg.sql import SQL, Identifier
 
 from domain.errors import StoreUnavailable
 from projections.store import eventsourcing_compat as compat
-from projections.store.base import LEDGER_TABLE, ChainedRow
+from projections.store.base import LEDGER_TABLE, ChainedRow, ReopenSpec
 from projections.store.cursors import Cursor, PortablePostgres
 from projections.store.portable import (
+    LEDGER_COLUMNS,
     MIGRATION_LOCK_KEY,
     MONITOR_LOCK_KEY,
     AlsoRecord,
     ChainedRecorder,
     Clock,
+    Columns,
     Dialect,
     SqlStore,
+    ledger_params,
     no_clock,
 )
 from projections.store.schema import Types, ledger_table, tracking_table
@@ -55,6 +58,7 @@ TYPES = Types(
 DIALECT = Dialect(
     TYPES, casts={"text": "::text", "instant": "::timestamptz", "texts": "::text[]"},
     in_texts="= ANY(%b::text[])", texts_per_statement_max=100_000, unlimited=None,
+    in_pairs="JOIN unnest(%b::text[], %b::text[]) AS j(kind, key) ON {0} = j.kind AND {1} = j.key",
     table_exists="SELECT 1 WHERE to_regclass(?) IS NOT NULL",
     quarantine_columns="SELECT column_name FROM information_schema.columns"
     " WHERE table_schema = current_schema() AND table_name = 'quarantine'",
@@ -88,11 +92,16 @@ RECORD_TRIGGERS_DDL = tuple(
     )
 )
 
-COPY_LEDGER = SQL(
-    "COPY ledger_events (originator_id, originator_version, topic, state,"
-    " notification_id, recorded_at, chain_hash) FROM STDIN (FORMAT BINARY)"
-)
-COPY_TYPES = ("text", "int8", "text", "bytea", "int8", "timestamptz", "bytea")
+COPY_TYPES = {"text": "text", "integer": "int8", "blob": "bytea", "instant": "timestamptz"}
+
+
+def copy_rows(curs: Any, table: str, columns: Columns, rows: Sequence[Sequence[Any]]) -> None:
+    """Binary ``COPY``: the fast path of a bulk insert, for rows that cannot conflict."""
+    names = SQL(", ").join(Identifier(name) for name, _ in columns)
+    with curs.copy(SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(Identifier(table), names)) as copy:
+        copy.set_types([COPY_TYPES[kind] for _, kind in columns])
+        for row in rows:
+            copy.write_row(row)
 
 
 class LedgerPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
@@ -121,10 +130,7 @@ class LedgerPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
             return
         compat.notify_subscribers(self, c.raw)
         try:
-            with c.raw.copy(COPY_LEDGER) as copy:
-                copy.set_types(COPY_TYPES)
-                for r in rows:
-                    copy.write_row((r.event_id, r.version, r.type, r.state, r.position, r.recorded_at, r.chain_hash))
+            copy_rows(c.raw, LEDGER_TABLE, LEDGER_COLUMNS, [ledger_params(r, r.recorded_at) for r in rows])
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
 
@@ -142,7 +148,7 @@ def ensure_database(conninfo: Mapping[str, Any]) -> None:
 
 class PostgresStore(SqlStore):
     kind: Literal["sqlite", "postgresql"] = "postgresql"
-    dialect = DIALECT
+    dialect, recorder_class = DIALECT, LedgerPostgresRecorder
     ledger_ddl, tracking_ddl, record_triggers = LEDGER_DDL, TRACKING_DDL, RECORD_TRIGGERS_DDL
 
     def __init__(self, url: str, *, create: bool = False, pool_size: int = 2, clock: Clock = no_clock):
@@ -167,9 +173,6 @@ class PostgresStore(SqlStore):
         self.recorder = self.ledger_recorder()
         self.tracking = PostgresTrackingRecorder(self.datastore, tracking_table_name=TRACKING_TABLE)
 
-    def ledger_recorder(self, also: AlsoRecord | None = None) -> LedgerPostgresRecorder:
-        return LedgerPostgresRecorder(self.datastore, clock=self.clock, also=also)
-
     @contextmanager
     def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
         """With ``snapshot``: repeatable read."""
@@ -192,13 +195,20 @@ class PostgresStore(SqlStore):
     def text_list(self, values: Sequence[str]) -> Any:
         return list(values)
 
-    def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
-        c.raw.execute(
-            "SELECT e.kind, e.key, e.state FROM ledger_entities e JOIN unnest(%b::text[], %b::text[]) AS k(kind, key)"
-            " ON e.kind = k.kind AND e.key = k.key",
-            ([k for k, _ in keys], [i for _, i in keys]),
-        )
-        return {(row["kind"], row["key"]): row["state"] for row in c.raw.fetchall()}
+    def pair_params(self, pairs: Sequence[tuple[str, str]]) -> Sequence[Any]:
+        return ([k for k, _ in pairs], [i for _, i in pairs])
+
+    def reopen_spec(self) -> ReopenSpec | None:
+        conninfo = psycopg.conninfo.make_conninfo(**self.conninfo)
+        return ReopenSpec("postgresql", PostgresStore, conninfo, {"pool_size": 1})
+
+    def bulk_insert(self, c: Cursor, table: str, columns: Columns, rows: Sequence[Sequence[Any]], *, suffix: str = "") -> None:
+        if rows:
+            copy_rows(c.raw, table, columns, rows)
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        with self.writing() as c:
+            c.raw.execute(SQL("ANALYZE {}").format(SQL(", ").join(Identifier(table) for table in tables)))
 
     def upsert_records(self, c: Cursor, table: str, states: Mapping[tuple[str, str], str]) -> None:
         if states:
@@ -215,9 +225,6 @@ class PostgresStore(SqlStore):
                     " WHERE m.kind = d.kind AND m.key = d.key").format(Identifier(table)),
                 ([k for k, _ in keys], [i for _, i in keys]),
             )
-
-    def close(self) -> None:
-        self.datastore.close()
 
 
 SCHEMA: tuple[str, ...] = PostgresStore.schema()
