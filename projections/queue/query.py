@@ -125,7 +125,7 @@ def queue_page(store: Store, query: QueueQuery) -> QueuePage:
     page_statement = _PAGE.format(chosen=chosen, order=SORTS[query.sort])
     count_statement, count_params = _count(sql, query)
     with sql.reading() as cursor:
-        cursor.execute(page_statement, [*params, -1 if query.limit is None and sql.kind == "sqlite" else query.limit,
+        cursor.execute(page_statement, [*params, sql.store.dialect.unlimited if query.limit is None else query.limit,
                                          query.offset])
         rows = cursor.fetchall()
         if query.limit is None or (query.offset == 0 and len(rows) < query.limit):

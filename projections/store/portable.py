@@ -11,9 +11,11 @@ another process reopens the store.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from projections.store import eventsourcing_compat as compat
@@ -42,7 +44,8 @@ from projections.store.writers import (
 )
 
 __all__ = [
-    "AlsoRecord", "ChainedRecorder", "Clock", "Columns", "Dialect", "ReopenSpec", "SqlStore", "insert_statement", "no_clock",
+    "AlsoRecord", "ChainedRecorder", "Clock", "Columns", "Dialect", "ReopenSpec", "SqlStore", "array_pairs",
+    "insert_statement", "json_list", "json_pairs", "no_clock",
 ]
 
 MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
@@ -93,6 +96,20 @@ def insert_statement(table: str, columns: Columns, suffix: str = "") -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({marks}){suffix}"  # noqa: S608  # constants
 
 
+def json_list(values: Sequence[Any]) -> str:
+    """A list as one JSON parameter (SQLite's ``json_each(?)``)."""
+    return json.dumps(list(values))
+
+
+def json_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[str]:
+    return (json.dumps([list(pair) for pair in pairs]),)
+
+
+def array_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Pairs as two arrays (PostgreSQL's ``unnest(?, ?)``)."""
+    return ([first for first, _ in pairs], [second for _, second in pairs])
+
+
 @dataclass(frozen=True, slots=True)
 class Dialect:
     """What a statement written once needs to know of its store."""
@@ -100,7 +117,12 @@ class Dialect:
     types: Types
     casts: Mapping[str, str]  # how a parameter of a type is written where the store must be told
     in_texts: str  # "is in the list of texts bound here" (``SqlStore.text_list``)
-    in_pairs: str  # a join "({0}, {1}) is in the list of text pairs bound here" (``SqlStore.pair_params``)
+    in_pairs: str  # a join "({0}, {1}) is in the list of text pairs bound here" (``pair_params``)
+    list_param: Callable[[Sequence[Any]], Any]  # a list as one parameter
+    pair_params: Callable[[Sequence[tuple[str, str]]], Sequence[Any]]  # pairs as the parameters of in_pairs
+    time_param: Callable[[datetime], Any]  # an instant as a parameter
+    cursor: Callable[[Any], Cursor]  # the portable cursor over the driver's
+    snapshot: str  # what makes a read transaction see one state of the store ("": it does anyway)
     texts_per_statement_max: int  # how many texts one list parameter may hold
     unlimited: int | None  # LIMIT's "no limit"
     table_exists: str  # a row when the table named by the parameter exists
@@ -133,6 +155,7 @@ class SqlStore:
     dialect: Dialect
     ledger_ddl: tuple[str, ...]  # the ledger table and its append-only triggers
     tracking_ddl: tuple[str, ...]  # eventsourcing's tracking table, made here: start-up is one transaction
+    tracking_table: str  # its name
     record_triggers: tuple[str, ...]  # the quarantine's append-only triggers
     recorder_class: Any  # the store's ChainedRecorder
     recorder: Any  # a recorder_class
@@ -141,21 +164,17 @@ class SqlStore:
     clock: Clock = staticmethod(no_clock)  # a plain callable, never bound
 
     # --- what a store module provides -------------------------------------------------------
-    def reading(self, *, snapshot: bool = False) -> AbstractContextManager[Cursor]:
+    @contextmanager
+    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
         """One read transaction; with ``snapshot`` every statement in it sees the same state."""
-        raise NotImplementedError
+        with self.datastore.transaction(commit=False) as curs:
+            if snapshot and self.dialect.snapshot:
+                curs.execute(self.dialect.snapshot)
+            yield self.dialect.cursor(curs)
 
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> AbstractContextManager[Cursor]:
         """One write transaction, serialised with the other writers holding ``lock_key`` (and
         with the ledger's writers with ``ledger_lock``)."""
-        raise NotImplementedError
-
-    def text_list(self, values: Sequence[str]) -> Any:
-        """A list of texts as one parameter (``Dialect.in_texts``)."""
-        raise NotImplementedError
-
-    def pair_params(self, pairs: Sequence[tuple[str, str]]) -> Sequence[Any]:
-        """A list of text pairs as the parameters of ``Dialect.in_pairs``."""
         raise NotImplementedError
 
     def reopen_spec(self) -> ReopenSpec | None:
@@ -181,7 +200,7 @@ class SqlStore:
 
     def ledger_recorder(self, also: AlsoRecord | None = None) -> Any:
         """A ledger recorder on this store that runs ``also`` in each append's transaction."""
-        return self.recorder_class(self.datastore, clock=self.clock, also=also)
+        return self.recorder_class(self.datastore, clock=self.clock, also=also, writing=self.writing)
 
     def close(self) -> None:
         self.datastore.close()
@@ -194,7 +213,7 @@ class SqlStore:
         statement, found = f"{select} {self.dialect.in_pairs.format(*columns)}", []
         ordered, step = list(pairs), self.dialect.texts_per_statement_max
         for start in range(0, len(ordered), step):
-            c.execute(statement, self.pair_params(ordered[start : start + step]))
+            c.execute(statement, self.dialect.pair_params(ordered[start : start + step]))
             found.extend(c.fetchall())
         return found
 
@@ -235,6 +254,15 @@ class SqlStore:
             c.execute(SELECT_FINGERPRINT)
             row = c.fetchone()
             return row is not None and row[0] == self.fingerprint()
+
+    @property
+    def select_tracked(self) -> str:
+        """A projection's position (its application name the parameter), read in a transaction."""
+        return f"SELECT MAX(notification_id) FROM {self.tracking_table} WHERE application_name = ?"  # noqa: S608  # constants
+
+    @property
+    def forget_tracked(self) -> str:
+        return f"DELETE FROM {self.tracking_table} WHERE application_name = ?"  # noqa: S608  # constants
 
     # --- transactions -------------------------------------------------------------------------
     @contextmanager
@@ -284,6 +312,10 @@ class SqlStore:
             c.execute(SELECT_SNAPSHOT, (at_most,))
             row = c.fetchone()
         return None if row is None else MonitorSnapshot(row[0], bytes(row[1]), row[2], row[3])
+
+    def text_list(self, values: Sequence[str]) -> Any:
+        """A list of texts as one parameter (``Dialect.in_texts``)."""
+        return self.dialect.list_param(values)
 
     def existing_with(self, c: Cursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
         """The stored state of each event id already in the ledger."""

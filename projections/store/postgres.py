@@ -32,12 +32,12 @@ from projections.store.portable import (
     LEDGER_COLUMNS,
     MIGRATION_LOCK_KEY,
     MONITOR_LOCK_KEY,
-    AlsoRecord,
     ChainedRecorder,
     Clock,
     Columns,
     Dialect,
     SqlStore,
+    array_pairs,
     ledger_params,
     no_clock,
 )
@@ -59,6 +59,8 @@ DIALECT = Dialect(
     TYPES, casts={"text": "::text", "instant": "::timestamptz", "texts": "::text[]"},
     in_texts="= ANY(%b::text[])", texts_per_statement_max=100_000, unlimited=None,
     in_pairs="JOIN unnest(%b::text[], %b::text[]) AS j(kind, key) ON {0} = j.kind AND {1} = j.key",
+    list_param=list, pair_params=array_pairs, time_param=lambda moment: moment, cursor=PortablePostgres,
+    snapshot="SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
     table_exists="SELECT 1 WHERE to_regclass(?) IS NOT NULL",
     quarantine_columns="SELECT column_name FROM information_schema.columns"
     " WHERE table_schema = current_schema() AND table_name = 'quarantine'",
@@ -108,19 +110,9 @@ class LedgerPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
     """eventsourcing's PostgreSQL application recorder on the chained ledger (``ChainedRecorder``),
     written with binary ``COPY``."""
 
-    def __init__(
-        self, datastore: PostgresDatastore, *, events_table_name: str = LEDGER_TABLE,
-        clock: Clock = no_clock, also: AlsoRecord | None = None,
-    ):
-        assert events_table_name == LEDGER_TABLE, "the ledger table name is fixed"
-        super().__init__(datastore, events_table_name=events_table_name)
-        self.clock, self.also = clock, also
+    def __init__(self, datastore: PostgresDatastore, **options: Any):
+        super().__init__(datastore, **options)
         self.sql_create_statements = [SQL(s) for s in LEDGER_DDL]  # type: ignore[misc]  # literal DDL
-
-    @contextmanager
-    def appending(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=True) as curs:
-            yield PortablePostgres(curs)
 
     def lock_ledger(self, c: Cursor) -> None:
         compat.lock_events_table(self, c.raw)
@@ -150,6 +142,7 @@ class PostgresStore(SqlStore):
     kind: Literal["sqlite", "postgresql"] = "postgresql"
     dialect, recorder_class = DIALECT, LedgerPostgresRecorder
     ledger_ddl, tracking_ddl, record_triggers = LEDGER_DDL, TRACKING_DDL, RECORD_TRIGGERS_DDL
+    tracking_table = TRACKING_TABLE
 
     def __init__(self, url: str, *, create: bool = False, pool_size: int = 2, clock: Clock = no_clock):
         params: dict[str, Any] = dict(psycopg.conninfo.conninfo_to_dict(url))
@@ -174,14 +167,6 @@ class PostgresStore(SqlStore):
         self.tracking = PostgresTrackingRecorder(self.datastore, tracking_table_name=TRACKING_TABLE)
 
     @contextmanager
-    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
-        """With ``snapshot``: repeatable read."""
-        with self.datastore.transaction(commit=False) as curs:
-            if snapshot:
-                curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            yield PortablePostgres(curs)
-
-    @contextmanager
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> Iterator[Cursor]:
         """``lock_key`` takes a transaction advisory lock that serialises the writers of one
         projection, ``ledger_lock`` the ledger's own lock (no append, no case action meanwhile)."""
@@ -191,12 +176,6 @@ class PostgresStore(SqlStore):
             if lock_key is not None:
                 curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
             yield PortablePostgres(curs)
-
-    def text_list(self, values: Sequence[str]) -> Any:
-        return list(values)
-
-    def pair_params(self, pairs: Sequence[tuple[str, str]]) -> Sequence[Any]:
-        return ([k for k, _ in pairs], [i for _, i in pairs])
 
     def reopen_spec(self) -> ReopenSpec | None:
         conninfo = psycopg.conninfo.make_conninfo(**self.conninfo)
@@ -228,4 +207,3 @@ class PostgresStore(SqlStore):
 
 
 SCHEMA: tuple[str, ...] = PostgresStore.schema()
-SCHEMA_FINGERPRINT = PostgresStore.fingerprint()

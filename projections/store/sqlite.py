@@ -29,12 +29,13 @@ from projections.store.base import LEDGER_TABLE, ChainedRow, ReopenSpec
 from projections.store.cursors import Cursor, PortableSQLite, from_text, to_text
 from projections.store.portable import (
     LEDGER_COLUMNS,
-    AlsoRecord,
     ChainedRecorder,
     Clock,
     Dialect,
     SqlStore,
     insert_statement,
+    json_list,
+    json_pairs,
     ledger_params,
     no_clock,
 )
@@ -53,6 +54,8 @@ TYPES = Types(
 DIALECT = Dialect(
     TYPES, casts={"text": "", "instant": "", "texts": ""}, in_texts="IN (SELECT value FROM json_each(?))",
     in_pairs="JOIN json_each(?) j ON {0} = json_extract(j.value, '$[0]') AND {1} = json_extract(j.value, '$[1]')",
+    list_param=json_list, pair_params=json_pairs, time_param=to_text, cursor=PortableSQLite,
+    snapshot="",  # a deferred transaction in WAL mode always reads one snapshot
     texts_per_statement_max=KEYS_PER_STATEMENT_MAX, unlimited=-1,
     table_exists="SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
     quarantine_columns="SELECT name FROM pragma_table_info('quarantine')",
@@ -79,7 +82,8 @@ LEDGER_DDL = (
         " AND originator_version = NEW.originator_version)", "that position or event",
     ),
 )
-TRACKING_DDL = (tracking_table(TYPES, "tracking"), "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)")
+TRACKING_TABLE = "tracking"
+TRACKING_DDL = (tracking_table(TYPES, TRACKING_TABLE), "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)")
 # Created after an older store's quarantine was chained (the upgrade updates its rows).
 RECORD_TRIGGERS_DDL = tuple(
     statement
@@ -119,22 +123,12 @@ def write_transaction(datastore: SQLiteDatastore) -> Iterator[SQLiteCursor]:
 class LedgerSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
     """eventsourcing's SQLite application recorder on the chained ledger (``ChainedRecorder``)."""
 
-    def __init__(
-        self, datastore: SQLiteDatastore, events_table_name: str = LEDGER_TABLE, *,
-        clock: Clock = no_clock, also: AlsoRecord | None = None,
-    ):
-        assert events_table_name == LEDGER_TABLE, "the ledger table name is fixed"
-        super().__init__(datastore, events_table_name)
-        self.clock, self.also = clock, also
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = LEDGER_TABLE, **options: Any):
+        super().__init__(datastore, events_table_name, **options)
         self.select_max_notification_id_statement = "SELECT MAX(notification_id) FROM ledger_events"
 
     def construct_create_table_statements(self) -> list[str]:
         return list(LEDGER_DDL)
-
-    @contextmanager
-    def appending(self) -> Iterator[Cursor]:
-        with write_transaction(self.datastore) as c:
-            yield PortableSQLite(c)
 
     def lock_ledger(self, c: Cursor) -> None:
         """Nothing to do: every SQLite write transaction is ``BEGIN IMMEDIATE``."""
@@ -170,6 +164,7 @@ class SQLiteStore(SqlStore):
     kind: Literal["sqlite", "postgresql"] = "sqlite"
     dialect, recorder_class = DIALECT, LedgerSQLiteRecorder
     ledger_ddl, tracking_ddl, record_triggers = LEDGER_DDL, TRACKING_DDL, RECORD_TRIGGERS_DDL
+    tracking_table = TRACKING_TABLE
 
     def __init__(self, path: str, *, clock: Clock = no_clock):
         self.path = path
@@ -196,26 +191,13 @@ class SQLiteStore(SqlStore):
         raise AssertionError("unreachable")
 
     @contextmanager
-    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
-        """(SQLite's deferred transactions in WAL mode always read one snapshot.)"""
-        with self.datastore.transaction(commit=False) as c:
-            yield PortableSQLite(c)
-
-    @contextmanager
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> Iterator[Cursor]:
         """``BEGIN IMMEDIATE`` serialises every writer: no lock to take besides."""
         with write_transaction(self.datastore) as c:
             yield PortableSQLite(c)
-
-    def text_list(self, values: Sequence[str]) -> Any:
-        return json.dumps(list(values))
-
-    def pair_params(self, pairs: Sequence[tuple[str, str]]) -> Sequence[Any]:
-        return (json.dumps([list(pair) for pair in pairs]),)
 
     def reopen_spec(self) -> ReopenSpec | None:
         return None if self.path == ":memory:" else ReopenSpec("sqlite", SQLiteStore, os.path.abspath(self.path))
 
 
 SCHEMA: tuple[str, ...] = SQLiteStore.schema()
-SCHEMA_FINGERPRINT = SQLiteStore.fingerprint()
