@@ -29,6 +29,8 @@ SUBJECT_COLUMNS: Columns = (
 )
 OWNER_COLUMNS: Columns = (("kind", "text"), ("id", "text"), ("owners", "text"))
 SELECT_OWNERS = "SELECT o.kind, o.id, o.owners FROM audit_owners o"
+# Bounded on both stores: a longer list can turn PostgreSQL's index lookups into a scan.
+OWNER_KEYS_PER_QUERY_MAX = 500
 
 EventRow = tuple[int, str, str, str, datetime, datetime]  # position, id, type, source, occurred, recorded
 SubjectRow = tuple[str, int, str, str, datetime]  # subject, position, type, source, occurred
@@ -64,7 +66,7 @@ class AuditWriter:
 def load_owners(
     sql: Sql, cursor: Cursor, keys: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[str, ...]]:
-    rows = sql.store.rows_with_pairs(cursor, SELECT_OWNERS, ("o.kind", "o.id"), keys)
+    rows = sql.store.rows_with_pairs(cursor, SELECT_OWNERS, ("o.kind", "o.id"), keys, OWNER_KEYS_PER_QUERY_MAX)
     return {(k, i): tuple(json.loads(o)) for k, i, o in rows}
 
 

@@ -206,12 +206,14 @@ class SqlStore:
         self.datastore.close()
 
     def rows_with_pairs(
-        self, c: Cursor, select: str, columns: tuple[str, str], pairs: Collection[tuple[str, str]]
+        self, c: Cursor, select: str, columns: tuple[str, str], pairs: Collection[tuple[str, str]],
+        pairs_per_statement_max: int | None = None,
     ) -> list[tuple[Any, ...]]:
         """The rows of ``select`` whose ``columns`` are one of ``pairs`` (``Dialect.in_pairs``),
-        in statements of bounded lists."""
+        in statements of bounded lists (of the dialect's bound, or a lower one that keeps a plan)."""
         statement, found = f"{select} {self.dialect.in_pairs.format(*columns)}", []
-        ordered, step = list(pairs), self.dialect.texts_per_statement_max
+        ordered, dialect_max = list(pairs), self.dialect.texts_per_statement_max
+        step = min(pairs_per_statement_max or dialect_max, dialect_max)
         for start in range(0, len(ordered), step):
             c.execute(statement, self.dialect.pair_params(ordered[start : start + step]))
             found.extend(c.fetchall())

@@ -11,7 +11,8 @@ locks, binary ``COPY`` and ``NOTIFY``, and lists bound as binary arrays.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -22,7 +23,7 @@ from eventsourcing.postgres import (
     PostgresDatastore,
     PostgresTrackingRecorder,
 )
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from domain.errors import StoreUnavailable
 from projections.store import eventsourcing_compat as compat
@@ -97,11 +98,18 @@ RECORD_TRIGGERS_DDL = tuple(
 COPY_TYPES = {"text": "text", "integer": "int8", "blob": "bytea", "instant": "timestamptz"}
 
 
-def copy_rows(curs: Any, table: str, columns: Columns, rows: Sequence[Sequence[Any]]) -> None:
-    """Binary ``COPY``: the fast path of a bulk insert, for rows that cannot conflict."""
+@functools.cache
+def copy_statement(table: str, columns: tuple[tuple[str, str], ...]) -> tuple[Composed, list[str]]:
     names = SQL(", ").join(Identifier(name) for name, _ in columns)
-    with curs.copy(SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(Identifier(table), names)) as copy:
-        copy.set_types([COPY_TYPES[kind] for _, kind in columns])
+    statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(Identifier(table), names)
+    return statement, [COPY_TYPES[kind] for _, kind in columns]
+
+
+def copy_rows(curs: Any, table: str, columns: Columns, rows: Iterable[Sequence[Any]]) -> None:
+    """Binary ``COPY``: the fast path of a bulk insert, for rows that cannot conflict."""
+    statement, types = copy_statement(table, tuple(columns))
+    with curs.copy(statement) as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
 
@@ -122,7 +130,7 @@ class LedgerPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
             return
         compat.notify_subscribers(self, c.raw)
         try:
-            copy_rows(c.raw, LEDGER_TABLE, LEDGER_COLUMNS, [ledger_params(r, r.recorded_at) for r in rows])
+            copy_rows(c.raw, LEDGER_TABLE, LEDGER_COLUMNS, (ledger_params(r, r.recorded_at) for r in rows))
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
 
