@@ -30,6 +30,10 @@ DELIVERIES_PER_BATCH_MAX = 100
 BACKOFF_FIRST_S = 2
 BACKOFF_MAX_S = 15 * 60  # a critical alert keeps being retried, at least every 15 minutes
 ERROR_CHARS_MAX = 500
+NEW_FINDINGS = (
+    "SELECT seq, finding_id, rule_id, severity, event_id, subject, occurred_at,"
+    " detected_at, message FROM findings WHERE seq > ? AND severity "
+)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -49,6 +53,7 @@ class Delivery:
 class Outbox:
     def __init__(self, store: Store):
         self.sql = Sql(store)
+        self.new_findings = NEW_FINDINGS + self.sql.store.dialect.in_texts + " ORDER BY seq LIMIT ?"
 
     def enqueue(self, channels: Collection[str], severities: Collection[str], now: datetime) -> int:
         """Queue the findings of these severities detected since each channel's position;
@@ -64,13 +69,7 @@ class Outbox:
                 if last is not None and int(last[0]) < position:  # the findings were rebuilt
                     position = 0
                 c.execute(
-                    "SELECT seq, finding_id, rule_id, severity, event_id, subject, occurred_at,"
-                    " detected_at, message FROM findings WHERE seq > ?"
-                    " AND severity IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?"
-                    if self.sql.kind == "sqlite" else
-                    "SELECT seq, finding_id, rule_id, severity, event_id, subject, occurred_at,"
-                    " detected_at, message FROM findings WHERE seq > ?"
-                    " AND severity = ANY(?) ORDER BY seq LIMIT ?",
+                    self.new_findings,
                     (position, self.sql.text_list(sorted(severities)), FINDINGS_PER_ENQUEUE_MAX),
                 )
                 rows = c.fetchall()

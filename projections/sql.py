@@ -9,14 +9,13 @@ the same surface (``projections.store.portable``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from projections.store.base import Store
-from projections.store.cursors import Cursor, instant, to_text
+from projections.store.cursors import Cursor, instant
 from projections.store.portable import SqlStore
 
 
@@ -30,9 +29,7 @@ class Sql:
 
     def time(self, moment: datetime | None) -> Any:
         """An instant as a statement parameter."""
-        if moment is None or self.kind == "postgresql":
-            return moment
-        return to_text(moment)
+        return None if moment is None else self.store.dialect.time_param(moment)
 
     def instant(self, value: Any) -> datetime:
         """An instant as read from a row."""
@@ -43,10 +40,10 @@ class Sql:
 
     def text_list(self, values: Sequence[str]) -> Any:
         """A list parameter: JSON for SQLite's ``json_each(?)``, an array for PostgreSQL."""
-        return json.dumps(list(values)) if self.kind == "sqlite" else list(values)
+        return self.store.dialect.list_param(values)
 
     def int_list(self, values: Sequence[int]) -> Any:
-        return json.dumps(list(values)) if self.kind == "sqlite" else list(values)
+        return self.store.dialect.list_param(values)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.reading() as c:

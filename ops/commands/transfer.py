@@ -11,7 +11,6 @@ always UTF-8) travels as base64.
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 from collections.abc import Iterator
@@ -50,50 +49,7 @@ def export_line(position: int, event_id: str, version: int, topic: str, state: b
 
 
 def record_line(r: QuarantineRecord | QuarantineLink) -> str:
-    if isinstance(r, QuarantineRecord):
-        fields: dict[str, object] = {
-            "record": "quarantine", "id": r.id, "previous_id": r.previous_id,
-            "received_at": r.received_at.isoformat(), "origin": r.origin, "line": r.line_no,
-            "event_id": r.event_id, "reasons": r.reasons, "raw_base64": base64.b64encode(r.raw).decode("ascii"),
-        }
-    else:
-        fields = {
-            "record": "quarantine_link", "id": r.id, "previous_id": r.previous_id,
-            "quarantine_id": r.quarantine_id, "kind": r.kind, "event_id": r.event_id,
-            "related_id": r.related_id, "actor": r.actor, "reason": r.reason,
-            "recorded_at": r.recorded_at.isoformat(),
-        }
-    return json.dumps({**fields, "chain_hash": r.chain_hash.hex()}, ensure_ascii=False, separators=(",", ":"))
-
-
-def _typed(row: dict[str, Any], name: str, kind: type, nullable: bool = False) -> Any:
-    value = row[name]
-    if (value is None and nullable) or (isinstance(value, kind) and not isinstance(value, bool)):
-        return value
-    raise TypeError(f"{name} is not a {kind.__name__}" + (" or null" if nullable else ""))
-
-
-def parse_record(row: dict[str, Any]) -> QuarantineRecord | QuarantineLink:
-    """A quarantine line of an export; KeyError, ValueError or TypeError when it is not one."""
-    def number(name: str, nullable: bool = False) -> Any:
-        return _typed(row, name, int, nullable)
-
-    def text(name: str, nullable: bool = False) -> Any:
-        return _typed(row, name, str, nullable)
-
-    if row["record"] == "quarantine":
-        return QuarantineRecord(
-            number("id"), number("previous_id"), datetime.fromisoformat(text("received_at")),
-            text("origin"), number("line", True), text("event_id", True), text("reasons"),
-            base64.b64decode(text("raw_base64"), validate=True), bytes.fromhex(text("chain_hash")),
-        )
-    if row["record"] == "quarantine_link":
-        return QuarantineLink(
-            number("id"), number("previous_id"), number("quarantine_id"), text("kind"),
-            text("event_id", True), number("related_id", True), text("actor"), text("reason", True),
-            datetime.fromisoformat(text("recorded_at")), bytes.fromhex(text("chain_hash")),
-        )
-    raise ValueError(f"unknown record {row['record']!r}")
+    return json.dumps(quarantine_log.export_json(r), ensure_ascii=False, separators=(",", ":"))
 
 
 def parse_ledger_row(row: dict[str, Any]) -> ChainedRow:
@@ -128,7 +84,7 @@ class ExportReader:
                     yield parse_ledger_row(row)
                     continue
                 what = "quarantine"
-                found = parse_record(row)
+                found = quarantine_log.from_export(row)
                 if isinstance(found, QuarantineRecord):
                     self.records.append(found)
                 else:

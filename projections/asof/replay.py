@@ -67,19 +67,11 @@ LATEST_CANDIDATES_PER_PAGE = 50  # a subject's events of one type, newest first,
 
 # Over the audit index's positions up to a snapshot (the catalogue's events only: case
 # actions are not replayed): how many, the last, and the first with the latest business time.
-_CATALOGUE = {
-    "sqlite": " AND type IN (SELECT value FROM json_each(?))",
-    "postgresql": " AND type = ANY(?::text[])",
-}
-PREFIX_COUNT = {
-    kind: "SELECT COUNT(*), MAX(position) FROM audit_events WHERE position <= ?" + catalogue  # noqa: S608  # constants
-    for kind, catalogue in _CATALOGUE.items()
-}
-PREFIX_LATEST = {
-    kind: "SELECT position FROM audit_events WHERE position <= ?" + catalogue  # noqa: S608  # constants
-    + " ORDER BY occurred_at DESC, position ASC LIMIT 1"
-    for kind, catalogue in _CATALOGUE.items()
-}
+PREFIX_COUNT = "SELECT COUNT(*), MAX(position) FROM audit_events WHERE position <= ? AND type {in_texts}"
+PREFIX_LATEST = (
+    "SELECT position FROM audit_events WHERE position <= ? AND type {in_texts}"
+    " ORDER BY occurred_at DESC, position ASC LIMIT 1"
+)
 # The first position that occurred after the as-of time (any entry: a case action's time
 # counts too, which can only make the usable prefix shorter, never wrong).
 FIRST_AFTER = "SELECT MIN(position) FROM audit_events WHERE occurred_at > ? AND position <= ?"
@@ -213,8 +205,9 @@ def _from_snapshot(store: Store, as_of: datetime | None, through: int | None) ->
         return None
     engine, position = restored
     types = sql.text_list(sorted(EVENT_TYPES))
-    [(applied, last)] = sql.rows(PREFIX_COUNT[sql.kind], (position, types))
-    latest = sql.rows(PREFIX_LATEST[sql.kind], (position, types))
+    in_texts = sql.store.dialect.in_texts  # the catalogue's events only
+    [(applied, last)] = sql.rows(PREFIX_COUNT.format(in_texts=in_texts), (position, types))
+    latest = sql.rows(PREFIX_LATEST.format(in_texts=in_texts), (position, types))
     # the time as sent (its offset kept), as a replay from nothing would hold it
     latest_occurred_at = _event_at(store, latest[0][0]).envelope.occurred_at if latest else None
     log.debug("replay_from_snapshot", position=position, bound=bound)

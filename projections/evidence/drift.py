@@ -149,7 +149,7 @@ def _stored_models(store: Store) -> tuple[dict[str, int], dict[str, list[Row]], 
     owner, all read in one snapshot of the store: an ingest or a monitor running meanwhile
     changes nothing of what is read."""
     with Sql(store).reading(snapshot=True) as cursor:
-        positions = {m.name: built_through(cursor, store.kind, m) for m in READ_MODELS}
+        positions = {m.name: built_through(cursor, store, m) for m in READ_MODELS}
         rows = {t.name: stored_rows(store, t, cursor) for m in READ_MODELS for t in m.tables}
         cursor.execute(FILED_FINDINGS, (OWNERS_TRACKING_KEY,))
         filed = {finding_id for (finding_id,) in cursor.fetchall()}

@@ -32,14 +32,6 @@ SORTS = {
     "rule": "rule_id, detected_at DESC, seq DESC",
 }
 
-_LISTS = {
-    "sqlite": ("rule_id IN (SELECT value FROM json_each(?))", "severity IN (SELECT value FROM json_each(?))"),
-    "postgresql": ("rule_id = ANY(?::text[])", "severity = ANY(?::text[])"),
-}
-_TIMES = {
-    "sqlite": ("occurred_at >= ?", "occurred_at <= ?"),
-    "postgresql": ("occurred_at >= ?::timestamptz", "occurred_at <= ?::timestamptz"),
-}
 OWNED_BY = "seq IN (SELECT seq FROM finding_owners WHERE owner = ?)"
 # Case filters as (anti-)semi-joins on the findings alone: the planner estimates them well (a
 # COALESCE over a left join it took for 0.5 % of rows and sorted everything), and the page's
@@ -125,7 +117,7 @@ def queue_page(store: Store, query: QueueQuery) -> QueuePage:
     page_statement = _PAGE.format(chosen=chosen, order=SORTS[query.sort])
     count_statement, count_params = _count(sql, query)
     with sql.reading() as cursor:
-        cursor.execute(page_statement, [*params, -1 if query.limit is None and sql.kind == "sqlite" else query.limit,
+        cursor.execute(page_statement, [*params, sql.store.dialect.unlimited if query.limit is None else query.limit,
                                          query.offset])
         rows = cursor.fetchall()
         if query.limit is None or (query.offset == 0 and len(rows) < query.limit):
@@ -144,8 +136,9 @@ def queue_page(store: Store, query: QueueQuery) -> QueuePage:
 
 def _where(sql: Sql, query: QueueQuery, cases: bool = True) -> tuple[str, list[Any]]:
     """The filters as fragments and their values; without ``cases``, only those on findings."""
-    rules, severities = _LISTS[sql.kind]
-    since, until = _TIMES[sql.kind]
+    dialect = sql.store.dialect
+    rules, severities = "rule_id " + dialect.in_texts, "severity " + dialect.in_texts
+    since, until = "occurred_at >= ?" + dialect.casts["instant"], "occurred_at <= ?" + dialect.casts["instant"]
     given: list[tuple[str, Any]] = [
         (rules, sql.text_list(query.rule_ids) if query.rule_ids else None),
         (severities, sql.text_list(query.severities) if query.severities else None),

@@ -86,33 +86,23 @@ class ReadModel:
     replace: Callable[[Store, ReadModel], None]
 
 
-TRACKING_TABLES = {"sqlite": "tracking", "postgresql": "notification_tracking"}
-# Constant names only (no input reaches these statements).
-TRACKED_POSITION = {
-    kind: f"SELECT MAX(notification_id) FROM {table} WHERE application_name = ?"  # noqa: S608
-    for kind, table in TRACKING_TABLES.items()
-}
-FORGET_TRACKING = {
-    kind: f"DELETE FROM {table} WHERE application_name = ?"  # noqa: S608
-    for kind, table in TRACKING_TABLES.items()
-}
 TIP_POSITION = "SELECT MAX(notification_id) FROM ledger_events"
 
 
-def built_through(cursor: Cursor, kind: str, model: ReadModel) -> int:
+def built_through(cursor: Cursor, store: Store, model: ReadModel) -> int:
     """The position of the log the stored model reflects, read with ``cursor`` (so that, in
     one snapshot, it belongs to the rows read beside it)."""
     if model.tracking is None:
         cursor.execute(TIP_POSITION)
     else:
-        cursor.execute(TRACKED_POSITION[kind], (model.tracking,))
+        cursor.execute(Sql(store).store.select_tracked, (model.tracking,))
     row = cursor.fetchone()
     return int(row[0] or 0) if row else 0
 
 
 def positions(store: Store) -> dict[str, int]:
     with Sql(store).reading() as cursor:
-        return {m.name: built_through(cursor, store.kind, m) for m in READ_MODELS}
+        return {m.name: built_through(cursor, store, m) for m in READ_MODELS}
 
 
 def _monitor(store: Store, through: int) -> None:
@@ -153,7 +143,7 @@ def _replace_tracked(lock_key: int) -> Callable[[Store, ReadModel], None]:
         with Sql(store).writing(lock_key) as cursor:
             for table in model.tables:
                 cursor.execute(table.delete())
-            cursor.execute(FORGET_TRACKING[store.kind], (model.tracking,))
+            cursor.execute(Sql(store).store.forget_tracked, (model.tracking,))
         model.rebuild(store, store.tip().position)
 
     return replace

@@ -9,9 +9,9 @@ the quarantine of rejected lines and its links (records too: append-only and has
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -76,6 +76,19 @@ class MonitorSnapshot:
     state_digest: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReopenSpec:
+    """How another process opens the same store to read it (picklable: the prefetch child's)."""
+
+    kind: Literal["sqlite", "postgresql"]
+    opener: Callable[..., Store]  # the store's class
+    target: str  # SQLite file path or PostgreSQL conninfo
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def open(self) -> Store:
+        return self.opener(self.target, **self.options)
+
+
 class MonitorWriter(Protocol):
     """One monitor transaction: findings, state records and tracking commit together."""
 
@@ -126,6 +139,10 @@ class Store(Protocol):
     def findings(self, where: FindingFilter) -> list[FindingRow]: ...
 
     def quarantined(self, limit: int, offset: int) -> list[dict[str, Any]]: ...
+
+    def reopen_spec(self) -> ReopenSpec | None:
+        """How another process opens this store; None when none can (SQLite ``:memory:``)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -5,23 +5,28 @@ as tuples, instants converted).
 The schema is in ``schema``, the writing side in ``writers``. A store module (``sqlite``,
 ``postgres``) subclasses ``SqlStore`` and ``writers.ChainedRecorder`` with only what differs:
 connection set-up, transactions and locks, list parameters and bulk writes (JSON against
-arrays, ``executemany`` against ``COPY``), the triggers and the type names.
+arrays, ``executemany`` against ``COPY``: ``bulk_insert``), the triggers, the type names and how
+another process reopens the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from projections.store import eventsourcing_compat as compat
 from projections.store import quarantine_log
 from projections.store.base import (
     MONITOR_APPLICATION,
+    ChainedRow,
     FindingFilter,
     FindingRow,
     MonitorSnapshot,
+    ReopenSpec,
     StoredEntry,
     Tip,
     schema_fingerprint,
@@ -38,7 +43,10 @@ from projections.store.writers import (
     read_tip,
 )
 
-__all__ = ["AlsoRecord", "ChainedRecorder", "Clock", "Dialect", "SqlStore", "no_clock"]
+__all__ = [
+    "AlsoRecord", "ChainedRecorder", "Clock", "Columns", "Dialect", "ReopenSpec", "SqlStore", "array_pairs",
+    "insert_statement", "json_list", "json_pairs", "no_clock",
+]
 
 MIGRATION_LOCK_KEY = 0x7265676C65646772  # "regledgr": serialises concurrent migrations
 MONITOR_LOCK_KEY = 0x7265676C6D6F6E69  # "reglmoni": serialises monitor transactions
@@ -59,11 +67,47 @@ UPSERT_RECORDS = {
     for table in ("ledger_entities", "monitor_state")
 }
 DELETE_RECORDS = {table: "DELETE FROM " + table + " WHERE kind = ? AND key = ?" for table in UPSERT_RECORDS}  # noqa: S608  # constants
+SELECT_ENTITIES = "SELECT e.kind, e.key, e.state FROM ledger_entities e"
 SELECT_FINGERPRINT = "SELECT value FROM regledger_meta WHERE key = 'schema'"
 SAVE_FINGERPRINT = (
     "INSERT INTO regledger_meta (key, value) VALUES ('schema', ?)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+
+
+# A table's columns for a bulk insert: (name, type), the type one of ``schema.Types``'
+# fields for values (text, integer, blob, instant).
+Columns = Sequence[tuple[str, str]]
+
+
+LEDGER_COLUMNS: Columns = (
+    ("originator_id", "text"), ("originator_version", "integer"), ("topic", "text"), ("state", "blob"),
+    ("notification_id", "integer"), ("recorded_at", "instant"), ("chain_hash", "blob"),
+)
+
+
+def ledger_params(r: ChainedRow, recorded_at: Any) -> tuple[Any, ...]:
+    """A chained row in ``LEDGER_COLUMNS``' order, its instant as the store keeps it."""
+    return (r.event_id, r.version, r.type, r.state, r.position, recorded_at, r.chain_hash)
+
+
+def insert_statement(table: str, columns: Columns, suffix: str = "") -> str:
+    names, marks = ", ".join(name for name, _ in columns), ",".join("?" * len(columns))
+    return f"INSERT INTO {table} ({names}) VALUES ({marks}){suffix}"  # noqa: S608  # constants
+
+
+def json_list(values: Sequence[Any]) -> str:
+    """A list as one JSON parameter (SQLite's ``json_each(?)``)."""
+    return json.dumps(list(values))
+
+
+def json_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[str]:
+    return (json.dumps([list(pair) for pair in pairs]),)
+
+
+def array_pairs(pairs: Sequence[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Pairs as two arrays (PostgreSQL's ``unnest(?, ?)``)."""
+    return ([first for first, _ in pairs], [second for _, second in pairs])
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +117,12 @@ class Dialect:
     types: Types
     casts: Mapping[str, str]  # how a parameter of a type is written where the store must be told
     in_texts: str  # "is in the list of texts bound here" (``SqlStore.text_list``)
+    in_pairs: str  # a join "({0}, {1}) is in the list of text pairs bound here" (``pair_params``)
+    list_param: Callable[[Sequence[Any]], Any]  # a list as one parameter
+    pair_params: Callable[[Sequence[tuple[str, str]]], Sequence[Any]]  # pairs as the parameters of in_pairs
+    time_param: Callable[[datetime], Any]  # an instant as a parameter
+    cursor: Callable[[Any], Cursor]  # the portable cursor over the driver's
+    snapshot: str  # what makes a read transaction see one state of the store ("": it does anyway)
     texts_per_statement_max: int  # how many texts one list parameter may hold
     unlimited: int | None  # LIMIT's "no limit"
     table_exists: str  # a row when the table named by the parameter exists
@@ -105,27 +155,40 @@ class SqlStore:
     dialect: Dialect
     ledger_ddl: tuple[str, ...]  # the ledger table and its append-only triggers
     tracking_ddl: tuple[str, ...]  # eventsourcing's tracking table, made here: start-up is one transaction
+    tracking_table: str  # its name
     record_triggers: tuple[str, ...]  # the quarantine's append-only triggers
-    recorder: Any  # a ChainedRecorder of the store's kind
+    recorder_class: Any  # the store's ChainedRecorder
+    recorder: Any  # a recorder_class
+    datastore: Any  # eventsourcing's datastore
     tracking: compat.TrackingRecorder
     clock: Clock = staticmethod(no_clock)  # a plain callable, never bound
 
     # --- what a store module provides -------------------------------------------------------
-    def reading(self, *, snapshot: bool = False) -> AbstractContextManager[Cursor]:
+    @contextmanager
+    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
         """One read transaction; with ``snapshot`` every statement in it sees the same state."""
-        raise NotImplementedError
+        with self.datastore.transaction(commit=False) as curs:
+            if snapshot and self.dialect.snapshot:
+                curs.execute(self.dialect.snapshot)
+            yield self.dialect.cursor(curs)
 
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> AbstractContextManager[Cursor]:
         """One write transaction, serialised with the other writers holding ``lock_key`` (and
         with the ledger's writers with ``ledger_lock``)."""
         raise NotImplementedError
 
-    def ledger_recorder(self, also: AlsoRecord | None = None) -> Any:
-        """A ledger recorder on this store that runs ``also`` in each append's transaction."""
+    def reopen_spec(self) -> ReopenSpec | None:
+        """How another process opens this store; None when none can (SQLite ``:memory:``)."""
         raise NotImplementedError
 
-    def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
-        raise NotImplementedError
+    def bulk_insert(self, c: Cursor, table: str, columns: Columns, rows: Sequence[Sequence[Any]], *, suffix: str = "") -> None:
+        """Insert ``rows`` (instants already as ``c.time`` gives them), ``suffix`` ending the
+        row-by-row statement (``ON CONFLICT DO NOTHING``). A store may write them in bulk its own
+        way (``COPY``): callers pass only rows that cannot conflict there."""
+        c.executemany(insert_statement(table, columns, suffix), rows)
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        """After a bulk load, for a planner that needs it told (SQLite's is left as it is)."""
 
     def upsert_records(self, c: Cursor, table: str, states: Mapping[tuple[str, str], str]) -> None:
         """Set the state of each (kind, key) of ``table`` (ledger_entities, monitor_state); a
@@ -135,8 +198,29 @@ class SqlStore:
     def delete_records(self, c: Cursor, table: str, keys: Sequence[tuple[str, str]]) -> None:
         c.executemany(DELETE_RECORDS[table], keys)
 
+    def ledger_recorder(self, also: AlsoRecord | None = None) -> Any:
+        """A ledger recorder on this store that runs ``also`` in each append's transaction."""
+        return self.recorder_class(self.datastore, clock=self.clock, also=also, writing=self.writing)
+
     def close(self) -> None:
-        raise NotImplementedError
+        self.datastore.close()
+
+    def rows_with_pairs(
+        self, c: Cursor, select: str, columns: tuple[str, str], pairs: Collection[tuple[str, str]],
+        pairs_per_statement_max: int | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``select`` whose ``columns`` are one of ``pairs`` (``Dialect.in_pairs``),
+        in statements of bounded lists (of the dialect's bound, or a lower one that keeps a plan)."""
+        statement, found = f"{select} {self.dialect.in_pairs.format(*columns)}", []
+        ordered, dialect_max = list(pairs), self.dialect.texts_per_statement_max
+        step = min(pairs_per_statement_max or dialect_max, dialect_max)
+        for start in range(0, len(ordered), step):
+            c.execute(statement, self.dialect.pair_params(ordered[start : start + step]))
+            found.extend(c.fetchall())
+        return found
+
+    def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
+        return {(r[0], r[1]): r[2] for r in self.rows_with_pairs(c, SELECT_ENTITIES, ("e.kind", "e.key"), keys)}
 
     # --- the schema ---------------------------------------------------------------------------
     @classmethod
@@ -172,6 +256,15 @@ class SqlStore:
             c.execute(SELECT_FINGERPRINT)
             row = c.fetchone()
             return row is not None and row[0] == self.fingerprint()
+
+    @property
+    def select_tracked(self) -> str:
+        """A projection's position (its application name the parameter), read in a transaction."""
+        return f"SELECT MAX(notification_id) FROM {self.tracking_table} WHERE application_name = ?"  # noqa: S608  # constants
+
+    @property
+    def forget_tracked(self) -> str:
+        return f"DELETE FROM {self.tracking_table} WHERE application_name = ?"  # noqa: S608  # constants
 
     # --- transactions -------------------------------------------------------------------------
     @contextmanager
@@ -224,7 +317,7 @@ class SqlStore:
 
     def text_list(self, values: Sequence[str]) -> Any:
         """A list of texts as one parameter (``Dialect.in_texts``)."""
-        raise NotImplementedError
+        return self.dialect.list_param(values)
 
     def existing_with(self, c: Cursor, event_ids: Collection[str]) -> Mapping[str, bytes]:
         """The stored state of each event id already in the ledger."""

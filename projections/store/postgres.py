@@ -11,7 +11,8 @@ locks, binary ``COPY`` and ``NOTIFY``, and lists bound as binary arrays.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -22,20 +23,23 @@ from eventsourcing.postgres import (
     PostgresDatastore,
     PostgresTrackingRecorder,
 )
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from domain.errors import StoreUnavailable
 from projections.store import eventsourcing_compat as compat
-from projections.store.base import LEDGER_TABLE, ChainedRow
+from projections.store.base import LEDGER_TABLE, ChainedRow, ReopenSpec
 from projections.store.cursors import Cursor, PortablePostgres
 from projections.store.portable import (
+    LEDGER_COLUMNS,
     MIGRATION_LOCK_KEY,
     MONITOR_LOCK_KEY,
-    AlsoRecord,
     ChainedRecorder,
     Clock,
+    Columns,
     Dialect,
     SqlStore,
+    array_pairs,
+    ledger_params,
     no_clock,
 )
 from projections.store.schema import Types, ledger_table, tracking_table
@@ -55,6 +59,10 @@ TYPES = Types(
 DIALECT = Dialect(
     TYPES, casts={"text": "::text", "instant": "::timestamptz", "texts": "::text[]"},
     in_texts="= ANY(%b::text[])", texts_per_statement_max=100_000, unlimited=None,
+    # Pairs as text arrays: bound binary, the audit owners' lookup measured 4-6 % slower.
+    in_pairs="JOIN unnest(?::text[], ?::text[]) AS j(kind, key) ON {0} = j.kind AND {1} = j.key",
+    list_param=list, pair_params=array_pairs, time_param=lambda moment: moment, cursor=PortablePostgres,
+    snapshot="SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
     table_exists="SELECT 1 WHERE to_regclass(?) IS NOT NULL",
     quarantine_columns="SELECT column_name FROM information_schema.columns"
     " WHERE table_schema = current_schema() AND table_name = 'quarantine'",
@@ -88,30 +96,32 @@ RECORD_TRIGGERS_DDL = tuple(
     )
 )
 
-COPY_LEDGER = SQL(
-    "COPY ledger_events (originator_id, originator_version, topic, state,"
-    " notification_id, recorded_at, chain_hash) FROM STDIN (FORMAT BINARY)"
-)
-COPY_TYPES = ("text", "int8", "text", "bytea", "int8", "timestamptz", "bytea")
+COPY_TYPES = {"text": "text", "integer": "int8", "blob": "bytea", "instant": "timestamptz"}
+
+
+@functools.cache
+def copy_statement(table: str, columns: tuple[tuple[str, str], ...]) -> tuple[Composed, list[str]]:
+    names = SQL(", ").join(Identifier(name) for name, _ in columns)
+    statement = SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(Identifier(table), names)
+    return statement, [COPY_TYPES[kind] for _, kind in columns]
+
+
+def copy_rows(curs: Any, table: str, columns: Columns, rows: Iterable[Sequence[Any]]) -> None:
+    """Binary ``COPY``: the fast path of a bulk insert, for rows that cannot conflict."""
+    statement, types = copy_statement(table, tuple(columns))
+    with curs.copy(statement) as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
 
 
 class LedgerPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
     """eventsourcing's PostgreSQL application recorder on the chained ledger (``ChainedRecorder``),
     written with binary ``COPY``."""
 
-    def __init__(
-        self, datastore: PostgresDatastore, *, events_table_name: str = LEDGER_TABLE,
-        clock: Clock = no_clock, also: AlsoRecord | None = None,
-    ):
-        assert events_table_name == LEDGER_TABLE, "the ledger table name is fixed"
-        super().__init__(datastore, events_table_name=events_table_name)
-        self.clock, self.also = clock, also
+    def __init__(self, datastore: PostgresDatastore, **options: Any):
+        super().__init__(datastore, **options)
         self.sql_create_statements = [SQL(s) for s in LEDGER_DDL]  # type: ignore[misc]  # literal DDL
-
-    @contextmanager
-    def appending(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=True) as curs:
-            yield PortablePostgres(curs)
 
     def lock_ledger(self, c: Cursor) -> None:
         compat.lock_events_table(self, c.raw)
@@ -121,10 +131,7 @@ class LedgerPostgresRecorder(ChainedRecorder, PostgresApplicationRecorder):
             return
         compat.notify_subscribers(self, c.raw)
         try:
-            with c.raw.copy(COPY_LEDGER) as copy:
-                copy.set_types(COPY_TYPES)
-                for r in rows:
-                    copy.write_row((r.event_id, r.version, r.type, r.state, r.position, r.recorded_at, r.chain_hash))
+            copy_rows(c.raw, LEDGER_TABLE, LEDGER_COLUMNS, (ledger_params(r, r.recorded_at) for r in rows))
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
 
@@ -142,8 +149,9 @@ def ensure_database(conninfo: Mapping[str, Any]) -> None:
 
 class PostgresStore(SqlStore):
     kind: Literal["sqlite", "postgresql"] = "postgresql"
-    dialect = DIALECT
+    dialect, recorder_class = DIALECT, LedgerPostgresRecorder
     ledger_ddl, tracking_ddl, record_triggers = LEDGER_DDL, TRACKING_DDL, RECORD_TRIGGERS_DDL
+    tracking_table = TRACKING_TABLE
 
     def __init__(self, url: str, *, create: bool = False, pool_size: int = 2, clock: Clock = no_clock):
         params: dict[str, Any] = dict(psycopg.conninfo.conninfo_to_dict(url))
@@ -167,17 +175,6 @@ class PostgresStore(SqlStore):
         self.recorder = self.ledger_recorder()
         self.tracking = PostgresTrackingRecorder(self.datastore, tracking_table_name=TRACKING_TABLE)
 
-    def ledger_recorder(self, also: AlsoRecord | None = None) -> LedgerPostgresRecorder:
-        return LedgerPostgresRecorder(self.datastore, clock=self.clock, also=also)
-
-    @contextmanager
-    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
-        """With ``snapshot``: repeatable read."""
-        with self.datastore.transaction(commit=False) as curs:
-            if snapshot:
-                curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            yield PortablePostgres(curs)
-
     @contextmanager
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> Iterator[Cursor]:
         """``lock_key`` takes a transaction advisory lock that serialises the writers of one
@@ -189,16 +186,17 @@ class PostgresStore(SqlStore):
                 curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
             yield PortablePostgres(curs)
 
-    def text_list(self, values: Sequence[str]) -> Any:
-        return list(values)
+    def reopen_spec(self) -> ReopenSpec | None:
+        conninfo = psycopg.conninfo.make_conninfo(**self.conninfo)
+        return ReopenSpec("postgresql", PostgresStore, conninfo, {"pool_size": 1})
 
-    def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
-        c.raw.execute(
-            "SELECT e.kind, e.key, e.state FROM ledger_entities e JOIN unnest(%b::text[], %b::text[]) AS k(kind, key)"
-            " ON e.kind = k.kind AND e.key = k.key",
-            ([k for k, _ in keys], [i for _, i in keys]),
-        )
-        return {(row["kind"], row["key"]): row["state"] for row in c.raw.fetchall()}
+    def bulk_insert(self, c: Cursor, table: str, columns: Columns, rows: Sequence[Sequence[Any]], *, suffix: str = "") -> None:
+        if rows:
+            copy_rows(c.raw, table, columns, rows)
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        with self.writing() as c:
+            c.raw.execute(SQL("ANALYZE {}").format(SQL(", ").join(Identifier(table) for table in tables)))
 
     def upsert_records(self, c: Cursor, table: str, states: Mapping[tuple[str, str], str]) -> None:
         if states:
@@ -216,9 +214,5 @@ class PostgresStore(SqlStore):
                 ([k for k, _ in keys], [i for _, i in keys]),
             )
 
-    def close(self) -> None:
-        self.datastore.close()
-
 
 SCHEMA: tuple[str, ...] = PostgresStore.schema()
-SCHEMA_FINGERPRINT = PostgresStore.fingerprint()

@@ -5,8 +5,8 @@ A replay reads every row, validates every envelope (strict pydantic, the dearer 
 read) and then runs the monitor engine over it, all on one core. For a long range this module
 moves the read and the validation into one child process, which sends the events on in
 batches, so the engine in the parent no longer does that work and the replay uses two cores. A
-short range, or a store another process cannot open (SQLite ``:memory:``, a store that is not
-one of the two), is read in process as before: no process start-up for small replays and tests.
+short range, or a store another process cannot open (its ``reopen_spec()`` is None: SQLite
+``:memory:``), is read in process as before: no process start-up for small replays and tests.
 
 The transfer is what decides whether this pays: pickling a pydantic model the usual way costs
 nearly as much as validating it again. The batches therefore travel through the codec of
@@ -35,16 +35,13 @@ import queue as queues
 from collections.abc import Generator, Sequence
 from typing import Any, Final
 
-import psycopg
 import structlog
 
 from domain.errors import EventRejected, Reason
 from domain.events import RecordedEvent
 from domain.ledger import decode_entry, is_catalogue_topic
 from projections.speedups import MODELS, decode_batch, pickled_batch
-from projections.store.base import Store
-from projections.store.postgres import PostgresStore
-from projections.store.sqlite import SQLiteStore
+from projections.store.base import ReopenSpec, Store
 
 __all__ = ["MODELS", "decode_batch", "decoded_events", "pickled_batch"]
 
@@ -90,7 +87,7 @@ def decoded_events(
     """
     assert child_page_entries > 0
     bound = store.tip().position if through is None else through
-    reopen = _reopening(store)
+    reopen = store.reopen_spec()
     wanted = prefetch if prefetch is not None else bound - after > prefetch_entries_min and _cores() > 1
     if wanted and reopen is not None and bound > after and not multiprocessing.current_process().daemon:
         return _from_child(reopen, after, bound, child_page_entries)
@@ -116,29 +113,12 @@ def _in_process(store: Store, after: int, through: int) -> Generator[RecordedEve
                 yield decode_entry(entry)
 
 
-Reopening = tuple[str, str]  # (store kind, SQLite file path or PostgreSQL conninfo)
 Message = tuple[str, Any]  # (_BATCH, pickled batch) | (_END, last position) | (_ERROR, error)
 Channel = multiprocessing.queues.Queue
 
 
-def _reopening(store: Store) -> Reopening | None:
-    """How another process opens the same store, when it can."""
-    if isinstance(store, SQLiteStore):
-        return None if store.path == ":memory:" else ("sqlite", os.path.abspath(store.path))
-    if isinstance(store, PostgresStore):
-        return ("postgresql", psycopg.conninfo.make_conninfo(**store.conninfo))
-    return None
-
-
-def _open(reopen: Reopening) -> Store:
-    kind, target = reopen
-    if kind == "sqlite":
-        return SQLiteStore(target)
-    return PostgresStore(target, pool_size=1)
-
-
 def _from_child(
-    reopen: Reopening, after: int, through: int, page_entries: int = CHILD_ENTRIES_PER_PAGE
+    reopen: ReopenSpec, after: int, through: int, page_entries: int = CHILD_ENTRIES_PER_PAGE
 ) -> Generator[RecordedEvent, None, None]:
     context = multiprocessing.get_context("spawn")  # never fork: the parent holds connections and threads
     channel: Channel[Message] = context.Queue(BATCHES_IN_FLIGHT_MAX)
@@ -146,7 +126,7 @@ def _from_child(
         target=_child_main, args=(reopen, after, through, page_entries, channel), name="regledger-prefetch", daemon=True
     )
     child.start()
-    log.info("prefetch_started", pid=child.pid, store=reopen[0], after=after, through=through, entries=through - after)
+    log.info("prefetch_started", pid=child.pid, store=reopen.kind, after=after, through=through, entries=through - after)
     ended = False  # the child has sent its last message and exits by itself
     try:
         while True:
@@ -232,7 +212,7 @@ def _portable(error: BaseException, doing: str) -> tuple[str, Any]:
 
 
 def _child_main(
-    reopen: Reopening,
+    reopen: ReopenSpec,
     after: int,
     through: int,
     page_entries: int,
@@ -250,9 +230,9 @@ def _child_main(
     parent = multiprocessing.parent_process()
     position = after
     batch: list[RecordedEvent] = []
-    doing = f"opening the {reopen[0]} store"
+    doing = f"opening the {reopen.kind} store"
     try:
-        store = _open(reopen)
+        store = reopen.open()
         try:
             while position < through:
                 doing = f"reading the entries after position {position}"

@@ -7,8 +7,9 @@ is stable until commit and two writers cannot fork the chain.
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -38,10 +39,25 @@ RECORDS_PER_PAGE_MAX = 1_000
 LEGACY_ACTOR = "upgrade"
 LEGACY_REASON = "carried over from the resubmitted_as column of an older store"
 
-QUARANTINE_COLUMNS = "id, previous_id, received_at, origin, line_no, event_id, reasons, raw, chain_hash"
-LINK_COLUMNS = (
-    "id, previous_id, quarantine_id, kind, event_id, related_id, actor, reason, recorded_at, chain_hash"
+# Each table's fields in column order, which is the order of the record's own fields: (column,
+# name in an export line, form in an export line, nullable). Forms: int, text, time (ISO 8601),
+# base64, hex.
+Field = tuple[str, str, str, bool]
+QUARANTINE_FIELDS: tuple[Field, ...] = (
+    ("id", "id", "int", False), ("previous_id", "previous_id", "int", False),
+    ("received_at", "received_at", "time", False), ("origin", "origin", "text", False),
+    ("line_no", "line", "int", True), ("event_id", "event_id", "text", True), ("reasons", "reasons", "text", False),
+    ("raw", "raw_base64", "base64", False), ("chain_hash", "chain_hash", "hex", False),
 )
+LINK_FIELDS: tuple[Field, ...] = (
+    ("id", "id", "int", False), ("previous_id", "previous_id", "int", False),
+    ("quarantine_id", "quarantine_id", "int", False), ("kind", "kind", "text", False),
+    ("event_id", "event_id", "text", True), ("related_id", "related_id", "int", True),
+    ("actor", "actor", "text", False), ("reason", "reason", "text", True),
+    ("recorded_at", "recorded_at", "time", False), ("chain_hash", "chain_hash", "hex", False),
+)
+QUARANTINE_COLUMNS = ", ".join(column for column, *_ in QUARANTINE_FIELDS)
+LINK_COLUMNS = ", ".join(column for column, *_ in LINK_FIELDS)
 INSERT_QUARANTINE = "INSERT INTO quarantine (" + QUARANTINE_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?)"  # noqa: S608  # constants
 INSERT_LINK = "INSERT INTO quarantine_links (" + LINK_COLUMNS + ") VALUES (?,?,?,?,?,?,?,?,?,?)"  # noqa: S608  # constants
 SELECT_PAGE = "SELECT " + QUARANTINE_COLUMNS + " FROM quarantine ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608  # constants
@@ -233,6 +249,45 @@ def iter_table(read: Any, table: str) -> Iterator[QuarantineRecord | QuarantineL
         for r in read(in_range, (low, top)):
             yield build(r)
         [(low,)] = read(next_id, (top,))
+
+
+# --- export lines (regledger export / import) ------------------------------------------------------
+EXPORTED = {QUARANTINE: ("quarantine", QuarantineRecord, QUARANTINE_FIELDS), LINKS: ("quarantine_link", QuarantineLink, LINK_FIELDS)}
+TO_EXPORT: dict[str, Callable[[Any], Any]] = {
+    "int": lambda v: v, "text": lambda v: v, "time": datetime.isoformat,
+    "base64": lambda v: base64.b64encode(v).decode("ascii"), "hex": bytes.hex,
+}
+FROM_EXPORT: dict[str, tuple[type, Callable[[Any], Any]]] = {
+    "int": (int, lambda v: v), "text": (str, lambda v: v), "time": (str, datetime.fromisoformat),
+    "base64": (str, lambda v: base64.b64decode(v, validate=True)), "hex": (str, bytes.fromhex),
+}
+
+
+def export_json(r: QuarantineRecord | QuarantineLink) -> dict[str, Any]:
+    """A row as a line of an export: a ``record`` key that no ledger line has, then its fields."""
+    tag, _, fields = EXPORTED[QUARANTINE if isinstance(r, QuarantineRecord) else LINKS]
+    return {"record": tag, **{
+        name: None if getattr(r, column) is None else TO_EXPORT[form](getattr(r, column))
+        for column, name, form, _ in fields
+    }}
+
+
+def from_export(line: Mapping[str, Any]) -> QuarantineRecord | QuarantineLink:
+    """A row from a line of an export; KeyError, ValueError or TypeError when it is not one."""
+    for tag, build, fields in EXPORTED.values():
+        if line["record"] == tag:
+            return build(*(_exported_value(line, name, form, nullable) for _, name, form, nullable in fields))
+    raise ValueError(f"unknown record {line['record']!r}")
+
+
+def _exported_value(line: Mapping[str, Any], name: str, form: str, nullable: bool) -> Any:
+    value = line[name]
+    if value is None and nullable:
+        return None
+    kind, decode = FROM_EXPORT[form]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TypeError(f"{name} is not a {kind.__name__}" + (" or null" if nullable else ""))
+    return decode(value)
 
 
 # --- upgrading a store made by older code ---------------------------------------------------------

@@ -9,9 +9,10 @@ its types, triggers, transactions, and lists bound as JSON (``json_each``).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
@@ -24,14 +25,18 @@ from eventsourcing.sqlite import (
 )
 
 from domain.errors import StoreUnavailable
-from projections.store.base import LEDGER_TABLE, ChainedRow
+from projections.store.base import LEDGER_TABLE, ChainedRow, ReopenSpec
 from projections.store.cursors import Cursor, PortableSQLite, from_text, to_text
 from projections.store.portable import (
-    AlsoRecord,
+    LEDGER_COLUMNS,
     ChainedRecorder,
     Clock,
     Dialect,
     SqlStore,
+    insert_statement,
+    json_list,
+    json_pairs,
+    ledger_params,
     no_clock,
 )
 from projections.store.schema import Types, ledger_table, tracking_table
@@ -48,45 +53,45 @@ TYPES = Types(
 )
 DIALECT = Dialect(
     TYPES, casts={"text": "", "instant": "", "texts": ""}, in_texts="IN (SELECT value FROM json_each(?))",
+    in_pairs="JOIN json_each(?) j ON {0} = json_extract(j.value, '$[0]') AND {1} = json_extract(j.value, '$[1]')",
+    list_param=json_list, pair_params=json_pairs, time_param=to_text, cursor=PortableSQLite,
+    snapshot="",  # a deferred transaction in WAL mode always reads one snapshot
     texts_per_statement_max=KEYS_PER_STATEMENT_MAX, unlimited=-1,
     table_exists="SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
     quarantine_columns="SELECT name FROM pragma_table_info('quarantine')",
 )
 
+def append_only(table: str, stored: str, what: str) -> tuple[str, ...]:
+    """Triggers refusing to update or delete a row of ``table``, and to insert one that meets a
+    row the condition ``stored`` finds: INSERT OR REPLACE deletes the row it replaces without
+    firing the delete trigger (recursive triggers are off)."""
+    refuse = f"BEGIN SELECT RAISE(ABORT, '{table} is append-only"
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} {refuse}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} {refuse}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} WHEN {stored}"
+        f" {refuse}: {what} is stored'); END",
+    )
+
+
 LEDGER_DDL = (
     ledger_table(TYPES, unique_position=" UNIQUE"),
-    "CREATE TRIGGER IF NOT EXISTS ledger_events_no_update BEFORE UPDATE ON ledger_events"
-    " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS ledger_events_no_delete BEFORE DELETE ON ledger_events"
-    " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only'); END",
-    # INSERT OR REPLACE deletes the row it replaces without firing the delete trigger
-    # (recursive triggers are off): refuse any insert that meets a stored key first.
-    "CREATE TRIGGER IF NOT EXISTS ledger_events_no_replace BEFORE INSERT ON ledger_events"
-    " WHEN EXISTS (SELECT 1 FROM ledger_events WHERE notification_id = NEW.notification_id)"
-    " OR EXISTS (SELECT 1 FROM ledger_events WHERE originator_id = NEW.originator_id"
-    " AND originator_version = NEW.originator_version)"
-    " BEGIN SELECT RAISE(ABORT, 'ledger_events is append-only: that position or event is stored'); END",
+    *append_only(
+        "ledger_events", "EXISTS (SELECT 1 FROM ledger_events WHERE notification_id = NEW.notification_id)"
+        " OR EXISTS (SELECT 1 FROM ledger_events WHERE originator_id = NEW.originator_id"
+        " AND originator_version = NEW.originator_version)", "that position or event",
+    ),
 )
-TRACKING_DDL = (tracking_table(TYPES, "tracking"), "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)")
+TRACKING_TABLE = "tracking"
+TRACKING_DDL = (tracking_table(TYPES, TRACKING_TABLE), "INSERT OR IGNORE INTO tracking VALUES ('__migration__', 1)")
 # Created after an older store's quarantine was chained (the upgrade updates its rows).
 RECORD_TRIGGERS_DDL = tuple(
     statement
     for table in ("quarantine", "quarantine_links")
-    for statement in (
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
-        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}"
-        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table}"  # noqa: S608  # constants
-        f" WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)"
-        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only: that id is stored'); END",
-    )
+    for statement in append_only(table, f"EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)", "that id")  # noqa: S608  # constants
 )
 
-INSERT_LEDGER = (
-    "INSERT INTO ledger_events (originator_id, originator_version, topic, state,"
-    " notification_id, recorded_at, chain_hash) VALUES (?,?,?,?,?,?,?)"
-)
+INSERT_LEDGER = insert_statement(LEDGER_TABLE, LEDGER_COLUMNS)
 SELECT_NOTIFICATIONS = (
     "SELECT notification_id, originator_id, originator_version, topic, state FROM ledger_events"
     " WHERE notification_id >= ? AND notification_id <= ?"
@@ -118,29 +123,19 @@ def write_transaction(datastore: SQLiteDatastore) -> Iterator[SQLiteCursor]:
 class LedgerSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
     """eventsourcing's SQLite application recorder on the chained ledger (``ChainedRecorder``)."""
 
-    def __init__(
-        self, datastore: SQLiteDatastore, events_table_name: str = LEDGER_TABLE, *,
-        clock: Clock = no_clock, also: AlsoRecord | None = None,
-    ):
-        assert events_table_name == LEDGER_TABLE, "the ledger table name is fixed"
-        super().__init__(datastore, events_table_name)
-        self.clock, self.also = clock, also
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = LEDGER_TABLE, **options: Any):
+        super().__init__(datastore, events_table_name, **options)
         self.select_max_notification_id_statement = "SELECT MAX(notification_id) FROM ledger_events"
 
     def construct_create_table_statements(self) -> list[str]:
         return list(LEDGER_DDL)
-
-    @contextmanager
-    def appending(self) -> Iterator[Cursor]:
-        with write_transaction(self.datastore) as c:
-            yield PortableSQLite(c)
 
     def lock_ledger(self, c: Cursor) -> None:
         """Nothing to do: every SQLite write transaction is ``BEGIN IMMEDIATE``."""
 
     def insert_rows(self, c: Cursor, rows: Sequence[ChainedRow]) -> None:
         text = {moment: to_text(moment) for moment in {r.recorded_at for r in rows}}  # few
-        params = [(r.event_id, r.version, r.type, r.state, r.position, text[r.recorded_at], r.chain_hash) for r in rows]
+        params = [ledger_params(r, text[r.recorded_at]) for r in rows]
         try:
             c.raw.executemany(INSERT_LEDGER, params)
         except sqlite3.IntegrityError as e:
@@ -167,8 +162,9 @@ class LedgerSQLiteRecorder(ChainedRecorder, SQLiteApplicationRecorder):
 
 class SQLiteStore(SqlStore):
     kind: Literal["sqlite", "postgresql"] = "sqlite"
-    dialect = DIALECT
+    dialect, recorder_class = DIALECT, LedgerSQLiteRecorder
     ledger_ddl, tracking_ddl, record_triggers = LEDGER_DDL, TRACKING_DDL, RECORD_TRIGGERS_DDL
+    tracking_table = TRACKING_TABLE
 
     def __init__(self, path: str, *, clock: Clock = no_clock):
         self.path = path
@@ -194,40 +190,14 @@ class SQLiteStore(SqlStore):
                 raise StoreUnavailable(f"cannot open SQLite database {path!r}: {e}") from e
         raise AssertionError("unreachable")
 
-    def ledger_recorder(self, also: AlsoRecord | None = None) -> LedgerSQLiteRecorder:
-        return LedgerSQLiteRecorder(self.datastore, clock=self.clock, also=also)
-
-    @contextmanager
-    def reading(self, *, snapshot: bool = False) -> Iterator[Cursor]:
-        """(SQLite's deferred transactions in WAL mode always read one snapshot.)"""
-        with self.datastore.transaction(commit=False) as c:
-            yield PortableSQLite(c)
-
     @contextmanager
     def writing(self, lock_key: int | None = None, *, ledger_lock: bool = False) -> Iterator[Cursor]:
         """``BEGIN IMMEDIATE`` serialises every writer: no lock to take besides."""
         with write_transaction(self.datastore) as c:
             yield PortableSQLite(c)
 
-    def text_list(self, values: Sequence[str]) -> Any:
-        return json.dumps(list(values))
-
-    def load_entities_with(self, c: Cursor, keys: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], str]:
-        found: dict[tuple[str, str], str] = {}
-        pairs = [list(k) for k in keys]
-        for start in range(0, len(pairs), KEYS_PER_STATEMENT_MAX):
-            c.raw.execute(
-                "SELECT e.kind, e.key, e.state FROM ledger_entities e"
-                " JOIN json_each(?) j ON e.kind = json_extract(j.value, '$[0]')"
-                " AND e.key = json_extract(j.value, '$[1]')",
-                (json.dumps(pairs[start : start + KEYS_PER_STATEMENT_MAX]),),
-            )
-            found.update(((row[0], row[1]), row[2]) for row in c.raw.fetchall())
-        return found
-
-    def close(self) -> None:
-        self.datastore.close()
+    def reopen_spec(self) -> ReopenSpec | None:
+        return None if self.path == ":memory:" else ReopenSpec("sqlite", SQLiteStore, os.path.abspath(self.path))
 
 
 SCHEMA: tuple[str, ...] = SQLiteStore.schema()
-SCHEMA_FINGERPRINT = SQLiteStore.fingerprint()

@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 from projections.store import eventsourcing_compat as compat
 from projections.store import quarantine_log
 from projections.store.base import (
+    LEDGER_TABLE,
     MONITOR_APPLICATION,
     ChainedRow,
     MonitorSnapshot,
@@ -78,11 +79,16 @@ class ChainedRecorder:
     clock: Clock = staticmethod(no_clock)  # a plain callable, never bound
     also: AlsoRecord | None = None
 
-    # --- what a store's recorder provides --------------------------------------------------
-    def appending(self) -> AbstractContextManager[Cursor]:
-        """The write transaction of an append."""
-        raise NotImplementedError
+    def __init__(
+        self, datastore: Any, events_table_name: str = LEDGER_TABLE, *, clock: Clock = no_clock,
+        also: AlsoRecord | None = None, writing: Callable[[], AbstractContextManager[Cursor]],
+    ):
+        """``writing``: the store's write transaction (``SqlStore.writing``), an append's."""
+        assert events_table_name == LEDGER_TABLE, "the ledger table name is fixed"
+        super().__init__(datastore, events_table_name=events_table_name)  # type: ignore[call-arg]  # the library's recorder, next in the MRO
+        self.clock, self.also, self.appending = clock, also, writing
 
+    # --- what a store's recorder provides --------------------------------------------------
     def lock_ledger(self, c: Cursor) -> None:
         raise NotImplementedError
 

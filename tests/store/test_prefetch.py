@@ -31,7 +31,8 @@ from projections.asof import replay as replay_as_of
 from projections.evidence.replay import as_row
 from projections.evidence.replay import replay as replay_findings
 from projections.store import prefetch
-from projections.store.base import Store
+from projections.store.base import ReopenSpec, Store
+from projections.store.postgres import PostgresStore
 from projections.store.prefetch import decoded_events
 from tests.conftest import SCENARIOS
 from tests.domain.test_events import EXAMPLES
@@ -205,7 +206,9 @@ def test_an_undecodable_row_fails_in_the_parent_after_the_events_before_it(store
 
 
 def test_a_store_the_child_cannot_reach_fails_in_the_parent() -> None:
-    events = prefetch._from_child(("postgresql", "host=127.0.0.1 port=1 dbname=nowhere user=nobody"), 0, 10)
+    events = prefetch._from_child(
+        ReopenSpec("postgresql", PostgresStore, "host=127.0.0.1 port=1 dbname=nowhere user=nobody", {"pool_size": 1}), 0, 10
+    )
     with pytest.raises(StoreUnavailable, match="cannot reach PostgreSQL"):
         next(events)
     assert multiprocessing.active_children() == []
