@@ -61,3 +61,17 @@ def test_the_report_benchmark_times_every_case_of_the_state_at_the_cutoff() -> N
     timed = [name for name in figures if name.endswith(", s")]
     assert len(timed) == 4 and "report of the day before (from its midnight snapshot), s" in timed
     assert all(figures[name] > 0 for name in timed)
+
+
+@pytest.mark.postgres
+def test_the_queue_benchmark_draws_its_findings_from_the_rulebook_and_reports_every_page() -> None:
+    """Its mix is the rulebook's rules: SYS-01 and the regulator's SUP alerts are no firm's
+    daily findings (a SUP id drawn once stopped the whole benchmark run)."""
+    require_postgres()
+    from ops.bench import queue
+
+    assert queue.RULEBOOK_IDS and not any(r.startswith(("SYS-", "SUP-")) for r in queue.RULEBOOK_IDS)
+    lines: list[str] = []
+    text = queue.section(2_000, lines.append)
+    assert "2,000 findings written" in lines[0]
+    assert "| critical, open, newest |" in text
