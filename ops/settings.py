@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     batch_size: int = 1_000
+    # ``ingest`` projects in a second process from this much input on (ops.projector): 0 always,
+    # a huge value never (one process, as ``ingest`` ran before issue 22).
+    ingest_process_min_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
     debug: bool = False
     signing_key: str | None = None  # PEM file of the Ed25519 key that signs digests
     # A corrected copy of policies/citations.toml that the firm's counsel keeps (default: the

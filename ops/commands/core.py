@@ -28,9 +28,11 @@ from ops.options import (
     DbOption,
     ReadDbOption,
     database_url,
+    fail,
     read_database_url,
 )
 from ops.pipeline import IngestPipeline
+from ops.projector import ProjectorFailed, ProjectorProcess, worth_a_process
 from ops.queue import SEVERITIES, QueueAsk, queue_json, read_queue
 from ops.render import Format, finding_json, render_findings
 from ops.settings import load_settings
@@ -85,7 +87,11 @@ def ingest(
 ) -> None:
     """Validate and append events, then bring the compliance monitor up to date."""
     check_readable(paths)
-    store = open_store(database_url(db), create=True)
+    url = database_url(db)
+    store = open_store(url, create=True)
+    # A large input is projected in a second process, on the other core (ops.projector).
+    projector = ProjectorProcess(url) if monitor and worth_a_process(
+        total_bytes(paths), load_settings().ingest_process_min_bytes) else None
     try:
         many = len(paths) > 1
         with progress.bytes_bar("ingesting", total_bytes(paths)) as advance:
@@ -94,10 +100,19 @@ def ingest(
                 for r in batch.rejections:
                     typer.echo(rejection_line(r, many), err=True)
 
-            summary = IngestPipeline(store, projections=monitor).ingest(
+            summary = IngestPipeline(store, projections=monitor and projector is None).ingest(
                 open_inputs(paths, advance), batch_size, report_rejections
             )
+        if projector is not None:
+            with progress.spinner("bringing the monitor up to date"):
+                projector.finish(summary.last_position)
+            projector = None
+    except ProjectorFailed as e:
+        projector = None
+        fail(f"{e}; the events are stored, and `regledger monitor` resumes the monitor and the audit index")
     finally:
+        if projector is not None:
+            projector.stop()
         store.close()
     counts = {"accepted": summary.accepted, "duplicates": summary.duplicates, "rejected": summary.rejected}
     if output is SummaryFormat.json:
