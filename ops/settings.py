@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     batch_size: int = 1_000
-    # ``ingest`` projects in a second process from this much input on (ops.projector): 0 always,
+    # ``ingest`` on PostgreSQL projects in a second process from this much input on (ops.projector): 0 always,
     # a huge value never (one process, as ``ingest`` ran before issue 22).
     ingest_process_min_bytes: int = Field(default=8 * 1024 * 1024, ge=0)
     debug: bool = False

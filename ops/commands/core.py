@@ -91,7 +91,7 @@ def ingest(
     store = open_store(url, create=True)
     # A large input is projected in a second process, on the other core (ops.projector).
     projector = ProjectorProcess(url) if monitor and worth_a_process(
-        total_bytes(paths), load_settings().ingest_process_min_bytes) else None
+        url, total_bytes(paths), load_settings().ingest_process_min_bytes) else None
     try:
         many = len(paths) > 1
         with progress.bytes_bar("ingesting", total_bytes(paths)) as advance:

@@ -19,14 +19,18 @@ ALWAYS = {"REGLEDGER_INGEST_PROCESS_MIN_BYTES": "0"}
 NEVER = {"REGLEDGER_INGEST_PROCESS_MIN_BYTES": str(10**15)}
 
 
-def test_a_second_process_only_for_a_large_file_on_two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+PG = "postgresql://postgres@127.0.0.1/x"
+
+
+def test_a_second_process_only_for_a_large_file_on_two_cores_and_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert worth_a_process(1000, 1000)  # at the threshold
-    assert worth_a_process(1001, 1000)
-    assert not worth_a_process(999, 1000)
-    assert not worth_a_process(None, 0)  # standard input: its size is not known
+    assert worth_a_process(PG, 1000, 1000)  # at the threshold
+    assert worth_a_process(PG, 1001, 1000)
+    assert not worth_a_process(PG, 999, 1000)
+    assert not worth_a_process(PG, None, 0)  # standard input: its size is not known
+    assert not worth_a_process("sqlite:///x.db", 10**9, 0)  # one writer at a time
     monkeypatch.setattr("os.cpu_count", lambda: 1)
-    assert not worth_a_process(10**9, 0)
+    assert not worth_a_process(PG, 10**9, 0)
 
 
 def audit_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -42,8 +46,9 @@ def audit_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
         store.close()
 
 
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_two_processes_give_what_one_gives_and_every_model_equals_its_rebuild(kind: str, tmp_path: Path) -> None:
+@pytest.mark.postgres
+def test_two_processes_give_what_one_gives_and_every_model_equals_its_rebuild(tmp_path: Path) -> None:
+    kind = "postgresql"
     stream = tmp_path / "sim.jsonl"
     events = write_stream(SimConfig(clients=15, days=2, seed=5, violations=0.05), stream)
     with fresh_store_url(kind, tmp_path / "one") as one, fresh_store_url(kind, tmp_path / "two") as two:
@@ -63,22 +68,24 @@ def test_two_processes_give_what_one_gives_and_every_model_equals_its_rebuild(ki
         assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("name", ["mm-day"])
-def test_scenarios_through_the_second_process(store_url: str, name: str) -> None:
-    done = regledger("ingest", str(SCENARIOS / f"{name}.jsonl"), "--format", "json", db=store_url, env=ALWAYS)
+def test_scenarios_through_the_second_process(postgres_url: str, name: str) -> None:
+    done = regledger("ingest", str(SCENARIOS / f"{name}.jsonl"), "--format", "json", db=postgres_url, env=ALWAYS)
     assert done.returncode == 0, done.stderr
-    got = json.loads(regledger("findings", "--format", "json", db=store_url).stdout)
+    got = json.loads(regledger("findings", "--format", "json", db=postgres_url).stdout)
     assert multiset(got) == multiset(json.loads((SCENARIOS / f"{name}.expected.json").read_text()))
 
 
-def test_a_process_that_cannot_reach_its_store_says_why(tmp_path: Path) -> None:
-    projector = ProjectorProcess(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'ledger.db'}")
+def test_a_process_that_cannot_reach_its_store_says_why() -> None:
+    projector = ProjectorProcess("postgresql://postgres@127.0.0.1:1/unreachable")
     with pytest.raises(ProjectorFailed, match="the projections' process failed"):
         projector.finish(0)
 
 
+@pytest.mark.postgres
 def test_ingest_reports_a_failed_second_process_and_keeps_the_events(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ops import cli
     from ops.commands import core
@@ -95,11 +102,11 @@ def test_ingest_reports_a_failed_second_process_and_keeps_the_events(
 
     monkeypatch.setattr(core, "ProjectorProcess", Failing)
     monkeypatch.setenv("REGLEDGER_INGEST_PROCESS_MIN_BYTES", "0")
-    result = CliRunner().invoke(cli.app, ["ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", sqlite_url])
+    result = CliRunner().invoke(cli.app, ["ingest", str(SCENARIOS / "mf-day.jsonl"), "--db", postgres_url])
     assert result.exit_code == 2
     assert "disk full" in result.output and "regledger monitor" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    monitored = regledger("monitor", db=sqlite_url)
+    monitored = regledger("monitor", db=postgres_url)
     assert monitored.returncode == 0, monitored.stderr  # the events are stored: the monitor resumes
-    got = json.loads(regledger("findings", "--format", "json", db=sqlite_url).stdout)
+    got = json.loads(regledger("findings", "--format", "json", db=postgres_url).stdout)
     assert multiset(got) == multiset(json.loads((SCENARIOS / "mf-day.expected.json").read_text()))
