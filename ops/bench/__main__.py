@@ -31,6 +31,7 @@ import psycopg
 
 from ops.bench import stores
 from ops.bench.stores import PG_ADMIN
+from ops.logging import configure_logging
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 Section = Callable[[int, Callable[[str], None]], str]
@@ -149,6 +150,7 @@ def main() -> None:
                         help="scale: also ingest today's market-heavy stream of each size")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
     args = parser.parse_args()
+    configure_logging(level="info")  # progress (scale's generation and chunks), not the stores' debug lines
     # Before any benchmark module is imported (they import lazily): they read the stores here.
     stores.STORES = tuple((k, fresh) for k, fresh in stores.STORES if k in args.stores)
     if "scale" in args.only:

@@ -399,9 +399,11 @@ def flat_line(run: StoreRun) -> str:
     verdict = "met" if share >= GOAL_FLAT else "missed"
     naive = run.baselines.get("naive")
     against = f", {whole / naive:.1f}× the naive save" if naive else ""
+    cpu = (last.cpu_seconds / last.accepted) / (first.cpu_seconds / first.accepted)
     return (f"- {run.kind}, {run.stream}: {whole:,.0f} events/s over {run.events:,} events{against}; last chunk "
-            f"{last.rate:,.0f}/s = {share:.0%} of the first ({first.rate:,.0f}/s; goal {GOAL_FLAT:.0%}: {verdict}); "
-            f"ingest peak RSS {max(c.peak_rss_mib for c in run.chunks):,.0f} MiB")
+            f"{last.rate:,.0f}/s = {share:.0%} of the first ({first.rate:,.0f}/s; goal {GOAL_FLAT:.0%}: {verdict}; "
+            f"load {first.load:.1f} then {last.load:.1f}), at {cpu:.2f}× the first chunk's CPU per event (the "
+            f"figure load moves least); ingest peak RSS {max(c.peak_rss_mib for c in run.chunks):,.0f} MiB")
 
 
 def storage_rows(run: StoreRun) -> list[str]:
@@ -420,7 +422,7 @@ def markdown(size: int, runs: list[StoreRun], options: Options) -> str:
     return "\n".join([
         f"## Scale: {size:,} events ingested in chunks of {options.chunk:,} (`ops/bench/scale.py`)",
         "",
-        f"Client-heavy stream: `regledger simulate --clients {config.clients:,} --days {config.days} --seed {config.seed} "
+        f"Client-heavy stream: `regledger simulate --clients {config.clients} --days {config.days} --seed {config.seed} "
         f"--violations {config.violations}` cut at {size:,} events. Each chunk is `regledger ingest CHUNK --db URL "
         "--format json` (monitor and audit index on) in a process of its own, consecutively into one store; "
         "accepted == lines checked for each. CPU is the child's own (`wait4`), not the database server's; peak RSS "
