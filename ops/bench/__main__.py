@@ -31,6 +31,7 @@ import psycopg
 
 from ops.bench import stores
 from ops.bench.stores import PG_ADMIN
+from ops.logging import configure_logging
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 Section = Callable[[int, Callable[[str], None]], str]
@@ -59,6 +60,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("report", "ops.bench.report"),  # the nightly report's seconds
     Benchmark("http", "ops.bench.http"),  # events posted over HTTP beside the file ingest
     Benchmark("latency", "ops.bench.latency"),  # detection latency under 5,000 events/s
+)
+# Run only when named in --only: ``python -m ops.bench --only scale --sizes 1000000 10000000``
+# ingests for hours at those sizes.
+OPT_IN: tuple[Benchmark, ...] = (
+    Benchmark("scale", "ops.bench.scale", large=True),  # 1M-10M client-heavy events in chunks; queries, storage
 )
 FULL_MAX_EVENTS = 1_000_000
 
@@ -91,7 +97,7 @@ def load() -> str:
 
 def plan(sizes: list[int], only: list[str], full_max: int) -> list[tuple[Benchmark, int]]:
     """(benchmark, size) in the order they run."""
-    chosen = [b for b in BENCHMARKS if not only or b.name in only]
+    chosen = [b for b in BENCHMARKS + OPT_IN if b.name in only or (not only and b in BENCHMARKS)]
     return [
         (benchmark, size)
         for n, size in enumerate(sizes) for benchmark in chosen
@@ -108,6 +114,10 @@ def run(sizes: list[int], only: list[str], full_max: int = FULL_MAX_EVENTS) -> s
     command = "python -m ops.bench --sizes " + " ".join(map(str, sizes))
     if only:
         command += " --only " + " ".join(only)
+    if "scale" in only:
+        from ops.bench.scale import command_options
+
+        command += command_options()
     if any(size > full_max for size in sizes):
         command += f" --full-max {full_max}"
     return "\n".join([
@@ -127,16 +137,26 @@ def run(sizes: list[int], only: list[str], full_max: int = FULL_MAX_EVENTS) -> s
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000], help="stream sizes in events")
-    parser.add_argument("--only", nargs="+", default=[], choices=[b.name for b in BENCHMARKS],
-                        help="run only these benchmarks")
+    parser.add_argument("--only", nargs="+", default=[], choices=[b.name for b in BENCHMARKS + OPT_IN],
+                        help="run only these benchmarks (scale runs only when named)")
     parser.add_argument("--full-max", type=int, default=FULL_MAX_EVENTS,
                         help="sizes above this run only the large benchmarks (ingest, evidence)")
     parser.add_argument("--stores", nargs="+", default=[k for k, _ in stores.STORES],
                         choices=[k for k, _ in stores.STORES], help="the stores the two-store benchmarks use")
+    parser.add_argument("--chunk", type=int, default=1_000_000, help="scale: events per ingested file")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="scale: where the generated streams are kept, by size and seed (default under /tmp)")
+    parser.add_argument("--scale-market", action="store_true",
+                        help="scale: also ingest today's market-heavy stream of each size")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
     args = parser.parse_args()
+    configure_logging(level="info")  # progress (scale's generation and chunks), not the stores' debug lines
     # Before any benchmark module is imported (they import lazily): they read the stores here.
     stores.STORES = tuple((k, fresh) for k, fresh in stores.STORES if k in args.stores)
+    if "scale" in args.only:
+        from ops.bench import scale
+
+        scale.OPTIONS = scale.Options(args.chunk, args.cache_dir or scale.OPTIONS.cache_dir, args.scale_market)
     text = run(args.sizes, args.only, args.full_max)
     if len(stores.STORES) < 2:
         text += f"\nTwo-store benchmarks ran on {', '.join(args.stores)} only (`--stores`).\n"

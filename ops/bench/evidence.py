@@ -42,7 +42,7 @@ FIGURES = (  # as ``measure`` gives them
 )
 
 
-def _read(store: Store, decode: bool) -> int:
+def read_log(store: Store, decode: bool) -> int:
     after = read = 0
     while entries := store.read_entries(after, PAGE_EVENTS):
         if decode:
@@ -75,11 +75,11 @@ def _rate(events: int, work: Callable[[], object]) -> float:
 def measure(store: Store, events: int) -> dict[str, float]:
     """The decoded read is measured before and after the replays and the baseline is their
     mean: a shared machine's speed drifts over the minutes a 1M-event replay takes."""
-    raw = _rate(events, lambda: _read(store, decode=False))
-    before = _rate(events, lambda: _read(store, decode=True))
+    raw = _rate(events, lambda: read_log(store, decode=False))
+    before = _rate(events, lambda: read_log(store, decode=True))
     replayed = _rate(events, lambda: replay(store))
     one_process = _rate(events, lambda: replay(store, prefetch=False))
-    after = _rate(events, lambda: _read(store, decode=True))
+    after = _rate(events, lambda: read_log(store, decode=True))
     figures = {
         RAW_READ: raw,
         DECODED_BEFORE: before,

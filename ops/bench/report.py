@@ -27,7 +27,7 @@ from projections.nightly import build
 from projections.sql import Sql
 
 
-def _timed_report(url: str, day: date, out: Path) -> float:
+def timed_report(url: str, day: date, out: Path) -> float:
     started = time.perf_counter()
     store = open_store(url)
     try:
@@ -64,12 +64,12 @@ def bench_report(events: int, report: Callable[[str], None]) -> dict[str, float]
             store.close()
         last_day = date.fromisoformat(last)
         out_dir = Path(directory) / "reports"
-        figures["report of the last day (monitor state), s"] = _timed_report(url, last_day, out_dir)
-        figures["rerun of the same report, s"] = _timed_report(url, last_day, out_dir)
+        figures["report of the last day (monitor state), s"] = timed_report(url, last_day, out_dir)
+        figures["rerun of the same report, s"] = timed_report(url, last_day, out_dir)
         before = last_day - timedelta(days=1)
-        figures["report of the day before (from its midnight snapshot), s"] = _timed_report(url, before, out_dir)
+        figures["report of the day before (from its midnight snapshot), s"] = timed_report(url, before, out_dir)
         _delete_snapshots(url)
-        figures["the same without snapshots (replayed from the log), s"] = _timed_report(url, before, out_dir)
+        figures["the same without snapshots (replayed from the log), s"] = timed_report(url, before, out_dir)
         report(f"nightly report on a {events:,}-event PostgreSQL ledger ({config.clients} clients, "
                f"{config.days} days): " + ", ".join(f"{k} {v:,.1f}" for k, v in figures.items()))
     return figures

@@ -12,6 +12,8 @@ from pathlib import Path
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+# Databases are named PREFIX_xxxxxxxx: a shared server's users tell theirs apart by it.
+DB_PREFIX = os.environ.get("REGLEDGER_BENCH_DB_PREFIX", "regledger_bench")
 PG_ADMIN = os.environ.get("REGLEDGER_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 FreshStore = Callable[[], AbstractContextManager[str]]
@@ -19,7 +21,7 @@ FreshStore = Callable[[], AbstractContextManager[str]]
 
 @contextmanager
 def fresh_postgres() -> Iterator[str]:
-    name = f"regledger_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{DB_PREFIX}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
     try:
