@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ops.simulate import broker, onboarding, platform, violations
+from ops.simulate import broker, closing, haircuts, onboarding, platform, violations
 from ops.simulate.config import SimConfig
 from ops.simulate.market import ASSETS
 from ops.simulate.timeline import DAY_MS, HOUR_MS, MINUTE_MS
@@ -83,6 +83,8 @@ def _schedule(w: World) -> None:
     w.tl.at(0, lambda: onboarding.reference_data(w))
     onboarding.onboard_clients(w)
     broker.schedule(w)
+    haircuts.schedule(w)
+    closing.schedule(w)
     w.every(TICK_MS, TICK_MS, lambda: _tick(w))
     w.every(platform.QUOTE_EVERY_MS, 3 * MINUTE_MS, lambda: platform.quote(w))
     w.every(FUNDING_EVERY_MS, FUNDING_EVERY_MS, lambda: platform.funding(w))

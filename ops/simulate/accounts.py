@@ -18,7 +18,7 @@ from fractions import Fraction
 from domain.book.money import ZERO, exact
 
 ELIGIBLE_COLLATERAL = ("BTC", "ETH")
-MIN_HAIRCUT = Decimal("0.6")
+MIN_HAIRCUT = Decimal("0.6")  # MF-05's default; an SFC notice may raise it during a run
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +97,9 @@ class SimulatedClient:
 
 
 # --- VA margin financing ---------------------------------------------------------------------
-def effective_haircut(pledge: SimulatedPledge) -> Decimal:
-    return max(pledge.haircut, MIN_HAIRCUT)
+# ``floor`` is MF-05's ``min_haircut`` in force: the lending value counts the larger haircut.
+def effective_haircut(pledge: SimulatedPledge, floor: Decimal) -> Decimal:
+    return max(pledge.haircut, floor)
 
 
 def securities_value(c: SimulatedClient) -> Decimal:
@@ -110,29 +111,29 @@ def debt(c: SimulatedClient) -> Decimal:
         return sum(c.loans.values(), ZERO) + (c.loan_balance if c.account_open else ZERO)
 
 
-def collateral_units(c: SimulatedClient) -> Decimal:
+def collateral_units(c: SimulatedClient, floor: Decimal) -> Decimal:
     """Sum of quantity x (1 - haircut) over the open eligible pledges: LV per unit of price."""
     with exact():
         return sum(
-            (p.quantity * (1 - effective_haircut(p)) for p in c.pledges.values()
+            (p.quantity * (1 - effective_haircut(p, floor)) for p in c.pledges.values()
              if p.asset in ELIGIBLE_COLLATERAL and p.quantity > 0),
             ZERO,
         )
 
 
-def lending_value(c: SimulatedClient, price: Decimal) -> Decimal:
+def lending_value(c: SimulatedClient, price: Decimal, floor: Decimal) -> Decimal:
     with exact():
-        return securities_value(c) + collateral_units(c) * price
+        return securities_value(c) + collateral_units(c, floor) * price
 
 
-def is_short(c: SimulatedClient, price: Decimal) -> bool:
-    return debt(c) > lending_value(c, price)
+def is_short(c: SimulatedClient, price: Decimal, floor: Decimal) -> bool:
+    return debt(c) > lending_value(c, price, floor)
 
 
-def short_threshold(c: SimulatedClient) -> Fraction | None:
+def short_threshold(c: SimulatedClient, floor: Decimal) -> Fraction | None:
     """The collateral price below which the client is short; None when its debt is covered
     whatever the price (or uncovered whatever the price: see ``is_short``)."""
-    units = collateral_units(c)
+    units = collateral_units(c, floor)
     gap = debt(c) - securities_value(c)
     if units == 0 or gap <= 0:
         return None

@@ -13,6 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ops.simulate import accounts as acc
+from ops.simulate import haircuts
 from ops.simulate.accounts import SimulatedClient, SimulatedPledge
 from ops.simulate.timeline import DAY_MS, HOUR_MS, MINUTE_MS, is_business_day
 from ops.simulate.world import World, cents_down, cents_up, round_down, text, units_down, units_up
@@ -20,7 +21,6 @@ from ops.simulate.world import World, cents_down, cents_up, round_down, text, un
 SOURCE = "broker-core"
 CALL_DUE_MS = DAY_MS
 RESTORED_COVERAGE = Fraction(8, 5)  # lending value over debt after a margin call is met
-HAIRCUTS = (Decimal("0.6"), Decimal("0.65"), Decimal("0.7"))
 CREDIT_LIMITS = (Decimal(5_000_000), Decimal(10_000_000), Decimal(20_000_000), Decimal(40_000_000))
 THOUSAND = Decimal(1000)
 
@@ -75,13 +75,13 @@ def pledge(w: World, c: SimulatedClient, value_hkd: Decimal, haircut: Decimal, a
 
 def start_borrowing(w: World, c: SimulatedClient) -> None:
     value = Decimal(w.rng.randint(1_000, 8_000)) * THOUSAND
-    pledge(w, c, value, w.rng.choice(HAIRCUTS))
+    pledge(w, c, value, w.rng.choice(haircuts.granted(w)))
     w.poisson(0.8, lambda: activity(w, c))
 
 
 def activity(w: World, c: SimulatedClient) -> None:
-    if c.open_call is not None or c.call_pending:
-        return
+    if not c.borrows or c.open_call is not None or c.call_pending:
+        return  # not borrowing any more: its account is being closed (see ``closing``)
     if c.short:  # still short after a call was met: call again
         became_short(w, c)
         return
@@ -90,19 +90,21 @@ def activity(w: World, c: SimulatedClient) -> None:
         draw(w, c)
     elif roll < 0.7:
         repay(w, c)
-    elif roll < 0.83:
-        pledge(w, c, Decimal(w.rng.randint(100, 1_500)) * THOUSAND, w.rng.choice(HAIRCUTS))
-    elif roll < 0.93:
+    elif roll < 0.82:
+        pledge(w, c, Decimal(w.rng.randint(100, 1_500)) * THOUSAND, w.rng.choice(haircuts.granted(w)))
+    elif roll < 0.92:
         release(w, c)
-    elif roll < 0.97:
+    elif roll < 0.95:
         rotate_wallet(w, c)
+    elif roll < 0.97:
+        haircuts.review(w, c)
     else:
         review_limit(w, c)
 
 
 def headroom(w: World, c: SimulatedClient) -> Decimal:
     """What the client may still draw within its credit limit and its target coverage."""
-    lending = acc.lending_value(c, w.prices[c.collateral])
+    lending = acc.lending_value(c, w.prices[c.collateral], w.min_haircut)
     owed = acc.debt(c)
     by_value = cents_down(Fraction(lending) / Fraction(c.coverage_target) - Fraction(owed))
     by_limit = c.credit_limit * Decimal("0.95") - owed
@@ -160,8 +162,8 @@ def release(w: World, c: SimulatedClient) -> None:
         return
     p = c.pledges[pledge_id]
     price = w.prices[c.collateral]
-    spare = Fraction(acc.lending_value(c, price)) - 2 * Fraction(acc.debt(c))
-    per_unit = Fraction(price) * (1 - Fraction(acc.effective_haircut(p)))
+    spare = Fraction(acc.lending_value(c, price, w.min_haircut)) - 2 * Fraction(acc.debt(c))
+    per_unit = Fraction(price) * (1 - Fraction(acc.effective_haircut(p, w.min_haircut)))
     if spare <= 0 or per_unit <= 0:
         return
     quantity = min(p.quantity, units_down(spare / per_unit / 2))
@@ -223,7 +225,7 @@ def became_short(w: World, c: SimulatedClient) -> None:
 def issue_call(w: World, c: SimulatedClient, force: bool = False) -> None:
     c.call_pending = False
     price = w.prices[c.collateral]
-    shortfall = acc.debt(c) - acc.lending_value(c, price)
+    shortfall = acc.debt(c) - acc.lending_value(c, price, w.min_haircut)
     if c.open_call is not None or (shortfall <= 0 and not force):
         return
     call_id = w.new_id("MC")
@@ -246,7 +248,7 @@ def resolve_call(w: World, c: SimulatedClient) -> None:
     assert c.open_call is not None
     price = w.prices[c.collateral]
     resolution = "withdrawn"
-    if acc.is_short(c, price):
+    if acc.is_short(c, price, w.min_haircut):
         roll = w.rng.random()
         resolution = "topped_up"
         if roll < 0.3 and _repay_to_cover(w, c):
@@ -263,11 +265,11 @@ def resolve_call(w: World, c: SimulatedClient) -> None:
 def _gap(w: World, c: SimulatedClient) -> Fraction:
     """How far the lending value is below the restored coverage of the debt."""
     price = w.prices[c.collateral]
-    return RESTORED_COVERAGE * Fraction(acc.debt(c)) - Fraction(acc.lending_value(c, price))
+    return RESTORED_COVERAGE * Fraction(acc.debt(c)) - Fraction(acc.lending_value(c, price, w.min_haircut))
 
 
 def _top_up(w: World, c: SimulatedClient) -> None:
-    haircut = max(HAIRCUTS)
+    haircut = max(haircuts.HAIRCUTS)
     value = _gap(w, c) / (1 - Fraction(haircut))
     pledge(w, c, cents_up(value) + THOUSAND, haircut)
 
@@ -288,7 +290,7 @@ def _sell_to_cover(w: World, c: SimulatedClient) -> bool:
         return False
     p = c.pledges[pledge_id]
     price = Fraction(w.prices[c.collateral])
-    h = Fraction(acc.effective_haircut(p))
+    h = Fraction(acc.effective_haircut(p, w.min_haircut))
     quantity = units_up(_gap(w, c) / (price * (RESTORED_COVERAGE - 1 + h)))
     proceeds = Decimal(int(Fraction(quantity) * price))
     if quantity > p.quantity or proceeds > sum(c.loans.values(), Decimal(0)) or proceeds <= 0:

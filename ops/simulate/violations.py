@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import partial
 
 from ops.simulate import accounts as acc
-from ops.simulate import broker, platform
+from ops.simulate import broker, haircuts, platform
 from ops.simulate.accounts import SimulatedClient
 from ops.simulate.onboarding import ALL_CONTROLS, evidence, onboard
 from ops.simulate.timeline import DAY_MS, HOUR_MS, MINUTE_MS
@@ -28,6 +28,7 @@ FIRST_INJECTION_MS = 6 * HOUR_MS
 INJECTION_SPACING_MS = 20 * MINUTE_MS
 SMALL = Decimal(20_000)
 THOUSAND = Decimal(1_000)
+BELOW_MIN_HAIRCUT = Decimal("0.5")
 
 
 def _pick(w: World, candidates: list[SimulatedClient]) -> SimulatedClient | None:
@@ -64,7 +65,7 @@ def _probe(w: World, c: SimulatedClient, side: str = "buy", quantity: int = 1, f
 
 def _covered(w: World, c: SimulatedClient, factor: str) -> bool:
     price = w.prices[c.collateral]
-    return acc.lending_value(c, price) >= Decimal(factor) * (acc.debt(c) + 2 * SMALL)
+    return acc.lending_value(c, price, w.min_haircut) >= Decimal(factor) * (acc.debt(c) + 2 * SMALL)
 
 
 # --- professional investors ------------------------------------------------------------------
@@ -152,7 +153,11 @@ def mf_05(w: World) -> bool:
     c = _borrower(w)
     if c is None:
         return False
-    broker.pledge(w, c, Decimal(100_000), Decimal("0.5"))
+    eligible = sorted(pid for pid, p in c.pledges.items() if p.asset in acc.ELIGIBLE_COLLATERAL)
+    if eligible and w.chance(0.5):  # a haircut review below the minimum, or a new pledge below it
+        haircuts.change(w, c, w.rng.choice(eligible), BELOW_MIN_HAIRCUT)
+    else:
+        broker.pledge(w, c, Decimal(100_000), BELOW_MIN_HAIRCUT)
     return True
 
 
@@ -160,7 +165,7 @@ def mf_06(w: World) -> bool:
     c = _borrower(w)
     if c is None:
         return False
-    lending = acc.lending_value(c, w.prices[c.collateral])
+    lending = acc.lending_value(c, w.prices[c.collateral], w.min_haircut)
     amount = round_down(lending - acc.debt(c), THOUSAND) + 5 * SMALL
     if acc.debt(c) + amount > c.credit_limit:
         broker.set_limit(w, c, round_down(acc.debt(c) + amount, THOUSAND) + 10 * SMALL, "periodic_review")
@@ -170,7 +175,7 @@ def mf_06(w: World) -> bool:
 
 def _make_short(w: World, c: SimulatedClient) -> None:
     """The securities system reports a loss: the client is short by a quarter."""
-    lending = acc.lending_value(c, w.prices[c.collateral])
+    lending = acc.lending_value(c, w.prices[c.collateral], w.min_haircut)
     c.loan_balance += round_down(lending * Decimal("1.25") - acc.debt(c), THOUSAND) + 5 * SMALL
     broker.report(w, c)
 

@@ -68,6 +68,8 @@ class World:
         self.market_makers: dict[str, bool] = {}  # mm id -> affiliate
         self.mm_accounts: list[SimulatedClient] = []
         self.fund = Decimal(0)
+        self.min_haircut = acc.MIN_HAIRCUT  # MF-05's value in force, which the lending value uses
+        self.haircut_floor = acc.MIN_HAIRCUT  # the lowest haircut the broker grants: raised on notice
         self.settlement_breaches: list[str] = []  # "counterparty" or "late", for the next trades
         self.funding_skip_until_ms: dict[str, int] = {}
         self.out: list[Event] = []
@@ -132,7 +134,7 @@ class World:
         old = self._short_key.pop(c.client_id, None)
         if old is not None:
             self._short_index[c.collateral].remove(old)
-        threshold = acc.short_threshold(c)
+        threshold = acc.short_threshold(c, self.min_haircut)
         if threshold is not None:
             key = (threshold, c.client_id)
             self._short_index[c.collateral].add(key)
@@ -140,7 +142,7 @@ class World:
         self._follow_short(c)
 
     def _follow_short(self, c: SimulatedClient) -> None:
-        now = acc.is_short(c, self.prices.get(c.collateral, Decimal(0)))
+        now = acc.is_short(c, self.prices.get(c.collateral, Decimal(0)), self.min_haircut)
         if now and not c.short:
             c.short = True
             self._short_now.add(c.client_id)
