@@ -84,8 +84,9 @@ def latency_rows(store: Store, rng: random.Random, report: Callable[[str], None]
 
 
 def tip_state(store: Store, report: Callable[[str], None]) -> str:
-    """The state at the tip (``state``, ``explain`` of a recent finding) from the newest
-    midnight snapshot, against the replay of the whole ledger it replaces."""
+    """The state at the tip (``state``, ``explain`` of a recent finding) from the monitor's own
+    state (or, when it has moved past, the newest midnight snapshot), against the replay of the
+    whole ledger it replaces."""
     started = time.perf_counter()
     whole = replay(store)
     whole_s = time.perf_counter() - started
@@ -93,11 +94,11 @@ def tip_state(store: Store, report: Callable[[str], None]) -> str:
     snapped = replay(store, from_snapshot=True)
     snapped_s = time.perf_counter() - started
     assert snapped.engine.state_digest() == whole.engine.state_digest()
-    report(f"state at the tip: {snapped_s:.2f} s from the snapshot at {snapped.started_from:,}, {whole_s:.1f} s from nothing")
+    report(f"state at the tip: {snapped_s:.2f} s from the state persisted at {snapped.started_from:,}, {whole_s:.1f} s from nothing")
     if not snapped.started_from:
-        return f"`state` at the tip: no midnight snapshot on this ledger; {whole_s:.1f} s replaying all {whole.applied:,} events."
+        return f"`state` at the tip: no persisted state to start from; {whole_s:.1f} s replaying all {whole.applied:,} events."
     return (
-        f"`state` and `explain` at the tip start from the newest midnight snapshot (position "
+        f"`state` and `explain` at the tip start from the monitor's persisted state (position "
         f"{snapped.started_from:,} of {store.tip().position:,}, the events after it applied): "
         f"{snapped_s:.2f} s against {whole_s:.1f} s replaying all {whole.applied:,} events "
         f"({whole_s / snapped_s:,.1f}x faster), with the same state digest."

@@ -41,6 +41,7 @@ from projections.audit.query import AuditQuery, audit_events
 from projections.audit.storage import AUDIT_APPLICATION
 from projections.monitor import snapshots
 from projections.monitor.engine import MonitorEngine
+from projections.monitor.runner import MonitorRunner
 from projections.sql import Sql
 from projections.store.base import Store
 from projections.store.prefetch import decoded_events
@@ -201,7 +202,10 @@ def _from_snapshot(store: Store, as_of: datetime | None, through: int | None) ->
         [(first_after,)] = sql.rows(FIRST_AFTER, (sql.time(as_of), bound))
         if first_after is not None:
             bound = int(first_after) - 1
-    if bound <= 0 or (restored := snapshots.restore_newest(store, bound)) is None:
+    if bound <= 0:
+        return None
+    restored = _monitor_state(store, bound) or snapshots.restore_newest(store, bound)
+    if restored is None:
         return None
     engine, position = restored
     types = sql.text_list(sorted(EVENT_TYPES))
@@ -215,6 +219,22 @@ def _from_snapshot(store: Store, as_of: datetime | None, through: int | None) ->
         engine, as_of, through, position=int(last or 0), latest_occurred_at=latest_occurred_at,
         applied=int(applied), store=store, started_from=position,
     )
+
+
+def _monitor_state(store: Store, bound: int) -> tuple[MonitorEngine, int] | None:
+    """The monitor's own persisted state, when it has seen nothing past ``bound``: the newest
+    state there is (the nightly report run after the day closed and before the next day's
+    events: the snapshot would be the day's start, and the whole day replayed again on it).
+    It is the same state a snapshot at that position would hold; ``projections.nightly.state``
+    starts from it on the same condition."""
+    tracked = store.tracked_position()
+    if not 0 < tracked <= bound:
+        return None
+    runner = MonitorRunner(store)
+    runner.restore()
+    if runner.engine is None or not 0 < runner.position <= bound:
+        return None  # it moved on meanwhile
+    return runner.engine, runner.position
 
 
 def _event_at(store: Store, position: int) -> RecordedEvent:

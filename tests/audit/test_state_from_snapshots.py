@@ -1,6 +1,7 @@
-"""``state`` and ``explain`` start from the newest usable midnight snapshot: the same answer,
-to the byte, as a replay from nothing, whatever the window (as of, known at, through), and
-from nothing when no snapshot is usable or the one there is damaged."""
+"""``state`` and ``explain`` start from the monitor's own state when it has seen nothing past
+the window, else from the newest usable midnight snapshot: the same answer, to the byte, as a
+replay from nothing, whatever the window (as of, known at, through), and from nothing when no
+snapshot is usable or the one there is damaged."""
 
 from __future__ import annotations
 
@@ -76,11 +77,26 @@ def test_the_ledger_has_a_snapshot_at_each_midnight(ledger: Store) -> None:
     assert len(snapshot_positions(ledger)) >= CONFIG.days - 1  # (and one after the set-up day)
 
 
+def tip(store: Store) -> int:
+    return store.tip().position
+
+
 def test_state_from_the_newest_snapshot_equals_a_replay_from_nothing(ledger: Store) -> None:
-    full, started = both(ledger)
-    assert started.started_from == snapshot_positions(ledger)[-1]
+    through = tip(ledger) - 1  # the monitor has seen the tip: its own state is not usable
+    full, started = both(ledger, through=through)
+    assert started.started_from == snapshot_positions(ledger)[-1] < through
     assert started.applied == full.applied > started.started_from - 1
     assert everything(started) == everything(full)
+
+
+def test_with_nothing_past_the_window_the_replay_starts_from_the_monitors_own_state(ledger: Store) -> None:
+    assert ledger.tracked_position() == tip(ledger)
+    full, started = both(ledger)
+    assert started.started_from == tip(ledger) > snapshot_positions(ledger)[-1]
+    assert started.applied == full.applied
+    assert everything(started) == everything(full)
+    full, started = both(ledger, as_of=datetime(2099, 1, 1, tzinfo=HONG_KONG))  # every event occurred by then
+    assert started.started_from == tip(ledger) and everything(started) == everything(full)
 
 
 @pytest.mark.parametrize("as_of", [DAY_2_NOON, DAY_3_MIDNIGHT, DAY_3_MIDNIGHT + timedelta(microseconds=1),
@@ -115,8 +131,9 @@ def test_before_the_first_snapshot_the_replay_starts_from_nothing(ledger: Store)
     assert started.started_from == 0 and everything(started) == everything(full)
 
 
-def test_the_latest_events_before_the_snapshot_are_found_in_the_audit_trail(ledger: Store) -> None:
-    full, started = both(ledger)
+@pytest.mark.parametrize("back", [0, 1])  # from the monitor's state, from the newest snapshot
+def test_the_latest_events_before_the_snapshot_are_found_in_the_audit_trail(ledger: Store, back: int) -> None:
+    full, started = both(ledger, through=tip(ledger) - back)
     checked = 0
     for (event_type, key), event in full.latest.items():
         if event.position <= started.started_from:  # not seen by the replay after the snapshot
@@ -135,7 +152,7 @@ def test_a_damaged_snapshot_is_not_trusted(ledger: Store) -> None:
     with Sql(ledger).writing() as c:
         c.execute(update, ("0" * 64, newest))
     try:
-        full, started = both(ledger)
+        full, started = both(ledger, through=tip(ledger) - 1)
         assert started.started_from == 0 and everything(started) == everything(full)
     finally:
         with Sql(ledger).writing() as c:
