@@ -146,6 +146,8 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=1_000_000, help="scale: events per ingested file")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="scale: where the generated streams are kept, by size and seed (default under /tmp)")
+    parser.add_argument("--baseline-tree", type=Path, default=None,
+                        help="scale: a checkout of the code to compare with; it ingests the first chunk on PostgreSQL")
     parser.add_argument("--scale-market", action="store_true",
                         help="scale: also ingest today's market-heavy stream of each size")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
@@ -156,7 +158,8 @@ def main() -> None:
     if "scale" in args.only:
         from ops.bench import scale
 
-        scale.OPTIONS = scale.Options(args.chunk, args.cache_dir or scale.OPTIONS.cache_dir, args.scale_market)
+        scale.OPTIONS = scale.Options(args.chunk, args.cache_dir or scale.OPTIONS.cache_dir, args.scale_market,
+                                      args.baseline_tree)
     text = run(args.sizes, args.only, args.full_max)
     if len(stores.STORES) < 2:
         text += f"\nTwo-store benchmarks ran on {', '.join(args.stores)} only (`--stores`).\n"

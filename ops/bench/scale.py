@@ -87,6 +87,9 @@ class Options:
     chunk: int = CHUNK_EVENTS
     cache_dir: Path = Path(tempfile.gettempdir()) / "regledger-bench-scale"
     market: bool = False  # also ingest today's market-heavy stream of the same size
+    # A checkout of the code to compare with (issue 22: "at least 3x today's figure measured in
+    # the same run"): its ``regledger ingest`` of the first chunk, into a fresh PostgreSQL store.
+    baseline_tree: Path | None = None
 
 
 OPTIONS = Options()  # ``python -m ops.bench`` sets it from its arguments
@@ -107,6 +110,7 @@ class ChunkRun:
     cpu_seconds: float
     peak_rss_mib: float
     load: float
+    projector_rss_mib: float = 0.0  # the monitor's process beside ingest (ops.projector), if it started one
 
     @property
     def rate(self) -> float:
@@ -202,34 +206,48 @@ def peak_rss_mib(pid: int) -> float | None:
     return None
 
 
-def run_ingest(url: str, chunk: Chunk, logs: Path) -> ChunkRun:
-    """``regledger ingest CHUNK --db URL --format json`` in a process of its own."""
+def run_ingest(url: str, chunk: Chunk, logs: Path, tree: Path | None = None) -> ChunkRun:
+    """``regledger ingest CHUNK --db URL --format json`` in a process of its own; with
+    ``tree``, the code of that checkout (run from it, so its packages come first)."""
     out, err = logs / "ingest.out", logs / "ingest.err"
     command = [sys.executable, "-m", "ops", "ingest", str(chunk.path), "--db", url, "--format", "json"]
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     started = time.perf_counter()
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        child = subprocess.Popen(command, stdout=stdout, stderr=stderr)
-        status, usage, peak = wait_polling(child.pid)
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=tree, env=env)
+        status, usage, peak, projector = wait_polling(child.pid)
     seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
     summary = last_json(out)
     if summary is None or summary.get("accepted") != chunk.lines:
         tail = "\n".join(err.read_text(errors="replace").splitlines()[-5:])
         raise RuntimeError(f"ingest of {chunk.path.name} ({chunk.lines:,} lines): {summary}, exit {child.returncode}\n{tail}")
-    return ChunkRun(chunk.lines, summary["accepted"], seconds, usage.ru_utime + usage.ru_stime, peak, os.getloadavg()[0])
+    return ChunkRun(chunk.lines, summary["accepted"], seconds, usage.ru_utime + usage.ru_stime, peak, os.getloadavg()[0],
+                    projector)
 
 
-def wait_polling(pid: int) -> tuple[int, Any, float]:
-    """Wait for the child, reading its ``VmHWM`` meanwhile: (status, rusage, peak RSS MiB).
-    ``wait4`` gives this child's CPU alone; its ``ru_maxrss`` would count the harness it was
-    forked from, so the peak is polled (growth in the last ``RSS_POLL_S`` can be missed)."""
-    peak = 0.0
+def wait_polling(pid: int) -> tuple[int, Any, float, float]:
+    """Wait for the child, reading its ``VmHWM`` and its own children's meanwhile: (status,
+    rusage, peak RSS MiB, the largest peak of its children). ``wait4`` gives the CPU of this
+    child and of the children it reaped (ingest's projections process); its ``ru_maxrss``
+    would count the harness it was forked from, so the peaks are polled (growth in the last
+    ``RSS_POLL_S`` can be missed)."""
+    peak = children = 0.0
     while True:
         done, status, usage = os.wait4(pid, os.WNOHANG)
         if done:
-            return status, usage, peak
+            return status, usage, peak, children
         peak = max(peak, peak_rss_mib(pid) or 0.0)
+        for child in child_pids(pid):
+            children = max(children, peak_rss_mib(child) or 0.0)
         time.sleep(RSS_POLL_S)
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def last_json(path: Path) -> dict[str, Any] | None:
@@ -368,7 +386,23 @@ def measure(size: int, report: Report, options: Options) -> list[StoreRun]:
         chunks = cached_chunks(stream, size, options.chunk, options.cache_dir)
         for kind, fresh in bench_stores.STORES:
             runs.append(run_store(kind, fresh, stream, chunks, report, full=stream == "client-heavy"))
+            if options.baseline_tree is not None and kind == "postgresql" and stream == "client-heavy":
+                runs.append(run_baseline_tree(fresh, chunks[0], options.baseline_tree, runs[-1].baselines, report))
     return runs
+
+
+def run_baseline_tree(fresh: bench_stores.FreshStore, chunk: Chunk, tree: Path, baselines: dict[str, float],
+                      report: Report) -> StoreRun:
+    """The first chunk ingested by the baseline checkout's code, into a fresh store."""
+    revision = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=False).stdout.strip() or tree.name
+    run = StoreRun("postgresql", f"client-heavy, code at {revision}", baselines=baselines)
+    with fresh() as url, tempfile.TemporaryDirectory() as logs:
+        done = run_ingest(url, chunk, Path(logs), tree)
+    run.chunks.append(done)
+    run.events = done.accepted
+    report(f"postgresql chunk 1 by the code at {revision}: {done.rate:,.0f}/s")
+    return run
 
 
 def baseline_events(runs: list[StoreRun]) -> int:
@@ -387,7 +421,8 @@ def chunk_rows(run: StoreRun) -> list[str]:
     naive, batched = run.baselines.get("naive", 0.0), run.baselines.get("batched", 0.0)
     return [
         f"| {run.kind} | {run.stream} | {n} | {c.accepted:,} | {c.seconds:,.1f} | {c.rate:,.0f} | {ratio(c.rate, naive)} "
-        f"| {ratio(c.rate, batched)} | {c.cpu_seconds / c.accepted * 1e6:.0f} | {c.peak_rss_mib:.0f} | {c.load:.1f} |"
+        f"| {ratio(c.rate, batched)} | {c.cpu_seconds / c.accepted * 1e6:.0f} | {c.peak_rss_mib:.0f} "
+        f"| {c.projector_rss_mib:.0f} | {c.load:.1f} |"
         for n, c in enumerate(run.chunks, 1)
     ]
 
@@ -404,6 +439,21 @@ def flat_line(run: StoreRun) -> str:
             f"{last.rate:,.0f}/s = {share:.0%} of the first ({first.rate:,.0f}/s; goal {GOAL_FLAT:.0%}: {verdict}; "
             f"load {first.load:.1f} then {last.load:.1f}), at {cpu:.2f}× the first chunk's CPU per event (the "
             f"figure load moves least); ingest peak RSS {max(c.peak_rss_mib for c in run.chunks):,.0f} MiB")
+
+
+def is_baseline(run: StoreRun) -> bool:
+    return ", code at " in run.stream
+
+
+def against_baseline(baseline: StoreRun, runs: list[StoreRun]) -> str:
+    """This code's first chunk against the baseline checkout's, same store kind, same run."""
+    mine = next(r for r in runs if r.kind == baseline.kind and r.stream == "client-heavy" and not is_baseline(r))
+    ours, theirs = mine.chunks[0], baseline.chunks[0]
+    cpu = (ours.cpu_seconds / ours.accepted) / (theirs.cpu_seconds / theirs.accepted)
+    return (f"- {baseline.kind}, chunk 1: this code {ours.rate:,.0f}/s against {theirs.rate:,.0f}/s by the "
+            f"{baseline.stream.split(', ')[1]}: **{ours.rate / theirs.rate:.2f}×** (goal 3×; load {theirs.load:.1f} "
+            f"then {ours.load:.1f}); CPU per event {cpu:.2f}× the baseline's (both of ingest's processes, where "
+            "it starts a second: Linux's `wait4` counts the children a process has reaped)")
 
 
 def storage_rows(run: StoreRun) -> list[str]:
@@ -425,17 +475,21 @@ def markdown(size: int, runs: list[StoreRun], options: Options) -> str:
         f"Client-heavy stream: `regledger simulate --clients {config.clients} --days {config.days} --seed {config.seed} "
         f"--violations {config.violations}` cut at {size:,} events. Each chunk is `regledger ingest CHUNK --db URL "
         "--format json` (monitor and audit index on) in a process of its own, consecutively into one store; "
-        "accepted == lines checked for each. CPU is the child's own (`wait4`), not the database server's; peak RSS "
-        f"is its `VmHWM` polled every {RSS_POLL_S} s and includes the monitor, which runs inside ingest. "
+        "accepted == lines checked for each. CPU is the child's and its own children's (`wait4`), not the "
+        f"database server's; peak RSS is its `VmHWM` polled every {RSS_POLL_S} s (the monitor's too when it runs "
+        "inside ingest); \"monitor process\" is the peak of the process ingest starts for the monitor, the audit "
+        "index and the owners (`ops/projector.py`; 0: none started). "
         f"Wall time includes the child's start-up, as a user's command does. "
         f"Baselines: eventsourcing saves of the first {baseline_events(runs):,} events of chunk 1, one aggregate per "
         "`save()` (naive) and 100 (batched), into a fresh store of the same kind.",
         "",
-        "| store | stream | chunk | events | s | events/s | × naive | × batched | CPU µs/event | peak RSS MiB | load |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| store | stream | chunk | events | s | events/s | × naive | × batched | CPU µs/event | peak RSS MiB "
+        "| monitor process MiB | load |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(row for run in runs for row in chunk_rows(run)),
         "",
-        *(flat_line(run) for run in runs),
+        *(flat_line(run) for run in runs if not is_baseline(run)),
+        *(against_baseline(run, runs) for run in runs if is_baseline(run)),
         "",
         "On the full store (in-process; `audit --subject`: 100-event pages for "
         f"{AUDIT_CLIENTS} random clients, half first pages; the report of the last simulated day; replay "
@@ -463,7 +517,8 @@ def markdown(size: int, runs: list[StoreRun], options: Options) -> str:
 
 def command_options() -> str:
     """The scale options of the run, for the command line RESULTS.md quotes."""
-    return f" --chunk {OPTIONS.chunk}" + (" --scale-market" if OPTIONS.market else "")
+    tree = f" --baseline-tree {OPTIONS.baseline_tree}" if OPTIONS.baseline_tree else ""
+    return f" --chunk {OPTIONS.chunk}" + (" --scale-market" if OPTIONS.market else "") + tree
 
 
 def section(size: int, report: Report) -> str:
