@@ -2,7 +2,7 @@
 
 Checkpoints and verification read the log in bounded pages; hashing is O(n) in the positions
 covered (a Merkle root over a million events is a few seconds of SHA-256), and memory is
-O(page + log n), plus verification's O(n / 1024) recomputed subtree roots.
+O(page + log n), plus verification's O(n / 128) recomputed subtree roots.
 
 A proof is O(log n): the stored roots of the complete subtrees its ranges are made of
 (``projections.store.merkle_subtrees``) and the leaves of the few smaller pieces. The read

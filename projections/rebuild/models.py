@@ -240,7 +240,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
         ),
         None, _owners, _replace_owners,
     ),
-    # The roots of the ledger's complete Merkle subtrees of 1,024 leaves and more
+    # The roots of the ledger's complete Merkle subtrees of 256 leaves and more
     # (``projections.store.merkle_subtrees``), which proofs read: written with the ledger's
     # rows (by ``Ledger.import_rows`` too), so always at the tip.
     ReadModel(

@@ -158,7 +158,7 @@ def notify_ddl(t: Types) -> tuple[str, ...]:
 
 
 def merkle_ddl(t: Types) -> tuple[str, ...]:
-    """The roots of the ledger's complete aligned Merkle subtrees of 1,024 leaves and more
+    """The roots of the ledger's complete aligned Merkle subtrees of 256 leaves and more
     (``projections.store.merkle_subtrees``), written with the ledger's rows: proofs read them."""
     return (
         f"CREATE TABLE IF NOT EXISTS merkle_subtrees ( level {t.integer} NOT NULL, idx {t.integer} NOT NULL,"
