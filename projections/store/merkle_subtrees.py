@@ -32,7 +32,7 @@ TABLE = "merkle_subtrees"
 LEVEL = 8
 # How far one write catches up a table that lags (a store made before it): ~0.2 s of hashing.
 CATCH_UP_LEAVES = 1 << 16
-PIECES_PER_STATEMENT = 200
+PIECES_PER_STATEMENT = 64
 
 SELECT_COVERED = "SELECT MAX(idx) FROM merkle_subtrees WHERE level = ?"
 SELECT_LEAVES = (
@@ -40,6 +40,8 @@ SELECT_LEAVES = (
     " WHERE notification_id > ? AND notification_id <= ? ORDER BY notification_id"
 )
 SELECT_ALL = "SELECT level, idx, root FROM merkle_subtrees"
+# One statement for any few pieces: the slots a lookup does not use are bound to no row (-1).
+SELECT_PIECES = SELECT_ALL + " WHERE " + " OR ".join(["(level = ? AND idx = ?)"] * PIECES_PER_STATEMENT)
 INSERT = "INSERT INTO merkle_subtrees (level, idx, root) VALUES (?, ?, ?)"
 DELETE_ALL = "DELETE FROM merkle_subtrees"
 
@@ -58,8 +60,8 @@ def stored(c: Cursor, pieces: Collection[Piece]) -> dict[Piece, bytes]:
     wanted = sorted(set(pieces))
     for start in range(0, len(wanted), PIECES_PER_STATEMENT):
         chunk = wanted[start : start + PIECES_PER_STATEMENT]
-        where = " OR ".join(["(level = ? AND idx = ?)"] * len(chunk))
-        c.execute(f"{SELECT_ALL} WHERE {where}", [v for piece in chunk for v in piece])  # placeholders only
+        chunk += [(-1, -1)] * (PIECES_PER_STATEMENT - len(chunk))
+        c.execute(SELECT_PIECES, [v for piece in chunk for v in piece])
         found.update(((int(r[0]), int(r[1])), bytes(r[2])) for r in c.fetchall())
     return found
 
