@@ -176,3 +176,21 @@ def test_an_import_rebuilds_the_table_and_proves_the_same(store: Store, tmp_path
         assert consistency_json(consistency_proof(moved, early, tip)) == consistency_json(consistency_proof(store, early, tip))
     finally:
         moved.close()
+
+
+def test_a_store_of_the_schema_before_the_table_opens_and_gains_it(store: Store, store_url: str) -> None:
+    append(store, 40)
+    store.close()
+    Dba(store_url).run(
+        ("DROP TABLE merkle_subtrees", ()),
+        ("UPDATE regledger_meta SET value = ? WHERE key = 'schema'", ("0123456789abcdef",)),
+    )
+    reopened = open_store(store_url)  # migrates: the fingerprint differs
+    try:
+        assert reopened.is_migrated() and stored_rows(reopened) == {}
+        hashes = leaves(reopened)
+        assert_inclusion(reopened, hashes, 40, 9)
+        append(reopened, 3, (1,))  # 16 leaves caught up a write
+        assert stored_rows(reopened) == expected_rows(leaves(reopened))
+    finally:
+        reopened.close()
