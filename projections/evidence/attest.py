@@ -143,16 +143,19 @@ def _stored_roots(store: Store, ranges: list[Range]) -> dict[Range, bytes]:
     pieces = {span: range_pieces(span) for span in set(ranges)}
     wanted = {p for found in pieces.values() for p in found}
     level = merkle_subtrees.LEVEL
-    with Sql(store).reading() as cursor:
+    with Sql(store).reading() as cursor:  # one transaction: a round trip each is what a proof costs
         roots = merkle_subtrees.stored(cursor, [p for p in wanted if p[0] >= level])
-    missing = [p for p in wanted if p not in roots]
-    for low, high in _leaf_spans(missing, 1 << level):
-        inside = [p for p in missing if low <= piece_range(p)[0] < high]
-        shifted = {p: (piece_range(p)[0] - low, piece_range(p)[1] - low) for p in inside}
-        computed = RangeRoots(shifted.values())
-        for leaf in iter_leaves(store, high, after=low):
-            computed.add(leaf_hash(leaf))
-        roots.update(zip(inside, computed.roots(list(shifted.values())), strict=True))
+        missing = [p for p in wanted if p not in roots]
+        for low, high in _leaf_spans(missing, 1 << level):
+            inside = [p for p in missing if low <= piece_range(p)[0] < high]
+            shifted = {p: (piece_range(p)[0] - low, piece_range(p)[1] - low) for p in inside}
+            computed = RangeRoots(shifted.values())
+            leaves = merkle_subtrees.ledger_leaves(cursor, low, high)
+            if leaves is None:
+                raise StoreCorrupted(f"the log is not positions {low + 1}..{high}")
+            for leaf in leaves:
+                computed.add(leaf_hash(leaf))
+            roots.update(zip(inside, computed.roots(list(shifted.values())), strict=True))
     return {span: fold_pieces([roots[p] for p in found]) for span, found in pieces.items()}
 
 
@@ -175,15 +178,16 @@ def inclusion_proofs(store: Store, events: list[tuple[str, int]], digest: Checkp
     paths = [inclusion_ranges(position - 1, size) for position in positions]
     whole = (0, size)
     ranges = [*(r for path in paths for r in path), whole]
+    proven: list[Row] = []
     try:
         found = _stored_roots(store, ranges)
-        leaves = [leaf_hash(row_at(store, position).chain_hash) for position in positions]
+        proven = [row_at(store, position) for position in positions]
         checked = found[whole] == digest.merkle_root and all(
-            verify_inclusion(position - 1, size, leaf, [found[r] for r in path], digest.merkle_root)
-            for position, path, leaf in zip(positions, paths, leaves, strict=True)
+            verify_inclusion(position - 1, size, leaf_hash(row.chain_hash), [found[r] for r in path], digest.merkle_root)
+            for position, path, row in zip(positions, paths, proven, strict=True)
         )
     except StoreCorrupted:  # a damaged log: said as the leaves alone say it
-        checked = False
+        checked, proven = False, []
     if not checked:
         found = roots_from_leaves(store, size, ranges)
         if found[whole] != digest.merkle_root:
@@ -192,8 +196,8 @@ def inclusion_proofs(store: Store, events: list[tuple[str, int]], digest: Checkp
                 " `regledger verify --digest`"
             )
     proofs = []
-    for position, path in zip(positions, paths, strict=True):
-        row = row_at(store, position)
+    for index, (position, path) in enumerate(zip(positions, paths, strict=True)):
+        row = proven[index] if proven else row_at(store, position)
         previous = row_at(store, position - 1).chain_hash if position > 1 else GENESIS_HASH
         if ChainCheck.recompute(row, previous) != row.chain_hash:
             raise StoreCorrupted(f"the row at position {position} does not hash to its chain hash: run `regledger verify`")

@@ -99,10 +99,10 @@ def _next_position(sql: Sql, after: int) -> int | None:
     return None if found is None else int(found)
 
 
-def iter_leaves(store: Store, size: int, page: int = LOG_ROWS_PER_PAGE_MAX, after: int = 0) -> Iterator[bytes]:
-    """The chain hashes of positions after+1..size, checked to be exactly those positions."""
+def iter_leaves(store: Store, size: int, page: int = LOG_ROWS_PER_PAGE_MAX) -> Iterator[bytes]:
+    """The chain hashes of positions 1..size, checked to be exactly those positions."""
     assert 0 < page <= LOG_ROWS_PER_PAGE_MAX
-    sql, position = Sql(store), after
+    sql, position = Sql(store), 0
     while position < size:
         rows = _fetch(store, sql, SELECT_LEAVES, (position, min(position + page, size)))
         if not rows:
