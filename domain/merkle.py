@@ -7,15 +7,21 @@ consistency proofs are RFC 6962 sections 2.1.1 and 2.1.2; their checks are RFC 9
 2.1.3.2 and 2.1.4.2. ``ops/VERIFYING.md`` restates all of it for regulators.
 
 Proofs are computed from a stream of leaves: a proof is the roots of O(log n) ranges of leaves,
-so one pass over the log (O(n) hashing, O(log n) memory per range) yields any of them.
+so one pass over the log (O(n) hashing, O(log n) memory per range) yields any of them. Every
+such range is also a few complete, aligned subtrees (``range_pieces``) whose roots a store can
+keep (``projections.store.merkle_subtrees``): a proof is then O(log n) stored roots and at most
+a few small ranges of leaves.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 Range = tuple[int, int]  # [start, end) of leaf indices
+Piece = tuple[int, int]  # (level, index): the complete subtree of leaves [index << level, (index + 1) << level)
+# Told of each complete subtree an Accumulator builds: (level, index, root).
+OnSubtree = Callable[[int, int, bytes], None]
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 HASH_BYTES = 32
@@ -36,22 +42,38 @@ def split(size: int) -> int:
 
 
 class Accumulator:
-    """The root of a growing list of leaves: the complete subtrees so far, largest first."""
+    """The root of a growing list of leaves: the complete subtrees so far, largest first.
 
-    __slots__ = ("_stack", "size")
+    Each leaf added completes the aligned subtrees it ends; with ``on_subtree`` those of
+    ``2 ** level_from`` leaves or more are told as they complete (no hashing besides the root's
+    own; ``level_from`` at least 1). ``frontier`` resumes after ``size`` leaves from the roots of the complete subtrees
+    of ``size``'s binary decomposition, largest first."""
 
-    def __init__(self) -> None:
-        self._stack: list[tuple[int, bytes]] = []
-        self.size = 0
+    __slots__ = ("_on_subtree", "_stack", "_width_from", "size")
+
+    def __init__(
+        self, on_subtree: OnSubtree | None = None, level_from: int = 0,
+        size: int = 0, frontier: Sequence[bytes] = (),
+    ) -> None:
+        widths = [1 << bit for bit in reversed(range(size.bit_length())) if size >> bit & 1]
+        assert len(widths) == len(frontier), "one root per set bit of the size"
+        self._stack: list[tuple[int, bytes]] = list(zip(widths, frontier, strict=True))
+        self.size = size
+        self._on_subtree = on_subtree
+        assert on_subtree is None or level_from >= 1, "a leaf is not told"
+        self._width_from = 1 << level_from if on_subtree is not None else 1 << 64
 
     def add(self, hashed_leaf: bytes) -> None:
         """Append one leaf, given as its leaf hash."""
         stack, width, node = self._stack, 1, hashed_leaf
+        self.size += 1
         while stack and stack[-1][0] == width:
             node = node_hash(stack.pop()[1], node)
             width *= 2
+            if width >= self._width_from:
+                assert self._on_subtree is not None
+                self._on_subtree(width.bit_length() - 1, self.size // width - 1, node)
         stack.append((width, node))
-        self.size += 1
 
     def root(self) -> bytes:
         if not self._stack:
@@ -68,6 +90,37 @@ def root(leaves: Iterable[bytes]) -> bytes:
     for data in leaves:
         accumulator.add(leaf_hash(data))
     return accumulator.root()
+
+
+def piece_range(piece: Piece) -> Range:
+    level, index = piece
+    return index << level, (index + 1) << level
+
+
+def range_pieces(span: Range) -> list[Piece]:
+    """The complete aligned subtrees of a range of a proof, largest first: the binary
+    decomposition of its size from its start. Every range ``inclusion_ranges`` and
+    ``consistency_ranges`` give, and every prefix ``(0, size)``, starts at a multiple of its
+    largest piece, so its root is the pieces' roots folded from the right (``fold_pieces``)."""
+    start, end = span
+    assert 0 <= start < end
+    size = end - start
+    pieces = []
+    for bit in reversed(range(size.bit_length())):
+        if size >> bit & 1:
+            assert start % (1 << bit) == 0, f"range {span} is not aligned on its pieces"
+            pieces.append((bit, start >> bit))
+            start += 1 << bit
+    return pieces
+
+
+def fold_pieces(roots: Sequence[bytes]) -> bytes:
+    """The root of a range from its pieces' roots, largest first (``range_pieces``): RFC 6962
+    splits a range at its largest power of two, which is its first piece."""
+    node = roots[-1]
+    for left in reversed(roots[:-1]):
+        node = node_hash(left, node)
+    return node
 
 
 def inclusion_ranges(index: int, size: int) -> list[Range]:

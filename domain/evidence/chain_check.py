@@ -40,7 +40,10 @@ class ChainBreak:
 class ChainCheck:
     """Feed rows in order; ``broken`` is the first problem, after which nothing is checked."""
 
-    def __init__(self, checkpoint_at: int | None = None) -> None:
+    def __init__(self, checkpoint_at: int | None = None, subtrees_from: int | None = None) -> None:
+        """``subtrees_from``: also keep the root of every complete aligned subtree of
+        ``2 ** subtrees_from`` leaves or more (``subtrees``, by (level, index)), to compare
+        with the stored ones."""
         self.position = 0
         self.previous = GENESIS_HASH
         self._before_previous = GENESIS_HASH
@@ -48,7 +51,14 @@ class ChainCheck:
         self.broken: ChainBreak | None = None
         self.checkpoint: Checkpoint | None = None
         self._checkpoint_at = checkpoint_at
-        self._tree = Accumulator()
+        self.subtrees: dict[tuple[int, int], bytes] = {}
+        if subtrees_from is None:
+            self._tree = Accumulator()
+        else:
+            self._tree = Accumulator(self._keep, subtrees_from)
+
+    def _keep(self, level: int, index: int, root: bytes) -> None:
+        self.subtrees[level, index] = root
 
     def feed(self, rows: Iterable[Row]) -> ChainBreak | None:
         for row in rows:

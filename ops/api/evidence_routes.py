@@ -101,6 +101,7 @@ def register_evidence_routes(app: FastAPI) -> None:
                 "checked": result.checked,
                 "first_bad_position": None if broken is None else broken.position,
                 "reason": None if broken is None else broken.reason,
+                "merkle_subtrees": {"intact": result.subtrees is None, "reason": result.subtrees},
                 "quarantine": quarantine.as_json(),
                 "projections": None if drift is None else drift.as_json(),
             }

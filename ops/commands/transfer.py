@@ -170,10 +170,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("rebuild")
     def rebuild(db: Annotated[str | None, typer.Option("--db", help="store URL")] = None) -> None:
-        """Drop every read model (registry, monitor, audit index, case statuses) and rebuild it
-        from the log, in place: the repair when ``verify --projections`` names drift. Safe
-        beside a running ingest, monitor or case action (each model is rebuilt under its
-        writers' lock, or dropped and caught up as a tracked projection)."""
+        """Drop every read model (registry, monitor, audit index, case statuses, Merkle subtree
+        roots) and rebuild it from the log, in place: the repair when ``verify --projections``
+        names drift. Safe beside a running ingest, monitor or case action (each model is rebuilt
+        under its writers' lock, or dropped and caught up as a tracked projection)."""
 
         store = open_store(database_url(db))
         try:

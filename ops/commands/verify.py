@@ -64,6 +64,7 @@ def register(app: typer.Typer) -> None:
             "reason": None if broken is None else broken.reason,
             "tip": None if result.tip is None else checkpoint_json(result.tip),
             "digest": None if signed is None else {**checkpoint_json(signed.checkpoint), "key_id": signed.key_id},
+            "merkle_subtrees": {"intact": result.subtrees is None, "reason": result.subtrees},
             "quarantine": quarantine.as_json(),
         }
         if drift is not None:
@@ -96,6 +97,8 @@ def verify_text(report: dict[str, Any], drift: Drift | None = None) -> str:
                 f"the log still holds the digest at position {report['digest']['position']}"
                 f" signed by key {report['digest']['key_id']}"
             )
+    if report["merkle_subtrees"]["reason"] is not None:
+        lines.append(f"MERKLE SUBTREES TAMPERED: {report['merkle_subtrees']['reason']}")
     if drift is not None:
         models = ", ".join(f"{c.model} ({c.rows} rows at position {c.position})" for c in drift.checked)
         if drift.difference is None:

@@ -1,8 +1,14 @@
 """Checkpoints, verification and proofs over the stored log.
 
-Every function here reads the log in bounded pages; hashing is O(n) in the positions covered
-(a Merkle root or a proof over a million events is a few seconds of SHA-256), and memory is
-O(page + log n).
+Checkpoints and verification read the log in bounded pages; hashing is O(n) in the positions
+covered (a Merkle root over a million events is a few seconds of SHA-256), and memory is
+O(page + log n), plus verification's O(n / 128) recomputed subtree roots.
+
+A proof is O(log n): the stored roots of the complete subtrees its ranges are made of
+(``projections.store.merkle_subtrees``) and the leaves of the few smaller pieces. The read
+model is not trusted: every proof is checked against the digest's root (RFC 9162) before it
+is returned, and one that fails (a stored root altered) is made again from the leaves alone,
+as before the table existed, so the output is the same bytes either way.
 """
 
 from __future__ import annotations
@@ -15,8 +21,22 @@ from domain.errors import InvalidRequest, StoreCorrupted
 from domain.evidence.chain_check import ChainBreak, ChainCheck, Row
 from domain.evidence.digest import Checkpoint
 from domain.evidence.proofs import ConsistencyProof, InclusionProof
-from domain.merkle import RangeRoots, consistency_ranges, inclusion_ranges, leaf_hash
+from domain.merkle import (
+    Piece,
+    Range,
+    RangeRoots,
+    consistency_ranges,
+    fold_pieces,
+    inclusion_ranges,
+    leaf_hash,
+    piece_range,
+    range_pieces,
+    verify_consistency,
+    verify_inclusion,
+)
 from projections.evidence.log import iter_leaves, iter_rows, position_of, row_at
+from projections.sql import Sql
+from projections.store import merkle_subtrees
 from projections.store.base import Store
 
 Progress = Callable[[int], None]
@@ -27,10 +47,13 @@ class Verification:
     checked: int  # rows whose hash recomputed
     tip: Checkpoint | None  # at the last good position
     broken: ChainBreak | None
+    # The first stored Merkle subtree root (``merkle_subtrees``) that differs from the one
+    # recomputed from the chain, or lies beyond the intact log; None: every stored root holds.
+    subtrees: str | None = None
 
     @property
     def intact(self) -> bool:
-        return self.broken is None
+        return self.broken is None and self.subtrees is None
 
 
 def _run(store: Store, check: ChainCheck, until: int | None, progress: Progress | None) -> None:
@@ -53,10 +76,29 @@ def _run(store: Store, check: ChainCheck, until: int | None, progress: Progress 
 def verify_log(store: Store, digest: Checkpoint | None = None, progress: Progress | None = None) -> Verification:
     """Recompute the whole chain; with a digest, also check the log still holds what it
     signed (the same chain hash and Merkle root at its position, nothing truncated)."""
-    check = ChainCheck(checkpoint_at=None if digest is None else digest.position)
+    check = ChainCheck(checkpoint_at=None if digest is None else digest.position, subtrees_from=merkle_subtrees.LEVEL)
     _run(store, check, None, progress)
     broken = check.broken if digest is None else check.compare(digest)
-    return Verification(check.position, check.tip(), broken)
+    return Verification(check.position, check.tip(), broken, _subtrees_problem(store, check))
+
+
+def _subtrees_problem(store: Store, check: ChainCheck) -> str | None:
+    """The first stored subtree root that is not the one recomputed from the chain (a row
+    the log does not complete is wrong too; one past a break in the chain is not judged). A
+    row missing is no problem: a proof reads the leaves instead (a store made before the
+    table catches up), and ``verify --projections`` names it."""
+    with Sql(store).reading() as cursor:
+        stored = merkle_subtrees.all_rows(cursor)
+    for (level, index), root in sorted(stored.items()):
+        start, end = piece_range((level, index))
+        if check.broken is not None and end > check.position:
+            continue  # past a break in the chain: that break is what verify reports
+        if check.subtrees.get((level, index)) != root:
+            return (
+                f"the stored Merkle subtree root of positions {start + 1}..{end} (level {level},"
+                f" index {index}) is not the one recomputed from the chain: run `regledger rebuild`"
+            )
+    return None
 
 
 def checkpoint_at(store: Store, position: int | None = None) -> Checkpoint:
@@ -75,11 +117,46 @@ def checkpoint_at(store: Store, position: int | None = None) -> Checkpoint:
     return found
 
 
-def _roots(store: Store, size: int, ranges: list[tuple[int, int]]) -> RangeRoots:
+def _roots(store: Store, size: int, ranges: list[Range]) -> RangeRoots:
+    """The roots of ``ranges`` from the leaves alone: one pass over positions 1..size."""
     roots = RangeRoots(ranges)
     for leaf in iter_leaves(store, size):
         roots.add(leaf_hash(leaf))
     return roots
+
+
+def _leaf_spans(pieces: list[Piece], gap: int) -> list[Range]:
+    """The leaves to read for ``pieces``: their ranges merged where less than ``gap`` apart
+    (one read of a few more leaves costs less than another statement)."""
+    spans: list[Range] = []
+    for start, end in sorted(piece_range(p) for p in pieces):
+        if spans and start <= spans[-1][1] + gap:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _stored_roots(store: Store, ranges: list[Range]) -> dict[Range, bytes]:
+    """The roots of ``ranges`` from the stored subtrees, and from the leaves for the pieces
+    below their level or missing (a store whose table still lags: then as slow as before)."""
+    pieces = {span: range_pieces(span) for span in set(ranges)}
+    wanted = {p for found in pieces.values() for p in found}
+    level = merkle_subtrees.LEVEL
+    with Sql(store).reading() as cursor:  # one transaction: a round trip each is what a proof costs
+        roots = merkle_subtrees.stored(cursor, [p for p in wanted if p[0] >= level])
+        missing = [p for p in wanted if p not in roots]
+        for low, high in _leaf_spans(missing, 1 << level):
+            inside = [p for p in missing if low <= piece_range(p)[0] < high]
+            shifted = {p: (piece_range(p)[0] - low, piece_range(p)[1] - low) for p in inside}
+            computed = RangeRoots(shifted.values())
+            leaves = merkle_subtrees.ledger_leaves(cursor, low, high)
+            if leaves is None:
+                raise StoreCorrupted(f"the log is not positions {low + 1}..{high}")
+            for leaf in leaves:
+                computed.add(leaf_hash(leaf))
+            roots.update(zip(inside, computed.roots(list(shifted.values())), strict=True))
+    return {span: fold_pieces([roots[p] for p in found]) for span, found in pieces.items()}
 
 
 def inclusion_proof(store: Store, event_id: str, digest: Checkpoint, version: int = 1) -> InclusionProof:
@@ -88,8 +165,8 @@ def inclusion_proof(store: Store, event_id: str, digest: Checkpoint, version: in
 
 
 def inclusion_proofs(store: Store, events: list[tuple[str, int]], digest: Checkpoint) -> list[InclusionProof]:
-    """Proofs of several events (id, version) in one pass over the leaves: an evidence pack
-    proves hundreds of events, each proof alone would read the whole log again."""
+    """Proofs of several events (id, version) from one read of the stored subtrees: an
+    evidence pack proves hundreds of events."""
     size = digest.position
     positions = [position_of(store, event_id, version) for event_id, version in events]
     for (event_id, _), position in zip(events, positions, strict=True):
@@ -99,23 +176,43 @@ def inclusion_proofs(store: Store, events: list[tuple[str, int]], digest: Checkp
                 " make a newer digest"
             )
     paths = [inclusion_ranges(position - 1, size) for position in positions]
-    roots = _roots(store, size, [*(r for path in paths for r in path), (0, size)])
-    if roots.roots([(0, size)]) != [digest.merkle_root]:
-        raise StoreCorrupted(
-            f"the log up to position {size} no longer has the digest's Merkle root: run"
-            " `regledger verify --digest`"
+    whole = (0, size)
+    ranges = [*(r for path in paths for r in path), whole]
+    proven: list[Row] = []
+    try:
+        found = _stored_roots(store, ranges)
+        proven = [row_at(store, position) for position in positions]
+        checked = found[whole] == digest.merkle_root and all(
+            verify_inclusion(position - 1, size, leaf_hash(row.chain_hash), [found[r] for r in path], digest.merkle_root)
+            for position, path, row in zip(positions, paths, proven, strict=True)
         )
+    except StoreCorrupted:  # a damaged log: said as the leaves alone say it
+        checked, proven = False, []
+    if not checked:
+        found = roots_from_leaves(store, size, ranges)
+        if found[whole] != digest.merkle_root:
+            raise StoreCorrupted(
+                f"the log up to position {size} no longer has the digest's Merkle root: run"
+                " `regledger verify --digest`"
+            )
     proofs = []
-    for position, path in zip(positions, paths, strict=True):
-        row = row_at(store, position)
+    for index, (position, path) in enumerate(zip(positions, paths, strict=True)):
+        row = proven[index] if proven else row_at(store, position)
         previous = row_at(store, position - 1).chain_hash if position > 1 else GENESIS_HASH
         if ChainCheck.recompute(row, previous) != row.chain_hash:
             raise StoreCorrupted(f"the row at position {position} does not hash to its chain hash: run `regledger verify`")
         proofs.append(InclusionProof(
             row.originator_id, row.originator_version, row.topic, position, row.recorded_at,
-            previous, row.state, row.chain_hash, size, digest.merkle_root, tuple(roots.roots(path)),
+            previous, row.state, row.chain_hash, size, digest.merkle_root, tuple(found[r] for r in path),
         ))
     return proofs
+
+
+def roots_from_leaves(store: Store, size: int, ranges: list[Range]) -> dict[Range, bytes]:
+    """The roots of ``ranges`` from the leaves alone (the stored subtrees gave a proof that
+    does not check: the read model was altered; ``verify`` names the row)."""
+    unique = sorted(set(ranges))
+    return dict(zip(unique, _roots(store, size, unique).roots(unique), strict=True))
 
 
 def consistency_proof(store: Store, old: Checkpoint, new: Checkpoint) -> ConsistencyProof:
@@ -126,11 +223,20 @@ def consistency_proof(store: Store, old: Checkpoint, new: Checkpoint) -> Consist
         )
     path = consistency_ranges(old.position, new.position) if old.position < new.position else []
     whole = [(0, old.position), (0, new.position)]
-    found = _roots(store, new.position, [*path, *whole]).roots
-    if found(whole) != [old.merkle_root, new.merkle_root]:
-        raise StoreCorrupted(
-            "the log no longer has both digests' Merkle roots: run `regledger verify --digest`"
+    expected = [old.merkle_root, new.merkle_root]
+    try:
+        found = _stored_roots(store, [*path, *whole])
+        checked = [found[r] for r in whole] == expected and verify_consistency(
+            old.position, new.position, old.merkle_root, new.merkle_root, [found[r] for r in path]
         )
+    except StoreCorrupted:  # a damaged log: said as the leaves alone say it
+        checked = False
+    if not checked:
+        found = roots_from_leaves(store, new.position, [*path, *whole])
+        if [found[r] for r in whole] != expected:
+            raise StoreCorrupted(
+                "the log no longer has both digests' Merkle roots: run `regledger verify --digest`"
+            )
     return ConsistencyProof(
-        old.position, old.merkle_root, new.position, new.merkle_root, tuple(found(path)),
+        old.position, old.merkle_root, new.position, new.merkle_root, tuple(found[r] for r in path),
     )

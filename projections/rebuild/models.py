@@ -25,6 +25,7 @@ from projections.cases.rebuild import rebuild_case_statuses, replace_case_status
 from projections.monitor.runner import MonitorRunner
 from projections.queue.owners import catch_up_owners, forget_owners
 from projections.sql import Cursor, Sql
+from projections.store import merkle_subtrees
 from projections.store.base import MONITOR_APPLICATION, Store, entries_through
 from projections.store.postgres import MONITOR_LOCK_KEY
 
@@ -132,6 +133,20 @@ def _replace_owners(store: Store, model: ReadModel) -> None:
     catch_up_owners(store)
 
 
+def _replace_subtrees(store: Store, model: ReadModel) -> None:
+    """The Merkle subtrees dropped and recomputed from the chain hashes, a slice per write
+    transaction under the ledger's lock: appends meanwhile wait one slice at most, and extend
+    the table themselves once it has caught up."""
+    with Sql(store).writing(ledger_lock=True) as cursor:
+        merkle_subtrees.clear(cursor)
+    done = False
+    while not done:
+        with Sql(store).writing(ledger_lock=True) as cursor:
+            cursor.execute(TIP_POSITION)
+            row = cursor.fetchone()
+            done = merkle_subtrees.catch_up_step(cursor, int(row[0] or 0) if row else 0)
+
+
 def _replace_tracked(lock_key: int) -> Callable[[Store, ReadModel], None]:
     """A tracked projection replaced: its rows and its tracking dropped in one transaction
     under its writers' lock (so it is simply at position 0 after, never half-dropped), then
@@ -224,6 +239,14 @@ READ_MODELS: tuple[ReadModel, ...] = (
                   where=f"findings.{NOT_SUPERVISORY}"),
         ),
         None, _owners, _replace_owners,
+    ),
+    # The roots of the ledger's complete Merkle subtrees of 256 leaves and more
+    # (``projections.store.merkle_subtrees``), which proofs read: written with the ledger's
+    # rows (by ``Ledger.import_rows`` too), so always at the tip.
+    ReadModel(
+        "merkle subtrees",
+        (ComparedTable(merkle_subtrees.TABLE, ("level", "idx", "root"), 2),),
+        None, None, _replace_subtrees,
     ),
     # The quarantine has no read model: a line's status (open, resubmitted, dismissed) is
     # derived from its link rows when read, and those rows are records of their own, chained

@@ -157,6 +157,15 @@ def notify_ddl(t: Types) -> tuple[str, ...]:
     )
 
 
+def merkle_ddl(t: Types) -> tuple[str, ...]:
+    """The roots of the ledger's complete aligned Merkle subtrees of 256 leaves and more
+    (``projections.store.merkle_subtrees``), written with the ledger's rows: proofs read them."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS merkle_subtrees ( level {t.integer} NOT NULL, idx {t.integer} NOT NULL,"
+        f" root {t.blob} NOT NULL, PRIMARY KEY (level, idx)){t.without_rowid}",
+    )
+
+
 def quarantine_chain_columns(t: Types) -> tuple[str, str]:
     """What an older store's mutable quarantine gains when it is chained (quarantine_log.upgrade)."""
     return (
@@ -171,5 +180,5 @@ def tables_ddl(t: Types, ledger: tuple[str, ...], tracking: tuple[str, ...]) -> 
     fingerprint differs from this schema's is migrated on open."""
     return (
         *ledger, *core_ddl(t), *tracking, *audit_ddl(t), *cases_ddl(t), *queue_ddl(t),
-        *tokens_ddl(t), *snapshots_ddl(t), *notify_ddl(t),
+        *tokens_ddl(t), *snapshots_ddl(t), *notify_ddl(t), *merkle_ddl(t),
     )

@@ -1,6 +1,6 @@
 """The writing side of the store, written once for SQLite and PostgreSQL on portable cursors
 (``projections.store.cursors``): the ledger recorder's appends (``ChainedRecorder``, mixed into
-each store's eventsourcing recorder), one ingest's transaction (``SqlLedgerWriter``) and one
+each store's eventsourcing recorder, with the Merkle subtrees its rows complete), one ingest's transaction (``SqlLedgerWriter``) and one
 monitor transaction (``SqlMonitorWriter``). What differs per store comes from the store
 (``portable.SqlStore``): its locks, bulk writes and list parameters.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import StoredEvent
 
 from projections.store import eventsourcing_compat as compat
-from projections.store import quarantine_log
+from projections.store import merkle_subtrees, quarantine_log
 from projections.store.base import (
     LEDGER_TABLE,
     MONITOR_APPLICATION,
@@ -111,6 +111,7 @@ class ChainedRecorder:
         self.lock_ledger(c)
         rows = chain_rows(read_tip(c), entries, recorded_at)
         self.insert_rows(c, rows)
+        merkle_subtrees.extend(c, rows)
         return rows
 
 
@@ -137,6 +138,7 @@ class SqlLedgerWriter:
     def import_rows(self, rows: Sequence[ChainedRow]) -> None:
         """Append rows exported from another store, keeping their positions, times and hashes."""
         self.store.recorder.insert_rows(self.c, rows)
+        merkle_subtrees.extend(self.c, rows)
         self._moved_to(rows)
 
     def _moved_to(self, rows: Sequence[ChainedRow]) -> None:
