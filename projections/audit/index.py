@@ -175,7 +175,7 @@ class AuditIndex:
             else:
                 continue  # an entry this index does not know: not an audit subject
             page.events.append(row)
-            page.subjects.extend((s, row[0], row[2], row[3], row[4]) for s in sorted(subjects))
+            page.subjects.extend((s, position) for s in sorted(subjects))
         return page
 
     def _catalogue_row(
