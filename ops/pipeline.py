@@ -33,13 +33,9 @@ class IngestPipeline:
         self.store = store
         self.ledger = build_ledger(store)
         self.monitor = build_monitor(store) if projections else None
-        # Other tracked projections, brought up to a position after the monitor.
-        audit_index = build_audit_index(store)
-        # The owners index files findings the audit index has reached, so it comes after it.
-        self.catch_ups: list[Callable[[int | None], object]] = [
-            lambda until: audit_index.catch_up(until=until),
-            lambda until: catch_up_owners(store),
-        ] if projections else []
+        # Brought up to a position after the monitor; the owners index (``catch_up_owners``)
+        # files findings the audit index has reached, so it comes after it.
+        self.audit_index = build_audit_index(store) if projections else None
         self._lock = threading.Lock()
 
     def ingest(
@@ -63,10 +59,12 @@ class IngestPipeline:
         return total
 
     def _project(self, batch: AdmittedBatch | None) -> None:
-        """Every projection up to ``batch`` (None: the tip). The monitor takes the batch's
-        events as the ledger recorded them, without reading them back."""
+        """Every projection up to ``batch`` (None: the tip). The monitor and the audit index
+        take the batch's events as the ledger recorded them, without reading them back."""
         until = None if batch is None else batch.last_position
+        recorded = () if batch is None else batch.recorded
         if self.monitor is not None:
-            self.monitor.catch_up(until=until, recorded=() if batch is None else batch.recorded)
-        for catch_up in self.catch_ups:
-            catch_up(until)
+            self.monitor.catch_up(until=until, recorded=recorded)
+        if self.audit_index is not None:
+            self.audit_index.catch_up(until=until, recorded=recorded)
+            catch_up_owners(self.store)

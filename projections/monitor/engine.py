@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import decimal
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -60,6 +60,14 @@ _STATUS_WATCHES = tuple(  # step (5): each status watcher with the index of its 
 # Years whose every instant, at any offset, lies inside events.md's range of times: an event
 # of one of them needs no exact check of its time (an int comparison instead of two aware ones).
 _SURELY_IN_RANGE_FROM, _SURELY_IN_RANGE_UNTIL = 1970, 2199
+
+
+def records_digest(records: Iterable[Sequence[str]]) -> str:
+    """``MonitorEngine.state_digest`` of the (kind, key, JSON) records ``iter_records`` gave."""
+    digest = hashlib.sha256()
+    for kind, key, text in records:
+        digest.update(f"{kind}\x1f{key}\x1f{text}\x1e".encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,10 +217,7 @@ class MonitorEngine:
         return persistence.iter_records(self._book)
 
     def state_digest(self) -> str:
-        digest = hashlib.sha256()
-        for kind, key, text in self.iter_records():
-            digest.update(f"{kind}\x1f{key}\x1f{text}\x1e".encode())
-        return digest.hexdigest()
+        return records_digest(self.iter_records())
 
     # -- one event ---------------------------------------------------------------------
     def _params(self, at: datetime) -> ParamsInForce:

