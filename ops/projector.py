@@ -137,14 +137,29 @@ def _follow(url: str, parent: Connection) -> Finished:
         while True:
             if finish is None and parent.poll(0):
                 finish = parent.recv()
-            until = None if finish is not None else monitor.position + SLICE_EVENTS
-            done = monitor.catch_up(until=until)
-            indexed = audit_index.catch_up(until=None if finish is not None else monitor.position)
+            recorded = _decoded_page(store, monitor.position)
+            until = recorded[-1].position if recorded else monitor.position + SLICE_EVENTS
+            done = monitor.catch_up(until=until, recorded=recorded)
+            indexed = audit_index.catch_up(until=monitor.position, recorded=recorded)
             catch_up_owners(store)
             events, findings = events + done.events, findings + done.findings
-            if finish is not None:
+            if done.events or indexed.events:
+                continue
+            if finish is not None:  # nothing left to project: every projection is at the tip
                 return Finished(monitor.position, events, findings)
-            if not (done.events or indexed.events) and parent.poll(IDLE_WAIT_S):
+            if parent.poll(IDLE_WAIT_S):
                 finish = parent.recv()
     finally:
         store.close()
+
+
+def _decoded_page(store: Any, after: int) -> list[Any]:
+    """The next slice of the log decoded once, for the monitor and the audit index both (each
+    takes a contiguous run of catalogue events as given, as in the ingesting process); empty
+    when the slice holds anything else (a case action), which each then reads for itself."""
+    from domain.ledger import decode_entry, is_catalogue_topic
+
+    entries = store.read_entries(after, SLICE_EVENTS)
+    if not entries or not all(is_catalogue_topic(e.type) for e in entries):
+        return []
+    return [decode_entry(e) for e in entries]
