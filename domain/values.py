@@ -68,6 +68,9 @@ _TIMESTAMP = re.compile(
     r"(?:\.(?P<micro>[0-9]{1,6})(?P<beyond>[0-9]*))?"
     r"(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
+_CANONICAL_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -118,8 +121,11 @@ def _decimal(value: object, info: ValidationInfo) -> object:
 
 def time_in_range(moment: datetime) -> bool:
     """True when an aware ``moment`` lies in events.md's [1970, 2200) UTC range (an aware
-    comparison never converts, so year 1 at +08:00 or 9999-12-31 at -23:59 cannot overflow)."""
-    return TIME_MIN <= moment < TIME_END
+    comparison never converts, so year 1 at +08:00 or 9999-12-31 at -23:59 cannot overflow).
+
+    A local year in 1971-2198 lies in range whatever the offset (offsets are under a day),
+    and reading it is cheaper than an aware comparison, which asks both sides for offsets."""
+    return 1970 < moment.year < 2199 or TIME_MIN <= moment < TIME_END
 
 
 def time_text(moment: datetime, zone: tzinfo) -> str:
@@ -134,13 +140,22 @@ def time_text(moment: datetime, zone: tzinfo) -> str:
 def _timestamp(value: object, info: ValidationInfo) -> object:
     if type(value) is datetime:
         return value
-    moment = _parsed_timestamp(value, stored=is_stored_form(info))
-    if not is_stored_form(info) and not time_in_range(moment):
+    stored = is_stored_form(info)
+    moment = _parsed_timestamp(value, stored)
+    if not stored and not time_in_range(moment):
         raise invalid(f"must lie in {TIME_RANGE_TEXT} once converted to UTC")
     return moment
 
 
 def _parsed_timestamp(value: object, stored: bool) -> datetime:
+    # The usual form (upper-case T, at most six fractional digits, Z or an hh:mm offset) is
+    # the very text ``fromisoformat`` is given below, so it goes there directly; anything
+    # else, or a date that is not real, takes the full path, which says what is wrong.
+    if type(value) is str and _CANONICAL_TIMESTAMP.fullmatch(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
     if type(value) is not str:
         raise invalid(f"must be an RFC 3339 timestamp string, like {TIMESTAMP_EXAMPLE}")
     match = _TIMESTAMP.fullmatch(value)

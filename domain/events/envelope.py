@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, SerializeAsAny, model_validator
 
 from domain.events.catalogue import EVENT_TYPES, EventType
 from domain.events.payload import Payload
+from domain.speedups import quick_init
 from domain.values import Id, Source, Timestamp, invalid
 
 DEFAULT_SOURCE = "unknown"
@@ -43,6 +44,7 @@ class Envelope(EnvelopeHead):
         return self
 
 
+@quick_init  # built for every event appended
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """An accepted event as the ledger stored it."""

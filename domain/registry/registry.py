@@ -86,11 +86,10 @@ class Registry:
         taken, missing = [], []
         for reference, key in referenced(envelope.type, envelope.data):
             exists = self._records.exists(key)
-            field = f"data.{reference.field}"
             if reference.creates and exists:
-                taken.append(Reason(field, already_exists(reference, key[1])))
+                taken.append(Reason(f"data.{reference.field}", already_exists(reference, key[1])))
             elif not reference.creates and not exists:
-                missing.append(Reason(field, unknown(reference, key[1])))
+                missing.append(Reason(f"data.{reference.field}", unknown(reference, key[1])))
         return taken, missing
 
     def _amendment_reasons(self, data: RuleParameterAmended, stored: bool) -> list[Reason]:
