@@ -227,9 +227,13 @@ def _repeated_key_reasons(
     if not repeated:
         return []
     paths = _paths_of(root, {id(obj) for obj, _ in repeated})
+    # An object that is itself the value of a repeated key, and lost to the later value, has
+    # no path: its own repeats go unnamed, and the line is refused for the key it was under
+    # (the root is always reached, so at least that reason is given).
     return [
         Reason(".".join([*paths[id(obj)], key]), "appears more than once in its JSON object")
         for obj, keys in repeated
+        if id(obj) in paths
         for key in keys
     ]
 

@@ -319,6 +319,16 @@ def test_a_duplicate_key_in_the_envelope_is_rejected_with_the_other_faults() -> 
     }
 
 
+def test_repeats_inside_a_value_lost_to_a_later_repeat_are_rejected_not_crashing() -> None:
+    line = line_of("CollateralPledged").replace(
+        '"quantity": "10.12345678"', '"quantity": {"b": 1, "b": 2}, "quantity": "10"'
+    )
+    assert reasons(line) == {"data.quantity": "appears more than once in its JSON object"}
+    assert "a: appears more than once in its JSON object" in [
+        str(reason) for reason in rejection('{"a": {"b": 1, "b": 2}, "a": 3}').reasons
+    ]
+
+
 def test_a_very_deep_nesting_is_rejected_not_crashing() -> None:
     assert "event" in reasons("[" * 100_000 + "]" * 100_000)
 
