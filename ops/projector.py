@@ -23,6 +23,7 @@ stored all the same; ``regledger monitor`` resumes from the tracked positions).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from dataclasses import dataclass
@@ -79,10 +80,12 @@ class ProjectorProcess:
 
     def finish(self, position: int) -> Finished:
         """Wait until every projection has reached ``position``, then until the child ends."""
-        try:
+        # If it stopped already, its answer (why) may still be in the pipe.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._pipe.send(Finish(position))
+        try:
             answer = self._pipe.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError):
+        except (EOFError, ConnectionResetError):
             answer = Failed(f"the projections' process ended unexpectedly (exit code {self._wait()})")
         self._wait()
         if isinstance(answer, Failed):
@@ -117,11 +120,22 @@ def project(url: str, parent: Connection) -> None:
     except KeyboardInterrupt:
         return
     except Exception as error:  # reported to the parent, which reports it to the user
-        from policies.system import reason_of
-
-        answer = Failed(f"the projections' process failed: {reason_of(error)}")
+        answer = Failed(f"the projections' process failed: {_why(error)}")
     parent.send(answer)
     parent.close()
+
+
+def _why(error: Exception) -> str:
+    """One line, worded as the one-process ingest words the same failure (``ops.cli``)."""
+    from domain.errors import RegledgerError
+    from ops.commands.core import DATABASE_ERRORS, first_line
+    from policies.system import reason_of
+
+    if isinstance(error, DATABASE_ERRORS):
+        return f"database error: {first_line(error)}"
+    if isinstance(error, RegledgerError):  # a store it cannot reach, a store damaged: said plainly
+        return first_line(error)
+    return reason_of(error)
 
 
 def _follow(url: str, parent: Connection) -> Finished:

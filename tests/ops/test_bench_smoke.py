@@ -48,7 +48,7 @@ def test_the_audit_benchmark_gives_findings_query_percentiles() -> None:
         assert 0 < float(p50) <= float(p95) <= float(most)
     every = rows[0]
     assert float(every[2]) > 0, "the ledger raised no finding"
-    assert "`state` at the tip" in text or "`state` and `explain` at the tip start from the newest" in text
+    assert "`state` at the tip" in text or "`state` and `explain` at the tip start from the monitor" in text
 
 
 @pytest.mark.postgres

@@ -77,9 +77,13 @@ def test_scenarios_through_the_second_process(postgres_url: str, name: str) -> N
     assert multiset(got) == multiset(json.loads((SCENARIOS / f"{name}.expected.json").read_text()))
 
 
-def test_a_process_that_cannot_reach_its_store_says_why() -> None:
+@pytest.mark.parametrize("ended_first", [False, True])
+def test_a_process_that_cannot_reach_its_store_says_why(ended_first: bool) -> None:
     projector = ProjectorProcess("postgresql://postgres@127.0.0.1:1/unreachable")
-    with pytest.raises(ProjectorFailed, match="the projections' process failed"):
+    if ended_first:  # it failed and ended before ingest finished: its answer waits in the pipe
+        projector._process.join(timeout=60)
+        assert projector._process.exitcode == 0
+    with pytest.raises(ProjectorFailed, match="the projections' process failed: cannot reach PostgreSQL"):
         projector.finish(0)
 
 
