@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
@@ -64,3 +65,14 @@ def canonical_content(obj: dict[str, Any]) -> bytes:
     return json.dumps(
         content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
+
+
+def recorded_after(recorded: Sequence[RecordedEvent], position: int, limit: int) -> list[RecordedEvent] | None:
+    """At most ``limit`` of ``recorded`` (events just appended: contiguous, in ledger order)
+    from ``position + 1`` on; None when they do not start there or are not contiguous, so
+    the caller reads the log instead. The monitor and the audit index take an ingest batch so."""
+    if recorded and recorded[-1].position - recorded[0].position == len(recorded) - 1:
+        offset = position + 1 - recorded[0].position
+        if 0 <= offset < len(recorded):
+            return list(recorded[offset : offset + limit])
+    return None

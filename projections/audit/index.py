@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 
 from domain.cases import CASE_EVENT_SOURCE, decode_case_event, is_case_topic
 from domain.events import DEFAULT_SOURCE, RecordedEvent
+from domain.events.envelope import recorded_after
 from domain.ledger import is_catalogue_topic
 from domain.ledger_storage import StoredEntry
 from domain.quarantine_decisions import (
@@ -119,13 +120,9 @@ class AuditIndex:
     def _next_page(self, limit: int, recorded: Sequence[RecordedEvent]) -> list[_Item]:
         """The events of at most ``limit`` positions after the tracked one (none at the tip)."""
         assert self.position is not None
-        if recorded and recorded[-1].position - recorded[0].position == len(recorded) - 1:
-            offset = self.position + 1 - recorded[0].position
-            if 0 <= offset < len(recorded):
-                return [
-                    (e.position, e.envelope.event_id, e.recorded_at, _recorded_fields(e), None)
-                    for e in recorded[offset : offset + limit]
-                ]
+        taken = recorded_after(recorded, self.position, limit)
+        if taken is not None:
+            return [(e.position, e.envelope.event_id, e.recorded_at, _recorded_fields(e), None) for e in taken]
         return [
             (e.position, e.event_id, e.recorded_at, _catalogue_fields(e), e)
             for e in self.store.read_entries(self.position, limit)

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 
 from domain.events import Envelope, RecordedEvent
+from domain.events.envelope import recorded_after
 from domain.ledger import decode_entry, is_catalogue_topic
 from domain.values import time_in_range
 from policies import system
@@ -168,12 +169,9 @@ class MonitorRunner:
     ) -> tuple[list[RecordedEvent], int | None]:
         """The events of at most ``limit`` positions after the tracked one, and the last
         position they cover (None at the tip)."""
-        start = self.position + 1
-        if recorded and recorded[-1].position - recorded[0].position == len(recorded) - 1:
-            offset = start - recorded[0].position
-            if 0 <= offset < len(recorded):
-                page = list(recorded[offset : offset + limit])
-                return page, page[-1].position
+        page = recorded_after(recorded, self.position, limit)
+        if page is not None:
+            return page, page[-1].position
         entries = self.store.read_entries(self.position, limit)
         if not entries:
             return [], None
