@@ -60,6 +60,13 @@ class ChainCheck:
     def _keep(self, level: int, index: int, root: bytes) -> None:
         self.subtrees[level, index] = root
 
+    def resume(self, position: int, previous: bytes, before_previous: bytes) -> None:
+        """Check from ``position + 1`` on, trusting the stored hashes up to ``position`` (the
+        last two of them given). The Merkle root then covers only the rows fed: not a
+        checkpoint of the log (``checkpoint`` stays None)."""
+        assert self.position == 0 and self._checkpoint_at is None
+        self.position, self.previous, self._before_previous = position, previous, before_previous
+
     def feed(self, rows: Iterable[Row]) -> ChainBreak | None:
         for row in rows:
             if self.broken is None:

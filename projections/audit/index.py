@@ -36,6 +36,7 @@ from domain.quarantine_decisions import (
 )
 from domain.values import STORED, Timestamp, time_in_range
 from policies import system
+from projections.audit.days import UNPLACEABLE, DayRows
 from projections.audit.storage import AuditStorage, AuditWriter, EventRow, OwnerRow, SubjectRow
 from projections.audit.subjects import (
     EntityKey,
@@ -71,6 +72,7 @@ class _Page:
     events: list[EventRow]
     subjects: list[SubjectRow]
     owners: list[OwnerRow]
+    days: DayRows
 
 
 class AuditIndex:
@@ -136,7 +138,7 @@ class AuditIndex:
                 self.position = tracked
                 return None
             page = self._rows(entries, writer)
-            writer.record(page.events, page.subjects, page.owners, last)
+            writer.record(page.events, page.subjects, page.owners, last, page.days)
         self.position = last
         self._trim()
         log.debug("audit_page_indexed", events=len(entries), rows=len(page.subjects), position=last)
@@ -144,7 +146,7 @@ class AuditIndex:
 
     # -- one page ------------------------------------------------------------------------
     def _rows(self, items: list[_Item], writer: AuditWriter) -> _Page:
-        page = _Page([], [], [])
+        page = _Page([], [], [], DayRows())
         self._prefetch_owners(
             (key for _, _, _, fields, _ in items if fields is not None
              for key in owned_references(fields["type"], fields["data"])),
@@ -183,7 +185,10 @@ class AuditIndex:
         UTC, or data its subjects cannot be read from) is still indexed, under the time the
         ledger recorded it and what subjects could be read, and logged: the index goes on."""
         occurred_at = fields["occurred_at"]
-        if not time_in_range(occurred_at):
+        if time_in_range(occurred_at):
+            page.days.add(position, fields["type"], occurred_at)
+        else:
+            page.days.counts.setdefault((UNPLACEABLE, fields["type"]), [0, position, position])[0] += 1
             log.error("audit_event_time_unusable", position=position,
                       event_id=event_id, occurred_at=occurred_at.isoformat())
             occurred_at = recorded_at

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from projections.audit import days as ledger_days
 from projections.sql import Sql
 from projections.store import eventsourcing_compat as compat
 from projections.store.base import Store
@@ -18,7 +19,7 @@ from projections.store.portable import Columns, SqlStore
 
 AUDIT_APPLICATION = "audit"
 AUDIT_LOCK_KEY = 0x72656761756469  # "regaudi": one audit writer at a time on PostgreSQL
-AUDIT_TABLES = ("audit_events", "audit_subjects", "audit_owners")
+AUDIT_TABLES = ("audit_events", "audit_subjects", "audit_owners", ledger_days.DAYS_TABLE, ledger_days.FUND_TABLE)
 
 EVENT_COLUMNS: Columns = (
     ("position", "integer"), ("event_id", "text"), ("type", "text"), ("source", "text"),
@@ -46,7 +47,7 @@ class AuditWriter:
 
     def record(
         self, events: Sequence[EventRow], subjects: Sequence[SubjectRow],
-        owners: Sequence[OwnerRow], position: int,
+        owners: Sequence[OwnerRow], position: int, days: ledger_days.DayRows | None = None,
     ) -> None:
         # Each event is indexed once (the tracking check) and each (kind, id) created once, so
         # the rows never conflict where a store copies them in bulk. A subject row repeats its
@@ -61,6 +62,8 @@ class AuditWriter:
             self.cursor, "audit_owners", OWNER_COLUMNS,
             [(kind, natural_id, json.dumps(list(o))) for kind, natural_id, o in owners], suffix=" ON CONFLICT DO NOTHING",
         )
+        if days is not None:
+            ledger_days.write(self.cursor, days)
         compat.insert_tracking(self.tracking, self.cursor.raw, AUDIT_APPLICATION, position)
 
     def load_owners(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, ...]]:

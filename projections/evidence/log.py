@@ -78,14 +78,16 @@ def _row(r: tuple[Any, ...], times: _Times) -> Row:
     return Row(r[0], r[1], r[2], r[3], bytes(r[4]), moment, text, bytes(r[6]))
 
 
-def iter_rows(store: Store, until: int | None = None, page: int = LOG_ROWS_PER_PAGE_MAX) -> Iterator[Row]:
+def iter_rows(
+    store: Store, until: int | None = None, page: int = LOG_ROWS_PER_PAGE_MAX, start: int | None = None
+) -> Iterator[Row]:
     """Every row with a position up to ``until`` (default: all), in position order, a repeated
-    position as often as it is stored, and positions below 1 too."""
+    position as often as it is stored, and positions below 1 too (from ``start``, when given)."""
     assert 0 < page <= LOG_ROWS_PER_PAGE_MAX
     sql = Sql(store)
     times = _Times(sql)
     high = 2**62 if until is None else until
-    low = _next_position(sql, LOWEST_POSITION)
+    low = _next_position(sql, LOWEST_POSITION if start is None else start - 1)
     while low is not None and low <= high:
         top = min(low + page - 1, high)
         rows = _fetch(store, sql, SELECT_RANGE, (low, top))

@@ -18,17 +18,13 @@ from domain.quarantine import entry_label
 from domain.values import time_text
 from policies import supervisory, system
 from policies.registry import RULES
+from projections.evidence.attest import recent_checkpoint
 from projections.nightly import figures, findings
 from projections.nightly.scan import LedgerScan, scan
 from projections.nightly.state import state_at
 from projections.nightly.window import HONG_KONG, Window, holiday_name, is_business_day
 from projections.store.base import FindingRow, Store
 from projections.stress.nightly import stress_section
-
-try:  # tamper evidence: a checkpoint (Merkle root and chain hash) at the cut-off position
-    from projections.evidence.attest import checkpoint_at
-except ImportError:  # pragma: no cover - only without the evidence package
-    checkpoint_at = None  # type: ignore[assignment]
 
 REPORT_FORMAT = "regledger-nightly-v1"
 TOP_MAX = 10
@@ -114,8 +110,11 @@ def _ledger(store: Store, ledger: LedgerScan) -> dict[str, Any]:
         "events_of_day_by_type": dict(sorted(ledger.day_events.items())),
         "digest": None,
     }
-    if checkpoint_at is not None and ledger.covered > 0:
-        point = checkpoint_at(store, ledger.covered)
+    if ledger.covered > 0:
+        # Tamper evidence: the checkpoint at the cut-off position, the chain checked over the
+        # day's links (from its first event's position), the root from the stored subtrees:
+        # O(the day), where checking the whole chain each night was O(the ledger) (issue 22).
+        point = recent_checkpoint(store, ledger.covered, ledger.day_first or ledger.covered)
         section["digest"] = {"position": point.position, "merkle_root": point.merkle_root.hex(),
                              "chain_hash": point.chain_hash.hex(), "recorded_at": hk(point.recorded_at)}
     return section

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from projections.audit.days import report_day
+
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 HISTORY_DAYS = 30
 
@@ -68,6 +70,4 @@ class Window:
 
     def day_of(self, moment: datetime) -> date:
         """The report day an instant belongs to (its cut-off at or after it)."""
-        local = moment.astimezone(HONG_KONG)
-        day = local.date()
-        return day - timedelta(days=1) if local.timetz().replace(tzinfo=None) == time(0) else day
+        return report_day(moment)

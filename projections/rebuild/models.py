@@ -211,6 +211,9 @@ READ_MODELS: tuple[ReadModel, ...] = (
                 2, frozenset({"occurred_at"}),
             ),
             ComparedTable("audit_owners", ("kind", "id", "owners"), 2),
+            # The events by report day, for the nightly report (``projections.audit.days``).
+            ComparedTable("ledger_days", ("day", "type", "events", "first_position", "last_position"), 2),
+            ComparedTable("ledger_fund_events", ("position", "day"), 1),
         ),
         AUDIT_APPLICATION, _audit, _replace_tracked(AUDIT_LOCK_KEY),
     ),

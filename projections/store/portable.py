@@ -237,9 +237,18 @@ class SqlStore:
         return schema_fingerprint(cls.schema())
 
     def migrate(self) -> None:
+        from projections.audit.days import DAYS_TABLE, mark_unsummarised
+        from projections.audit.storage import AUDIT_APPLICATION
+
         with self.writing(MIGRATION_LOCK_KEY) as c:
+            c.execute(self.dialect.table_exists, (DAYS_TABLE,))
+            days_added = c.fetchone() is None
             for statement in self.tables_ddl():
                 c.execute(statement)
+            if days_added:  # an audit index built before the table: it counts none of its events
+                c.execute(self.select_tracked, (AUDIT_APPLICATION,))
+                row = c.fetchone()
+                mark_unsummarised(c, int(row[0] or 0) if row else 0)
             c.execute(self.dialect.quarantine_columns)
             columns = {row[0] for row in c.fetchall()}
             quarantine_log.upgrade(c, columns, quarantine_chain_columns(self.dialect.types), self.clock)

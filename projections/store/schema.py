@@ -166,6 +166,17 @@ def merkle_ddl(t: Types) -> tuple[str, ...]:
     )
 
 
+def days_ddl(t: Types) -> tuple[str, ...]:
+    """The ledger's upstream events by Hong Kong report day, and the positions of those that
+    move the insurance fund (``projections.audit.days``): written with the audit index."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS ledger_days ( day {t.text} NOT NULL, type {t.text} NOT NULL,"
+        f" events {t.integer} NOT NULL, first_position {t.integer} NOT NULL, last_position {t.integer} NOT NULL,"
+        f" PRIMARY KEY (day, type)){t.without_rowid}",
+        f"CREATE TABLE IF NOT EXISTS ledger_fund_events ( position {t.integer} PRIMARY KEY, day {t.text} NOT NULL)",
+    )
+
+
 def quarantine_chain_columns(t: Types) -> tuple[str, str]:
     """What an older store's mutable quarantine gains when it is chained (quarantine_log.upgrade)."""
     return (
@@ -180,5 +191,5 @@ def tables_ddl(t: Types, ledger: tuple[str, ...], tracking: tuple[str, ...]) -> 
     fingerprint differs from this schema's is migrated on open."""
     return (
         *ledger, *core_ddl(t), *tracking, *audit_ddl(t), *cases_ddl(t), *queue_ddl(t),
-        *tokens_ddl(t), *snapshots_ddl(t), *notify_ddl(t), *merkle_ddl(t),
+        *tokens_ddl(t), *snapshots_ddl(t), *notify_ddl(t), *merkle_ddl(t), *days_ddl(t),
     )

@@ -19,7 +19,7 @@ SIZE, CHUNK = 3_000, 1_000
 
 def test_the_stream_grows_by_days_and_clients_at_the_client_heavy_density() -> None:
     small, million, ten = scale.scale_config(200_000), scale.scale_config(1_000_000), scale.scale_config(10_000_000)
-    assert (small.days, million.days, ten.days) == (3, 3, 30)
+    assert (small.days, million.days, ten.days) == (3, 3, 45)  # 30 trading days of 10M, and weekends
     assert million.clients == ten.clients == 1_000_000 // (scale.CLIENT_EVENTS_PER_DAY * 3)
 
 
