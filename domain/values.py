@@ -141,13 +141,15 @@ def _timestamp(value: object, info: ValidationInfo) -> object:
     if type(value) is datetime:
         return value
     stored = is_stored_form(info)
-    moment = _parsed_timestamp(value, stored)
+    moment = parsed_timestamp(value, stored)
     if not stored and not time_in_range(moment):
         raise invalid(f"must lie in {TIME_RANGE_TEXT} once converted to UTC")
     return moment
 
 
-def _parsed_timestamp(value: object, stored: bool) -> datetime:
+def parsed_timestamp(value: object, stored: bool) -> datetime:
+    """The aware datetime of an RFC 3339 string (the stored form's grammar when ``stored``),
+    not checked against events.md's range; ``invalid`` says why it is not one."""
     # The usual form (upper-case T, at most six fractional digits, Z or an hh:mm offset) is
     # the very text ``fromisoformat`` is given below, so it goes there directly; anything
     # else, or a date that is not real, takes the full path, which says what is wrong.
