@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from domain.events import EVENT_TYPES, RecordedEvent
 from domain.events.admitted import NotAdmitted, admitted_envelope
 from domain.ledger import decode_admitted, decode_entry
 from domain.ledger_storage import StoredEntry
-from domain.values import ID_PATTERN
+from domain.values import ID_PATTERN, parsed_timestamp, shared_zone
 from ops.bench.stream import simulated_stream
 from tests.conftest import SCENARIOS
 from tests.domain.test_events import EXAMPLES
@@ -50,7 +50,7 @@ def _assert_same_everywhere(mine: BaseModel, theirs: BaseModel) -> None:
             assert value.as_tuple() == other.as_tuple(), name
         elif isinstance(value, datetime):
             assert (value, value.utcoffset(), value.tzname(), value.fold) == (other, other.utcoffset(), other.tzname(), other.fold)
-            assert type(value.tzinfo) is type(other.tzinfo), name
+            assert value.tzinfo is other.tzinfo, name  # one shared object per offset, both ways
         elif isinstance(value, tuple):
             assert [type(v) for v in value] == [type(v) for v in other], name
         assert value == other, name
@@ -210,3 +210,40 @@ def test_a_parameter_beyond_64_bits_takes_the_validating_decoder_and_stays_exact
     with pytest.raises(NotAdmitted):
         admitted_envelope(line)
     assert decode_admitted(_entry(line)).envelope.data.value == value  # type: ignore[attr-defined]
+
+
+# --- one tzinfo object per offset ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_timestamps_of_one_offset_share_one_tzinfo_and_keep_their_value(stored: bool) -> None:
+    texts = ["2026-03-02T09:00:00+08:00", "2026-03-02T10:30:00.5+08:00", "2026-03-02 10:30:00.5000000+08:00",
+             "2026-03-02T09:00:00-05:30", "2026-03-02T09:00:00Z", "2026-03-02T09:00:00+00:00", "2026-03-02t09:00:00z"]
+    if not stored:
+        texts = [t for t in texts if "T" in t and "0000+" not in t]
+    parsed = [parsed_timestamp(t, stored) for t in texts]
+    for text, moment in zip(texts, parsed, strict=True):
+        plain = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T").replace("5000000", "5"))
+        assert (moment, moment.utcoffset(), moment.tzname(), moment.fold) == (plain, plain.utcoffset(), plain.tzname(), 0)
+        assert moment.replace(tzinfo=None) == plain.replace(tzinfo=None)  # the offset as given, not converted
+    by_offset: dict[Any, set[int]] = {}
+    for moment in parsed:
+        by_offset.setdefault(moment.utcoffset(), set()).add(id(moment.tzinfo))
+    assert all(len(ids) == 1 for ids in by_offset.values())
+    assert all(m.tzinfo is UTC for m in parsed if m.utcoffset() == timedelta(0))
+
+
+def test_a_time_whose_utc_is_out_of_reach_keeps_its_fields_with_the_shared_zone() -> None:
+    early, late = parsed_timestamp("0001-01-01T00:00:00+08:00", True), parsed_timestamp("9999-12-31T23:59:59-23:59", True)
+    assert early.replace(tzinfo=None) == datetime(1, 1, 1) and early.utcoffset() == timedelta(hours=8)
+    assert late.replace(tzinfo=None) == datetime(9999, 12, 31, 23, 59, 59) and late.utcoffset() == -timedelta(hours=23, minutes=59)
+    assert early.tzinfo is parsed_timestamp("2026-03-02T09:00:00+08:00", True).tzinfo
+    assert shared_zone(early) is early
+
+
+def test_both_decoders_give_the_shared_tzinfo() -> None:
+    line = json.dumps({"event_id": "e1", "type": "MarginCallIssued", "occurred_at": "2026-03-02T09:00:00+08:00",
+                       "data": {**EXAMPLES["MarginCallIssued"], "due_by": "2026-03-02T15:00:00+08:00"}}).encode()
+    slow, fast = decode_entry(_entry(line)), decode_admitted(_entry(line))
+    zones = {id(e.envelope.occurred_at.tzinfo) for e in (slow, fast)} | {id(e.envelope.data.due_by.tzinfo) for e in (slow, fast)}  # type: ignore[attr-defined]
+    assert len(zones) == 1
