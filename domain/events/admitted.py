@@ -12,7 +12,7 @@ The result is equal to ``parse_line(line, stored=True)``'s, field for field and 
 the scenarios and a generated set of every type so.
 
 The JSON is read by orjson alone. ``parse_line`` takes the standard decoder where the two
-could differ (````decoding._plain_object````): a key given twice (which ``parse_line`` has always
+could differ (``decoding._plain_object``): a key given twice (which ``parse_line`` has always
 refused, so no admitted line holds one) and an integer beyond 64 bits, which orjson reads as a
 float; the one field of an admitted line that can hold such an integer (a Decimal, a rule
 parameter's value) refuses a float here, and the line takes the slow path.
@@ -24,8 +24,7 @@ it cannot rebuild (JSON orjson refuses, a number only the standard decoder reads
 it does not know, a value of the wrong JSON type) raises ``NotAdmitted``, and the caller
 parses it the slow way, which decodes it or says what is wrong with it as before.
 
-Measured 2026-12-06 (``ops/bench``-style, CPU time, 30,774 simulated events read from SQLite
-and decoded in one process, best of 5): see ``domain/ledger/stored.py``.
+Measured: see ``domain/ledger/stored.py``.
 """
 
 from __future__ import annotations
