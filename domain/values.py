@@ -18,7 +18,7 @@ whatever cannot be evaluated downstream is reported as such (``SYS-01``), never 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timezone, tzinfo
 from decimal import Decimal
 from typing import Annotated, Final
 
@@ -141,19 +141,51 @@ def _timestamp(value: object, info: ValidationInfo) -> object:
     if type(value) is datetime:
         return value
     stored = is_stored_form(info)
-    moment = _parsed_timestamp(value, stored)
+    moment = parsed_timestamp(value, stored)
     if not stored and not time_in_range(moment):
         raise invalid(f"must lie in {TIME_RANGE_TEXT} once converted to UTC")
     return moment
 
 
-def _parsed_timestamp(value: object, stored: bool) -> datetime:
+# One ``timezone`` object per UTC offset, for every timestamp parsed (``shared_zone``). The
+# grammar takes hh:mm offsets under a day: at most 2 * 24 * 60 - 1 entries.
+_ZONES: Final[dict[tzinfo, tzinfo]] = {UTC: UTC}
+
+
+def shared_zone(moment: datetime) -> datetime:
+    """``moment`` (just parsed) with the one ``timezone`` object kept for its UTC offset, equal
+    to its own: the same instant, offset and name. Two aware datetimes that share their tzinfo
+    object compare by their fields alone; with equal but distinct ones Python asks each for its
+    offset first (measured 2026-12-06, CPU time: 31 ns against 678 ns a comparison), and the
+    monitor compares times on every event. ``fromisoformat`` gives UTC's own object already,
+    and a new ``timezone`` for every other offset.
+
+    Rebuilt by ``astimezone`` to the shared zone (same offset, so the same fields): about 270 ns
+    against 840 ns for ``replace(tzinfo=...)``, which parses its keywords in Python 3.11."""
+    zone = moment.tzinfo
+    if zone is UTC or zone is None:
+        return moment
+    shared = _ZONES.get(zone)
+    if shared is None:
+        shared = _ZONES.setdefault(zone, timezone(zone.utcoffset(None)))  # type: ignore[arg-type]
+    if shared is zone:
+        return moment
+    try:
+        return moment.astimezone(shared)
+    except OverflowError:  # near year 1 or 9999 (stored by an earlier version): UTC is out of reach
+        return moment.replace(tzinfo=shared)
+
+
+def parsed_timestamp(value: object, stored: bool) -> datetime:
+    """The aware datetime of an RFC 3339 string (the stored form's grammar when ``stored``),
+    not checked against events.md's range, with its offset's shared tzinfo (``shared_zone``);
+    ``invalid`` says why it is not one."""
     # The usual form (upper-case T, at most six fractional digits, Z or an hh:mm offset) is
     # the very text ``fromisoformat`` is given below, so it goes there directly; anything
     # else, or a date that is not real, takes the full path, which says what is wrong.
     if type(value) is str and _CANONICAL_TIMESTAMP.fullmatch(value):
         try:
-            return datetime.fromisoformat(value)
+            return shared_zone(datetime.fromisoformat(value))
         except ValueError:
             pass
     if type(value) is not str:
@@ -169,9 +201,10 @@ def _parsed_timestamp(value: object, stored: bool) -> datetime:
     offset = "+00:00" if match["offset"] in ("Z", "z") else match["offset"]
     micro = f".{match['micro']}" if match["micro"] else ""
     try:
-        return datetime.fromisoformat(f"{match['date']}T{match['time']}{micro}{offset}")
+        moment = datetime.fromisoformat(f"{match['date']}T{match['time']}{micro}{offset}")
     except ValueError:
         raise invalid("is not a real date and time (or its offset is out of range)") from None
+    return shared_zone(moment)
 
 
 def _date(value: object) -> object:

@@ -171,9 +171,11 @@ def _decoded_page(store: Any, after: int) -> list[Any]:
     """The next slice of the log decoded once, for the monitor and the audit index both (each
     takes a contiguous run of catalogue events as given, as in the ingesting process); empty
     when the slice holds anything else (a case action), which each then reads for itself."""
-    from domain.ledger import decode_entry, is_catalogue_topic
+    from domain.ledger import decode_admitted, is_catalogue_topic
 
     entries = store.read_entries(after, SLICE_EVENTS)
     if not entries or not all(is_catalogue_topic(e.type) for e in entries):
         return []
-    return [decode_entry(e) for e in entries]
+    # The ledger's own rows, just appended by the ingesting process (or by an earlier one):
+    # validated when admitted, so rebuilt without validating them a second time.
+    return [decode_admitted(e) for e in entries]

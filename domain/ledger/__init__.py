@@ -24,7 +24,7 @@ batch next (the monitor, the audit index) is the caller's: ``ops.pipeline`` take
 from domain.ledger.admission import conflict
 from domain.ledger.application import Ledger
 from domain.ledger.parse import batches, reasons_json
-from domain.ledger.stored import decode_entry, is_catalogue_topic
+from domain.ledger.stored import decode_admitted, decode_entry, is_catalogue_topic
 from domain.ledger.values import (
     EVENTS_PER_BATCH_MAX,
     REGISTRY_RECORDS_MAX,
@@ -46,6 +46,7 @@ __all__ = [
     "Rejection",
     "batches",
     "conflict",
+    "decode_admitted",
     "decode_entry",
     "is_catalogue_topic",
     "reasons_json",

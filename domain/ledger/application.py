@@ -11,7 +11,7 @@ from domain.events import Envelope, RecordedEvent
 from domain.ledger import admission, importing
 from domain.ledger.parse import Verdicts, batches, parse
 from domain.ledger.registry_sync import SyncedRegistry
-from domain.ledger.stored import decode_entry, is_catalogue_topic
+from domain.ledger.stored import decode_admitted, is_catalogue_topic
 from domain.ledger.values import (
     EVENTS_PER_BATCH_MAX,
     REGISTRY_RECORDS_MAX,
@@ -101,8 +101,10 @@ class Ledger:
 
     # --- reading ------------------------------------------------------------------------------
     def read(self, after: int, limit: int) -> list[RecordedEvent]:
+        """The catalogue events after ``after``: this ledger's own rows, validated when they
+        were admitted, so rebuilt without validating them again (``decode_admitted``)."""
         return [
-            decode_entry(entry)
+            decode_admitted(entry)
             for entry in self.storage.read_entries(after, limit)
             if is_catalogue_topic(entry.type)
         ]

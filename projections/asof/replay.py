@@ -35,7 +35,7 @@ from datetime import datetime
 import structlog
 
 from domain.events import EVENT_TYPES, RecordedEvent
-from domain.ledger import decode_entry
+from domain.ledger import decode_admitted
 from domain.registry.references import referenced
 from projections.audit.query import AuditQuery, audit_events
 from projections.audit.storage import AUDIT_APPLICATION
@@ -239,7 +239,7 @@ def _monitor_state(store: Store, bound: int) -> tuple[MonitorEngine, int] | None
 
 def _event_at(store: Store, position: int) -> RecordedEvent:
     [entry] = store.read_entries(position - 1, 1)
-    return decode_entry(entry)
+    return decode_admitted(entry)  # the ledger's own row, validated when admitted
 
 
 def _latest_before(store: Store, position: int, event_type: str, key: str) -> RecordedEvent | None:

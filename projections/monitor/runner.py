@@ -23,7 +23,7 @@ import structlog
 
 from domain.events import Envelope, RecordedEvent
 from domain.events.envelope import recorded_after
-from domain.ledger import decode_entry, is_catalogue_topic
+from domain.ledger import decode_admitted, is_catalogue_topic
 from domain.values import time_in_range
 from policies import system
 from policies.finding import Finding
@@ -139,7 +139,7 @@ class MonitorRunner:
                 break
             for entry in entries:
                 if is_catalogue_topic(entry.type):  # case actions change no monitor state
-                    engine.process(decode_entry(entry))
+                    engine.process(decode_admitted(entry))
             self.position = entries[-1].position
         findings = engine.preview(envelope, self.position + 1)
         self.engine = None  # its state is ahead of the persisted records now
@@ -159,7 +159,7 @@ class MonitorRunner:
         entries = self.store.read_entries(after, min(MARK_SEARCH_EVENTS, self.position - after))
         for entry in entries:  # case actions have no business time
             if is_catalogue_topic(entry.type):
-                occurred_at = decode_entry(entry).envelope.occurred_at
+                occurred_at = decode_admitted(entry).envelope.occurred_at
                 if time_in_range(occurred_at):  # as ``MidnightWatch.crosses`` passes others by
                     return occurred_at
         return None
@@ -175,8 +175,9 @@ class MonitorRunner:
         entries = self.store.read_entries(self.position, limit)
         if not entries:
             return [], None
-        # Case actions share the ledger table; they change no monitor state.
-        events = [decode_entry(e) for e in entries if is_catalogue_topic(e.type)]
+        # Case actions share the ledger table; they change no monitor state. The catalogue
+        # events are the ledger's own rows, validated when admitted: rebuilt, not validated again.
+        events = [decode_admitted(e) for e in entries if is_catalogue_topic(e.type)]
         return events, entries[-1].position
 
     def _process_page(self, events: list[RecordedEvent], last: int) -> CatchUp | None:

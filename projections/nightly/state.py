@@ -18,7 +18,7 @@ from datetime import datetime
 from domain.book import persistence
 from domain.book.book import Book
 from domain.events import RecordedEvent
-from domain.ledger import decode_entry, is_catalogue_topic
+from domain.ledger import decode_admitted, is_catalogue_topic
 from domain.registry.references import referenced
 from policies.registry import parameter_catalogue
 from projections.monitor import snapshots
@@ -66,9 +66,9 @@ def _replay(store: Store, engine: MonitorEngine, after: int, cutoff: datetime) -
             if not is_catalogue_topic(entry.type):
                 continue
             if occurred_at(entry) > cutoff:
-                later.update(_created(decode_entry(entry)))
+                later.update(_created(decode_admitted(entry)))
                 continue
-            event = decode_entry(entry)
+            event = decode_admitted(entry)  # the ledger's own row, validated when admitted
             refs = list(referenced(event.envelope.type, event.envelope.data))
             if any(not ref.creates and key in later for ref, key in refs):
                 later.update(key for ref, key in refs if ref.creates)
