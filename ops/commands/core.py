@@ -39,6 +39,9 @@ from ops.settings import load_settings
 from ops.wiring import build_audit_index, build_ledger, build_monitor, open_read_store, open_store
 from projections.evidence.replay import as_row
 from projections.queue import PAGE_ROWS_MAX, SORTS, catch_up_owners
+from projections.rebuild.models import read_model_tables
+from projections.sql import Sql
+from projections.store.base import Store
 
 # A follower looks again at once while the ledger has new events, and waits this long once it
 # has none: the bound on detection latency from an idle start (ops/bench/latency.py).
@@ -107,6 +110,8 @@ def ingest(
             with progress.spinner("bringing the monitor up to date"):
                 projector.finish(summary.last_position)
             projector = None
+        if summary.accepted >= STATISTICS_AFTER_EVENTS:
+            refresh_statistics(store)
     except ProjectorFailed as e:
         projector = None
         fail(f"{e}; the events are stored, and `regledger monitor` resumes the monitor and the audit index")
@@ -123,6 +128,17 @@ def ingest(
             f"rejected {summary.rejected}; ledger position {summary.last_position}"
         )
     raise typer.Exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+# A bulk load changes the tables' shape, and PostgreSQL plans on the statistics autovacuum
+# refreshes when it gets to them (never, where it is switched off): on 10M events never
+# analysed, a proof's one-row reads ran as parallel scans (107 ms median), 4.9 ms analysed.
+STATISTICS_AFTER_EVENTS = 100_000
+
+
+def refresh_statistics(store: Store) -> None:
+    """The ledger's and every read model's statistics, after a large ingest (a no-op on SQLite)."""
+    Sql(store).store.refresh_statistics(("ledger_events", *sorted(read_model_tables())))
 
 
 def findings(
