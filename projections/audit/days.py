@@ -6,7 +6,8 @@ first that occurred after it, and the insurance fund's movements. Read from the 
 a pass over the whole history (O(n): 55 s at a million events, issue 22). Kept here, it is a
 few rows per day: ``ledger_days`` (day, type) -> events, first and last position, and
 ``ledger_fund_events`` naming the position and day of every event that moves the fund
-(``InsuranceFundChanged``, ``LossAllocated``), which the report decodes itself.
+(``InsuranceFundChanged``, with its ``delta`` as sent, and ``LossAllocated``): the report sums
+the deltas of the days before its own and decodes only its day's.
 
 The rows are written by the audit index in its own write transaction, under its tracking
 position, so they are built exactly as far as the index is (a report reads the rest of the log
@@ -25,7 +26,7 @@ Two rows are not days:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -65,9 +66,9 @@ class DayRows:
     """One page's rows: its events by (day, type), and its fund-moving events."""
 
     counts: DayCounts = field(default_factory=dict)
-    funds: list[tuple[int, str]] = field(default_factory=list)  # (position, day)
+    funds: list[tuple[int, str, str | None]] = field(default_factory=list)  # (position, day, delta)
 
-    def add(self, position: int, event_type: str, occurred_at: datetime) -> None:
+    def add(self, position: int, event_type: str, occurred_at: datetime, data: Mapping[str, Any]) -> None:
         day = day_key(occurred_at)
         found = self.counts.get((day, event_type))
         if found is None:
@@ -76,7 +77,8 @@ class DayRows:
             found[0] += 1
             found[2] = position
         if event_type in FUND_TYPES:
-            self.funds.append((position, day))
+            delta = data.get("delta") if event_type == "InsuranceFundChanged" else None
+            self.funds.append((position, day, None if delta is None else str(delta)))
 
     def rows(self) -> list[tuple[str, str, int, int, int]]:
         return [(day, kind, n, first, last) for (day, kind), (n, first, last) in self.counts.items()]
@@ -88,9 +90,9 @@ UPSERT_DAY = (
     " ON CONFLICT (day, type) DO UPDATE SET events = ledger_days.events + excluded.events,"
     " last_position = excluded.last_position"
 )
-INSERT_FUND = "INSERT INTO ledger_fund_events (position, day) VALUES (?, ?)"
+INSERT_FUND = "INSERT INTO ledger_fund_events (position, day, delta) VALUES (?, ?, ?)"
 SELECT_DAYS = "SELECT day, type, events, first_position, last_position FROM ledger_days"
-SELECT_FUNDS = "SELECT position, day FROM ledger_fund_events ORDER BY position"
+SELECT_FUNDS = "SELECT position, day, delta FROM ledger_fund_events ORDER BY position"
 
 
 def write(cursor: Any, rows: DayRows) -> None:
@@ -114,7 +116,7 @@ class Summary:
 
     through: int
     days: Sequence[tuple[str, str, int, int, int]]
-    funds: Sequence[tuple[int, str]]
+    funds: Sequence[tuple[int, str, str | None]]  # (position, day, InsuranceFundChanged's delta)
 
     @property
     def complete(self) -> bool:
@@ -126,5 +128,5 @@ def summary_of(through: int, days: Iterable[tuple[Any, ...]], funds: Iterable[tu
     return Summary(
         through,
         [(str(d), str(t), int(n), int(first), int(last)) for d, t, n, first, last in days],
-        [(int(p), str(d)) for p, d in funds],
+        [(int(p), str(d), None if delta is None else str(delta)) for p, d, delta in funds],
     )

@@ -186,7 +186,7 @@ class AuditIndex:
         ledger recorded it and what subjects could be read, and logged: the index goes on."""
         occurred_at = fields["occurred_at"]
         if time_in_range(occurred_at):
-            page.days.add(position, fields["type"], occurred_at)
+            page.days.add(position, fields["type"], occurred_at, fields["data"])
         else:
             page.days.counts.setdefault((UNPLACEABLE, fields["type"]), [0, position, position])[0] += 1
             log.error("audit_event_time_unusable", position=position,

@@ -84,7 +84,7 @@ def _scan(store: Store, window: Window, summary: days.Summary) -> LedgerScan:
     funds: list[int] = []
     if summary.complete:
         later = _from_days(found, summary, window)
-        funds = [position for position, day in summary.funds if day <= window.day.isoformat()]
+        funds = _fund_before_day(found, summary, window)
         found.tip = summary.through
     after, moves = found.tip, []
     while entries := store.read_entries(after, SCAN_ENTRIES_PER_PAGE_MAX):
@@ -136,6 +136,20 @@ def _from_days(found: LedgerScan, summary: days.Summary, window: Window) -> int 
         elif later is None or first < later:
             later = first
     return later
+
+
+def _fund_before_day(found: LedgerScan, summary: days.Summary, window: Window) -> list[int]:
+    """Sum the fund's changes of the days before the report's into ``found``; the positions of
+    the day's fund-moving events, which the report shows (decoded by ``_fund``)."""
+    report_day, of_day = window.day.isoformat(), []
+    with exact():  # the default context would round a sum of 40-digit deltas silently
+        for position, day, delta in summary.funds:
+            if day == report_day:
+                of_day.append(position)
+            elif day < report_day and delta is not None:
+                found.fund_before_day += Decimal(delta)
+                found.fund_at_cutoff += Decimal(delta)
+    return of_day
 
 
 def _entries_at(store: Store, positions: list[int]) -> list[StoredEntry]:

@@ -213,7 +213,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
             ComparedTable("audit_owners", ("kind", "id", "owners"), 2),
             # The events by report day, for the nightly report (``projections.audit.days``).
             ComparedTable("ledger_days", ("day", "type", "events", "first_position", "last_position"), 2),
-            ComparedTable("ledger_fund_events", ("position", "day"), 1),
+            ComparedTable("ledger_fund_events", ("position", "day", "delta"), 1),
         ),
         AUDIT_APPLICATION, _audit, _replace_tracked(AUDIT_LOCK_KEY),
     ),

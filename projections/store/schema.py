@@ -173,7 +173,8 @@ def days_ddl(t: Types) -> tuple[str, ...]:
         f"CREATE TABLE IF NOT EXISTS ledger_days ( day {t.text} NOT NULL, type {t.text} NOT NULL,"
         f" events {t.integer} NOT NULL, first_position {t.integer} NOT NULL, last_position {t.integer} NOT NULL,"
         f" PRIMARY KEY (day, type)){t.without_rowid}",
-        f"CREATE TABLE IF NOT EXISTS ledger_fund_events ( position {t.integer} PRIMARY KEY, day {t.text} NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS ledger_fund_events ( position {t.integer} PRIMARY KEY, day {t.text} NOT NULL,"
+        f" delta {t.text})",
     )
 
 
