@@ -32,6 +32,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.values import time_in_range
+
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 DAYS_TABLE = "ledger_days"
 FUND_TABLE = "ledger_fund_events"
@@ -54,11 +56,8 @@ def report_day(moment: datetime) -> date:
 
 def day_key(moment: datetime) -> str:
     """``report_day`` as the table keeps it (ISO text, which sorts as the days do), or
-    ``UNPLACEABLE`` for an instant with no Hong Kong day."""
-    try:
-        return report_day(moment).isoformat()
-    except (OverflowError, ValueError):
-        return UNPLACEABLE
+    ``UNPLACEABLE`` for an instant outside events.md's range (no Hong Kong day is sure)."""
+    return report_day(moment).isoformat() if time_in_range(moment) else UNPLACEABLE
 
 
 @dataclass(slots=True)

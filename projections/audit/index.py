@@ -36,7 +36,7 @@ from domain.quarantine_decisions import (
 )
 from domain.values import STORED, Timestamp, time_in_range
 from policies import system
-from projections.audit.days import UNPLACEABLE, DayRows
+from projections.audit.days import DayRows
 from projections.audit.storage import AuditStorage, AuditWriter, EventRow, OwnerRow, SubjectRow
 from projections.audit.subjects import (
     EntityKey,
@@ -185,10 +185,8 @@ class AuditIndex:
         UTC, or data its subjects cannot be read from) is still indexed, under the time the
         ledger recorded it and what subjects could be read, and logged: the index goes on."""
         occurred_at = fields["occurred_at"]
-        if time_in_range(occurred_at):
-            page.days.add(position, fields["type"], occurred_at, fields["data"])
-        else:
-            page.days.counts.setdefault((UNPLACEABLE, fields["type"]), [0, position, position])[0] += 1
+        page.days.add(position, fields["type"], occurred_at, fields["data"])
+        if not time_in_range(occurred_at):
             log.error("audit_event_time_unusable", position=position,
                       event_id=event_id, occurred_at=occurred_at.isoformat())
             occurred_at = recorded_at

@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-from projections.audit.days import report_day
+from projections.audit.days import HONG_KONG, report_day
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 HISTORY_DAYS = 30
 
 
