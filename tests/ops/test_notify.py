@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -166,7 +167,8 @@ def test_the_notify_command_sends_from_the_settings_and_refuses_to_run_without_a
 NOTIFY_WAIT_S = 60
 
 
-def test_a_notifier_process_killed_after_the_receiver_got_a_webhook_but_before_the_answer_resends_it_once_on_restart(store_url: str) -> None:
+def test_a_notifier_process_killed_after_the_receiver_got_a_webhook_but_before_the_answer_resends_it_once_on_restart(
+        store_url: str, tmp_path: Path) -> None:
     """A real crash between send and mark: the receiver kills the ``notify --follow`` process
     (SIGKILL) as soon as the first webhook has arrived, before answering it; the restarted
     process sends that finding again with the same idempotency key, and the rest once."""
@@ -183,21 +185,37 @@ def test_a_notifier_process_killed_after_the_receiver_got_a_webhook_but_before_t
         env = {**os.environ, "REGLEDGER_NOTIFY_WEBHOOK_URL": url, "REGLEDGER_NOTIFY_WEBHOOK_SECRET": SECRET,
                "REGLEDGER_NOTIFY_POLL_S": "0.2"}
         command = [sys.executable, "-m", "ops", "notify", "--follow", "--db", store_url]
-        first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        logs = [tmp_path / "first.log", tmp_path / "second.log"]
+        with logs[0].open("w") as err:  # the child writes to its own copy of the file
+            first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
         hooks.on_arrival = lambda: (os.kill(first.pid, signal.SIGKILL), setattr(hooks, "on_arrival", None))
-        assert first.wait(timeout=NOTIFY_WAIT_S) == -signal.SIGKILL
+        try:
+            code = first.wait(timeout=NOTIFY_WAIT_S)
+        except subprocess.TimeoutExpired:
+            first.kill()
+            code = first.wait()
+        assert code == -signal.SIGKILL, f"{len(hooks.raw)} webhooks; the notifier's log: {logs[0].read_text()[-3000:]}"
         assert len(hooks.raw) == 1
         status = json.loads(regledger("notify", "--status", db=store_url).stdout)
         assert [r["sent_at"] for r in status] == [None, None]  # the first was received, never marked
-        second = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with logs[1].open("w") as err:
+            second = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
         try:
             deadline = time.monotonic() + NOTIFY_WAIT_S
             while len(hooks.raw) < 3 and time.monotonic() < deadline:
                 time.sleep(0.1)  # polling a real process: there is no tracking to wait on
             time.sleep(1)  # a few more polls of the restarted process: nothing more may come
         finally:
-            second.send_signal(signal.SIGINT)
-            second.wait(timeout=NOTIFY_WAIT_S)
+            # SIGTERM, as systemd stops the service. Not SIGINT: a shell that starts the tests in
+            # the background has its children ignore SIGINT, and the notifier inherits that.
+            second.terminate()
+            try:
+                code = second.wait(timeout=NOTIFY_WAIT_S)
+            except subprocess.TimeoutExpired:
+                second.kill()
+                second.wait()
+                pytest.fail(f"the restarted notifier did not stop on SIGTERM; its log: {logs[1].read_text()[-3000:]}")
+        assert code == -signal.SIGTERM, logs[1].read_text()[-3000:]
     keys = [h["Idempotency-Key"] for h, _ in hooks.raw]
     assert len(keys) == 3 and keys[0] == keys[1]  # the interrupted one again, with the same key
     assert hooks.raw[0][1] == hooks.raw[1][1]  # and the same body
