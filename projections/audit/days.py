@@ -9,6 +9,11 @@ few rows per day: ``ledger_days`` (day, type) -> events, first and last position
 (``InsuranceFundChanged``, with its ``delta`` as sent, and ``LossAllocated``): the report sums
 the deltas of the days before its own and decodes only its day's.
 
+``ledger_clock`` keeps one row: the latest ``occurred_at`` of any upstream event the index has
+counted, the clock the officers' queue measures a finding's age on. A late, back-dated event
+does not turn it back (the last *recorded* event's time would: every later finding then showed
+an age of 0).
+
 The rows are written by the audit index in its own write transaction, under its tracking
 position, so they are built exactly as far as the index is (a report reads the rest of the log
 after that position, as the whole scan did). The day of an instant is the report day whose
@@ -37,6 +42,8 @@ from domain.values import time_in_range
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 DAYS_TABLE = "ledger_days"
 FUND_TABLE = "ledger_fund_events"
+CLOCK_TABLE = "ledger_clock"
+CLOCK_ROW = "upstream"
 FUND_TYPES = frozenset({"InsuranceFundChanged", "LossAllocated"})
 UNPLACEABLE = "unplaceable"
 NOT_BEFORE = "not-summarised"
@@ -66,9 +73,12 @@ class DayRows:
 
     counts: DayCounts = field(default_factory=dict)
     funds: list[tuple[int, str, str | None]] = field(default_factory=list)  # (position, day, delta)
+    latest: datetime | None = None  # the page's latest placeable occurred_at
 
     def add(self, position: int, event_type: str, occurred_at: datetime, data: Mapping[str, Any]) -> None:
         day = day_key(occurred_at)
+        if day != UNPLACEABLE and (self.latest is None or occurred_at > self.latest):
+            self.latest = occurred_at
         found = self.counts.get((day, event_type))
         if found is None:
             self.counts[day, event_type] = [1, position, position]
@@ -91,6 +101,20 @@ UPSERT_DAY = (
 )
 INSERT_FUND = "INSERT INTO ledger_fund_events (position, day, delta) VALUES (?, ?, ?)"
 SELECT_DAYS = "SELECT day, type, events, first_position, last_position FROM ledger_days"
+# The stored time stays unless the page's is later (instants compare as instants on both stores:
+# SQLite keeps fixed-width UTC text).
+UPSERT_CLOCK = (
+    "INSERT INTO ledger_clock (name, occurred_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET occurred_at ="
+    " CASE WHEN excluded.occurred_at > ledger_clock.occurred_at THEN excluded.occurred_at"
+    " ELSE ledger_clock.occurred_at END"
+)
+SELECT_CLOCK = "SELECT occurred_at FROM ledger_clock WHERE name = ?"
+# What a store whose audit index predates ``ledger_clock`` is seeded with: its indexed upstream
+# events' latest time (the case and decision rows the index also keeps are not upstream).
+SEED_CLOCK = (
+    "INSERT INTO ledger_clock (name, occurred_at) SELECT ?, latest FROM (SELECT MAX(occurred_at) AS latest"
+    " FROM audit_events WHERE source NOT IN (?, ?)) AS indexed WHERE latest IS NOT NULL"
+)
 SELECT_FUNDS = "SELECT position, day, delta FROM ledger_fund_events ORDER BY position"
 
 
@@ -100,6 +124,8 @@ def write(cursor: Any, rows: DayRows) -> None:
         cursor.executemany(UPSERT_DAY, rows.rows())
     if rows.funds:
         cursor.executemany(INSERT_FUND, rows.funds)
+    if rows.latest is not None:
+        cursor.execute(UPSERT_CLOCK, (CLOCK_ROW, cursor.time(rows.latest)))
 
 
 def mark_unsummarised(cursor: Any, through: int) -> None:
@@ -107,6 +133,28 @@ def mark_unsummarised(cursor: Any, through: int) -> None:
     ``through``: say that they do not count the events up to it."""
     if through > 0:
         cursor.execute(UPSERT_DAY, (NOT_BEFORE, "", 0, 1, through))
+
+
+def latest_time(store: Any) -> datetime | None:
+    """``ledger_clock``'s time: the latest ``occurred_at`` of the upstream events indexed, or
+    None before the first."""
+    from projections.sql import Sql
+
+    sql = Sql(store)
+    with sql.reading() as cursor:
+        cursor.execute(SELECT_CLOCK, (CLOCK_ROW,))
+        row = cursor.fetchone()
+    return None if row is None else sql.instant(row[0])
+
+
+def seed_clock(cursor: Any) -> None:
+    """``ledger_clock`` was just added to a store whose audit index may be built: start it at
+    the latest time that index holds (an event stored by an earlier version with a time outside
+    events.md's range is indexed under its recorded time, so it counts under that one here)."""
+    from domain.cases.codec import CASE_EVENT_SOURCE
+    from domain.quarantine_decisions import DECISION_EVENT_SOURCE
+
+    cursor.execute(SEED_CLOCK, (CLOCK_ROW, CASE_EVENT_SOURCE, DECISION_EVENT_SOURCE))
 
 
 @dataclass(frozen=True, slots=True)

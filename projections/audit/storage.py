@@ -19,7 +19,10 @@ from projections.store.portable import Columns, SqlStore
 
 AUDIT_APPLICATION = "audit"
 AUDIT_LOCK_KEY = 0x72656761756469  # "regaudi": one audit writer at a time on PostgreSQL
-AUDIT_TABLES = ("audit_events", "audit_subjects", "audit_owners", ledger_days.DAYS_TABLE, ledger_days.FUND_TABLE)
+AUDIT_TABLES = (
+    "audit_events", "audit_subjects", "audit_owners", ledger_days.DAYS_TABLE, ledger_days.FUND_TABLE,
+    ledger_days.CLOCK_TABLE,
+)
 
 EVENT_COLUMNS: Columns = (
     ("position", "integer"), ("event_id", "text"), ("type", "text"), ("source", "text"),

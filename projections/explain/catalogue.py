@@ -2,8 +2,10 @@
 plain words and its parameters, each with its default, the amendments the ledger holds
 (value, effective date, notice reference) and the value in force.
 
-"In force" is as of the newest event in the ledger (business time, never the wall clock): an
-amendment whose ``effective_from`` is later is listed as scheduled.
+"In force" is as of the latest business time in the ledger (the latest ``occurred_at`` of any
+upstream event, ``projections.audit.days.latest_time``; never the wall clock, and not turned back
+by a late, back-dated event): an amendment whose ``effective_from`` is later is listed as
+scheduled.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from policies.registry import RULES
 from policies.rule import Rule
+from projections.audit.days import latest_time
 from projections.audit.query import AuditEntry, AuditQuery, audit_events
 from projections.explain.citations import citation, plain_obligation
 from projections.explain.plain import when
@@ -23,10 +26,7 @@ AMENDMENTS_PER_RULE_MAX = 500
 
 def catalogue(store: Store | None) -> list[dict[str, Any]]:
     """With no store, the rulebook alone (defaults, no amendments)."""
-    newest = None
-    if store is not None:
-        last = audit_events(store, AuditQuery(limit=1, newest_first=True))
-        newest = last[0].occurred_at if last else None
+    newest = None if store is None else latest_time(store)
     return [_rule(store, rule, newest) for rule in RULES]
 
 

@@ -7,8 +7,10 @@ Paging is by offset with a total count (an officer jumps to page 7 of 23); every
 fragments below, one per filter given, each value bound as a parameter.
 
 Age is measured on the monitor's clock, not the wall clock (results never depend on it): the
-business time of the newest catalogue event the audit index has seen. On a live ledger that is
-a moment ago; on a replayed one it is the end of the replay, as the findings themselves are."""
+latest business time (``occurred_at``) of any upstream event the audit index has seen
+(``ledger_clock``, projections.audit.days). On a live ledger that is a moment ago; on a
+replayed one it is the end of the replay, as the findings themselves are. A late, back-dated
+event recorded last does not turn the clock back."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.cases import CASE_EVENT_SOURCE
+from projections.audit.days import CLOCK_ROW, SELECT_CLOCK
 from projections.sql import Sql
 from projections.store.base import SEVERITY_RANK, FindingRow, Store
 
@@ -74,7 +76,6 @@ _COUNT_OPEN = (
 )
 _COUNT_CASES = "SELECT count(*) FROM finding_cases c WHERE TRUE{0}"
 _COUNT_OPEN_ALL = "SELECT (SELECT count(*) FROM findings) - (SELECT count(*) FROM finding_cases WHERE status <> 'open')"
-_CLOCK = "SELECT occurred_at FROM audit_events WHERE source <> ? ORDER BY position DESC LIMIT 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ def queue_page(store: Store, query: QueueQuery) -> QueuePage:
         else:
             cursor.execute(count_statement, count_params)
             total = int(cursor.fetchone()[0])  # type: ignore[index]  # count(*) always has a row
-        cursor.execute(_CLOCK, (CASE_EVENT_SOURCE,))
+        cursor.execute(SELECT_CLOCK, (CLOCK_ROW,))
         clock = cursor.fetchone()
     return QueuePage(
         [QueueRow(FindingRow(r[0], r[1], r[2], r[3], r[4], r[5], sql.instant(r[6]), sql.instant(r[7]),

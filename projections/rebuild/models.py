@@ -214,6 +214,7 @@ READ_MODELS: tuple[ReadModel, ...] = (
             # The events by report day, for the nightly report (``projections.audit.days``).
             ComparedTable("ledger_days", ("day", "type", "events", "first_position", "last_position"), 2),
             ComparedTable("ledger_fund_events", ("position", "day", "delta"), 1),
+            ComparedTable("ledger_clock", ("name", "occurred_at"), 1, frozenset({"occurred_at"})),
         ),
         AUDIT_APPLICATION, _audit, _replace_tracked(AUDIT_LOCK_KEY),
     ),

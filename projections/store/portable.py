@@ -237,14 +237,18 @@ class SqlStore:
         return schema_fingerprint(cls.schema())
 
     def migrate(self) -> None:
-        from projections.audit.days import DAYS_TABLE, mark_unsummarised
+        from projections.audit.days import CLOCK_TABLE, DAYS_TABLE, mark_unsummarised, seed_clock
         from projections.audit.storage import AUDIT_APPLICATION
 
         with self.writing(MIGRATION_LOCK_KEY) as c:
             c.execute(self.dialect.table_exists, (DAYS_TABLE,))
             days_added = c.fetchone() is None
+            c.execute(self.dialect.table_exists, (CLOCK_TABLE,))
+            clock_added = c.fetchone() is None
             for statement in self.tables_ddl():
                 c.execute(statement)
+            if clock_added:  # one pass over the audit index, once: what it holds so far
+                seed_clock(c)
             if days_added:  # an audit index built before the table: it counts none of its events
                 c.execute(self.select_tracked, (AUDIT_APPLICATION,))
                 row = c.fetchone()

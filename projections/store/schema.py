@@ -167,14 +167,16 @@ def merkle_ddl(t: Types) -> tuple[str, ...]:
 
 
 def days_ddl(t: Types) -> tuple[str, ...]:
-    """The ledger's upstream events by Hong Kong report day, and the positions of those that
-    move the insurance fund (``projections.audit.days``): written with the audit index."""
+    """The ledger's upstream events by Hong Kong report day, the positions of those that move
+    the insurance fund, and their latest time (``projections.audit.days``): written with the
+    audit index."""
     return (
         f"CREATE TABLE IF NOT EXISTS ledger_days ( day {t.text} NOT NULL, type {t.text} NOT NULL,"
         f" events {t.integer} NOT NULL, first_position {t.integer} NOT NULL, last_position {t.integer} NOT NULL,"
         f" PRIMARY KEY (day, type)){t.without_rowid}",
         f"CREATE TABLE IF NOT EXISTS ledger_fund_events ( position {t.integer} PRIMARY KEY, day {t.text} NOT NULL,"
         f" delta {t.text})",
+        f"CREATE TABLE IF NOT EXISTS ledger_clock ( name {t.text} PRIMARY KEY, occurred_at {t.instant} NOT NULL)",
     )
 
 

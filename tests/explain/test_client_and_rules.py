@@ -1,5 +1,5 @@
 """``regledger client`` (one client on one page) and ``regledger rules`` (the catalogue, with
-each parameter's amendments and the value in force at the ledger's newest event)."""
+each parameter's amendments and the value in force at the ledger's latest business time)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ def test_the_catalogue_lists_every_rule_and_the_amendments_in_force_or_scheduled
     assert "parameter min_haircut = 0.65 (since 2026-03-02 10:00:00 HKT; default 0.6)" in text
     assert "amended to 0.7 effective 2099-01-01 00:00:00 HKT (notice SFC notice n3; event n3 at position 3)" in text
     assert "(reading" not in text and "`" not in text
+    # a late, back-dated event (occurred 03-01, recorded last) does not turn the catalogue's clock back
+    ingest(store, [amendment("n4", "0.8", "2026-03-02T13:45:38+08:00")])  # a second after mf-day's last event
+    [haircut] = next(r for r in catalogue(store) if r["rule_id"] == "MF-05")["parameters"]
+    assert (haircut["in_force"], len(haircut["amendments"])) == ("0.65", 4)
 
 
 def test_without_a_ledger_the_catalogue_is_the_rulebook_with_its_defaults() -> None:

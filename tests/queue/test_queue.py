@@ -3,8 +3,10 @@ plain dates, bulk acknowledge and assign, on both stores."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +129,58 @@ def test_my_queue_needs_an_identity_and_bulk_actions_are_bounded(queue_store: St
     with pytest.raises(InvalidRequest, match="at most 500 findings at once, not 501"):
         bulk_case_action(queue_store, [f"F-{i}" for i in range(501)], "lead", "acknowledge")
     bulk_case_action(queue_store, [f"F-{i}" for i in range(500)], "lead", "acknowledge")  # at the bound: fine
+
+
+def test_ages_are_measured_on_the_latest_business_time_which_a_late_back_dated_event_does_not_turn_back(
+        queue_store: Store, tmp_path: Path) -> None:
+    from projections.evidence.drift import check_projections
+    from projections.rebuild.models import replace_read_models
+
+    def clock() -> datetime | None:
+        return read_queue(queue_store, QueueAsk(limit=1)).clock
+
+    def more(*lines: tuple[str, str]) -> None:
+        path = tmp_path / f"more-{lines[0][0]}.jsonl"
+        path.write_text("".join(
+            json.dumps({"event_id": event_id, "type": "AssetListed", "occurred_at": at, "source": "ops",
+                        "data": {"asset": event_id.upper().replace("-", ""), "asset_kind": "fiat"}}) + "\n"
+            for event_id, at in lines
+        ))
+        IngestPipeline(queue_store).ingest(open_inputs([str(path)]), 1000)
+
+    last = datetime(2026, 3, 2, 5, 45, 37, tzinfo=UTC)  # mf-day's last event, 13:45:37 HKT
+    assert clock() == last
+    oldest = read_queue(queue_store, QueueAsk(sort="age", limit=1))
+    age = queue_json(oldest.rows[0], oldest.clock)["age_s"]
+    more(("late-a", "2026-03-02T09:30:00+08:00"))  # recorded last, occurred hours earlier
+    assert clock() == last
+    again = read_queue(queue_store, QueueAsk(sort="age", limit=1))
+    assert queue_json(again.rows[0], again.clock)["age_s"] == age > 0
+    more(("late-b", "2026-03-02T13:45:36.999999+08:00"), ("late-c", "2026-03-02T13:45:37+08:00"))  # below, at
+    assert clock() == last
+    more(("later-d", "2026-03-02T13:45:37.000001+08:00"))  # above: the clock moves on
+    assert clock() == last + timedelta(microseconds=1)
+    replace_read_models(queue_store)  # rebuilt from the log: the same clock
+    assert clock() == last + timedelta(microseconds=1)
+    assert check_projections(queue_store).intact
+
+
+def test_a_store_from_before_the_clock_is_started_at_the_latest_time_its_audit_index_holds(store_url: str) -> None:
+    from projections.evidence.drift import check_projections
+    from projections.sql import Sql
+
+    empty = open_store(store_url, create=True)
+    try:
+        assert read_queue(empty, QueueAsk()).clock is None  # no event yet: no clock, no ages
+        IngestPipeline(empty).ingest(open_inputs([str(SCENARIOS / "mf-day.jsonl")]), 1000)
+        with Sql(empty).writing() as cursor:  # the store as the code before ledger_clock left it
+            cursor.execute("DROP TABLE ledger_clock")
+            cursor.execute("DELETE FROM regledger_meta WHERE key = 'schema'")  # its fingerprint differs
+    finally:
+        empty.close()
+    store = open_store(store_url)  # migrated on opening
+    try:
+        assert read_queue(store, QueueAsk()).clock == datetime(2026, 3, 2, 5, 45, 37, tzinfo=UTC)
+        assert check_projections(store).intact
+    finally:
+        store.close()
