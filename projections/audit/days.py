@@ -34,10 +34,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from domain.values import time_in_range
+
+if TYPE_CHECKING:
+    from projections.store.base import Store
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 DAYS_TABLE = "ledger_days"
@@ -135,7 +138,7 @@ def mark_unsummarised(cursor: Any, through: int) -> None:
         cursor.execute(UPSERT_DAY, (NOT_BEFORE, "", 0, 1, through))
 
 
-def latest_time(store: Any) -> datetime | None:
+def latest_time(store: Store) -> datetime | None:
     """``ledger_clock``'s time: the latest ``occurred_at`` of the upstream events indexed, or
     None before the first."""
     from projections.sql import Sql
