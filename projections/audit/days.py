@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from domain.values import time_in_range
 
 if TYPE_CHECKING:
+    from projections.sql import Sql
     from projections.store.base import Store
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -145,8 +146,13 @@ def latest_time(store: Store) -> datetime | None:
 
     sql = Sql(store)
     with sql.reading() as cursor:
-        cursor.execute(SELECT_CLOCK, (CLOCK_ROW,))
-        row = cursor.fetchone()
+        return read_clock(sql, cursor)
+
+
+def read_clock(sql: Sql, cursor: Any) -> datetime | None:
+    """``latest_time`` inside a reading transaction the caller holds."""
+    cursor.execute(SELECT_CLOCK, (CLOCK_ROW,))
+    row = cursor.fetchone()
     return None if row is None else sql.instant(row[0])
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.audit.days import CLOCK_ROW, SELECT_CLOCK
+from projections.audit.days import read_clock
 from projections.sql import Sql
 from projections.store.base import SEVERITY_RANK, FindingRow, Store
 
@@ -126,12 +126,11 @@ def queue_page(store: Store, query: QueueQuery) -> QueuePage:
         else:
             cursor.execute(count_statement, count_params)
             total = int(cursor.fetchone()[0])  # type: ignore[index]  # count(*) always has a row
-        cursor.execute(SELECT_CLOCK, (CLOCK_ROW,))
-        clock = cursor.fetchone()
+        clock = read_clock(sql, cursor)
     return QueuePage(
         [QueueRow(FindingRow(r[0], r[1], r[2], r[3], r[4], r[5], sql.instant(r[6]), sql.instant(r[7]),
                              r[8], r[9], r[10], r[11]), r[12], r[13]) for r in rows],
-        total, None if clock is None else sql.instant(clock[0]),
+        total, clock,
     )
 
 
